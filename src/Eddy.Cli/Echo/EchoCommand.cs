@@ -1,0 +1,57 @@
+using System.CommandLine;
+using System.Net;
+
+namespace Eddy.Cli.Echo;
+
+/// <summary><c>eddy echo</c>: runs one step of the tutorial's echo server.</summary>
+internal static class EchoCommand
+{
+    /// <summary>The implementations, in tutorial order.</summary>
+    public static readonly string[] Implementations = ["blocking", "selector", "loop", "async"];
+
+    public static IEchoServer Create(string impl, IPEndPoint endPoint, EchoOptions options) => impl switch
+    {
+        "blocking" => new BlockingEchoServer(endPoint, options),
+        "selector" => new SelectorEchoServer(endPoint, options),
+        "loop" => new LoopEchoServer(endPoint, options),
+        "async" => new AsyncEchoServer(endPoint, options),
+        _ => throw new UserError($"unknown --impl '{impl}'; choose one of: {string.Join(", ", Implementations)}"),
+    };
+
+    public static Command Create()
+    {
+        var impl = new Option<string>("--impl")
+        {
+            Description = "Which step of the tutorial: blocking (one client at a time), selector (epoll + callbacks), loop (EventLoop + AddReader), async (async/await on the loop)",
+            DefaultValueFactory = _ => "async",
+        };
+        impl.AcceptOnlyFromAmong(Implementations);
+        var host = CommandLine.HostOption("127.0.0.1");
+        var port = CommandLine.PortOption(8888);
+        var verbose = new Option<bool>("--verbose", "-v") { Description = "Print every connection and message" };
+        var backlog = new Option<int>("--backlog") { Description = "listen(2) backlog", DefaultValueFactory = _ => 1024 };
+
+        var command = new Command("echo", "Run a TCP echo server: one step of the tutorial that Eddy retraces") { impl, host, port, verbose, backlog };
+        command.SetAction(parse =>
+        {
+            string name = parse.GetValue(impl)!;
+            var endPoint = new IPEndPoint(CommandLine.ParseHost(parse.GetValue(host)!), parse.GetValue(port));
+            IEchoServer server;
+            try
+            {
+                server = Create(name, endPoint, new EchoOptions(parse.GetValue(verbose), Console.Out, parse.GetValue(backlog)));
+            }
+            catch (Exception e) when (e is not UserError)
+            {
+                throw CommandLine.BindError(endPoint, e);
+            }
+            Console.WriteLine($"eddy echo ({name}) listening on {server.LocalEndPoint}");
+            using (CommandLine.OnTerminationSignal(server.Stop))
+            {
+                server.Serve();
+            }
+            return 0;
+        });
+        return command;
+    }
+}

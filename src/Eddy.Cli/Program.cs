@@ -1,0 +1,18 @@
+// eddy: the command-line face of Eddy.
+//   eddy echo --impl blocking|selector|loop|async   the tutorial's echo servers, one per step
+//   eddy load tcp HOST:PORT                         a concurrent load generator for them
+using System.CommandLine;
+using System.CommandLine.Help;
+using Eddy.Cli;
+using Eddy.Cli.Echo;
+using Eddy.Cli.Load;
+
+// A plain Command named "eddy" rather than RootCommand, whose name would be the assembly's (Eddy.Cli).
+var root = new Command("eddy", "Eddy: an event-loop networking and HTTP framework for .NET, and its tools.")
+{
+    new HelpOption(),
+    new VersionOption(),
+    EchoCommand.Create(),
+    LoadCommand.Create(),
+};
+return CommandLine.Invoke(root, args);

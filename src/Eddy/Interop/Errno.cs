@@ -1,0 +1,119 @@
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+
+namespace Eddy.Interop;
+
+/// <summary>Linux errno values that Eddy names or reacts to (asm-generic/errno-base.h, errno.h).</summary>
+public enum Errno
+{
+    None = 0,
+    EPERM = 1,
+    ENOENT = 2,
+    EINTR = 4,
+    EIO = 5,
+    EBADF = 9,
+    EAGAIN = 11,
+    ENOMEM = 12,
+    EACCES = 13,
+    EFAULT = 14,
+    EEXIST = 17,
+    ENOTDIR = 20,
+    EINVAL = 22,
+    ENFILE = 23,
+    EMFILE = 24,
+    ENOSPC = 28,
+    EPIPE = 32,
+    ENAMETOOLONG = 36,
+    ENOSYS = 38,
+    EPROTO = 71,
+    ENOTSOCK = 88,
+    EMSGSIZE = 90,
+    EPROTOTYPE = 91,
+    ENOPROTOOPT = 92,
+    EPROTONOSUPPORT = 93,
+    EOPNOTSUPP = 95,
+    EAFNOSUPPORT = 97,
+    EADDRINUSE = 98,
+    EADDRNOTAVAIL = 99,
+    ENETDOWN = 100,
+    ENETUNREACH = 101,
+    ECONNABORTED = 103,
+    ECONNRESET = 104,
+    ENOBUFS = 105,
+    EISCONN = 106,
+    ENOTCONN = 107,
+    ETIMEDOUT = 110,
+    ECONNREFUSED = 111,
+    EHOSTUNREACH = 113,
+    EALREADY = 114,
+    EINPROGRESS = 115,
+}
+
+/// <summary>
+/// A failed OS call: names the call, the descriptor it was made on, and the errno (its symbolic name
+/// and strerror text), e.g. <c>recv(fd 12): ECONNRESET (Connection reset by peer)</c>.
+/// This is the one place errno becomes an exception; EAGAIN and EINTR never get here, they are outcomes.
+/// </summary>
+public sealed class PosixException : IOException
+{
+    public PosixException(Errno errno, string operation, int fd = -1)
+        : base(Format(errno, operation, fd), (int)errno)
+    {
+        Errno = errno;
+        Operation = operation;
+        Fd = fd;
+    }
+
+    /// <summary>The errno value the call failed with.</summary>
+    public Errno Errno { get; }
+
+    /// <summary>The symbolic errno name (<c>ECONNRESET</c>), or the number when Eddy has no name for it.</summary>
+    public string ErrnoName => Enum.IsDefined(Errno) ? Errno.ToString() : "errno " + (int)Errno;
+
+    /// <summary>The call that failed, e.g. <c>epoll_ctl(ADD)</c>.</summary>
+    public string Operation { get; }
+
+    /// <summary>The descriptor the call was made on, or -1.</summary>
+    public int Fd { get; }
+
+    /// <summary>The equivalent <see cref="System.Net.Sockets.SocketError"/>, for code written against .NET sockets.</summary>
+    public SocketError SocketError => Errno switch
+    {
+        Errno.EAGAIN => SocketError.WouldBlock,
+        Errno.EINTR => SocketError.Interrupted,
+        Errno.EACCES or Errno.EPERM => SocketError.AccessDenied,
+        Errno.EINVAL => SocketError.InvalidArgument,
+        Errno.EMFILE or Errno.ENFILE => SocketError.TooManyOpenSockets,
+        Errno.EPIPE => SocketError.Shutdown,
+        Errno.ENOTSOCK or Errno.EBADF => SocketError.NotSocket,
+        Errno.EMSGSIZE => SocketError.MessageSize,
+        Errno.EPROTONOSUPPORT or Errno.EPROTOTYPE => SocketError.ProtocolNotSupported,
+        Errno.EOPNOTSUPP => SocketError.OperationNotSupported,
+        Errno.EAFNOSUPPORT => SocketError.AddressFamilyNotSupported,
+        Errno.EADDRINUSE => SocketError.AddressAlreadyInUse,
+        Errno.EADDRNOTAVAIL => SocketError.AddressNotAvailable,
+        Errno.ENETDOWN => SocketError.NetworkDown,
+        Errno.ENETUNREACH => SocketError.NetworkUnreachable,
+        Errno.ECONNABORTED => SocketError.ConnectionAborted,
+        Errno.ECONNRESET => SocketError.ConnectionReset,
+        Errno.ENOBUFS or Errno.ENOMEM => SocketError.NoBufferSpaceAvailable,
+        Errno.EISCONN => SocketError.IsConnected,
+        Errno.ENOTCONN => SocketError.NotConnected,
+        Errno.ETIMEDOUT => SocketError.TimedOut,
+        Errno.ECONNREFUSED => SocketError.ConnectionRefused,
+        Errno.EHOSTUNREACH => SocketError.HostUnreachable,
+        Errno.EALREADY => SocketError.AlreadyInProgress,
+        Errno.EINPROGRESS => SocketError.InProgress,
+        _ => SocketError.SocketError,
+    };
+
+    /// <summary>True for the errors a peer causes on a connection (reset, broken pipe, aborted).</summary>
+    public bool IsConnectionLoss => Errno is Errno.ECONNRESET or Errno.EPIPE or Errno.ECONNABORTED or Errno.ETIMEDOUT or Errno.ENOTCONN;
+
+    private static string Format(Errno errno, string operation, int fd)
+    {
+        string name = Enum.IsDefined(errno) ? errno.ToString() : "errno " + (int)errno;
+        string where = fd >= 0 ? $"{operation}(fd {fd})" : operation;
+        return $"{where}: {name} ({Marshal.GetPInvokeErrorMessage((int)errno)})";
+    }
+}

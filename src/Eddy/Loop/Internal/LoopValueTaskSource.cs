@@ -1,0 +1,92 @@
+using System.Threading.Tasks.Sources;
+
+namespace Eddy.Loop.Internal;
+
+/// <summary>
+/// A reusable completion source for loop awaitables (<see cref="IValueTaskSource{TResult}"/>), completed on
+/// the loop thread. A continuation that would be posted to the loop's own context is run inline instead:
+/// it is already on the loop thread, and posting would allocate and cost a tick.
+/// </summary>
+internal abstract class LoopValueTaskSource<T> : IValueTaskSource<T>, IValueTaskSource
+{
+    private ManualResetValueTaskSourceCore<T> _core; // RunContinuationsAsynchronously = false: continue inline
+
+    protected LoopValueTaskSource(EventLoop loop) => Loop = loop;
+
+    protected EventLoop Loop { get; }
+
+    /// <summary>True from <see cref="Prepare"/> until the operation completes.</summary>
+    public bool IsPending { get; private set; }
+
+    /// <summary>Starts an operation; returns the token for the ValueTask.</summary>
+    protected short Prepare()
+    {
+        if (IsPending)
+        {
+            throw new InvalidOperationException($"{GetType().Name}: an operation of this kind is already pending; await it before starting another.");
+        }
+        IsPending = true;
+        return _core.Version;
+    }
+
+    protected void Complete(T result)
+    {
+        IsPending = false;
+        _core.SetResult(result);
+    }
+
+    protected void Fail(Exception error)
+    {
+        IsPending = false;
+        _core.SetException(error);
+    }
+
+    /// <summary>
+    /// Registers <paramref name="onLoop"/> to run on the loop thread when <paramref name="token"/> is cancelled.
+    /// The token may be cancelled on any thread; the handler must check that its operation is still pending.
+    /// </summary>
+    protected CancellationTokenRegistration RegisterCancellation(CancellationToken token, Action<object?> onLoop) =>
+        token.UnsafeRegister(static (state, _) =>
+        {
+            var (source, handler) = ((LoopValueTaskSource<T>, Action<object?>))state!;
+            if (source.Loop.IsOnLoopThread)
+            {
+                handler(source);
+            }
+            else if (!source.Loop.IsClosed)
+            {
+                source.Loop.CallSoonThreadSafe(handler, source);
+            }
+        }, (this, onLoop));
+
+    /// <summary>Called after the awaiter took the result: the source may be reused from here on.</summary>
+    protected virtual void OnConsumed()
+    {
+    }
+
+    public T GetResult(short token)
+    {
+        try
+        {
+            return _core.GetResult(token);
+        }
+        finally
+        {
+            _core.Reset();
+            OnConsumed();
+        }
+    }
+
+    void IValueTaskSource.GetResult(short token) => GetResult(token);
+
+    public ValueTaskSourceStatus GetStatus(short token) => _core.GetStatus(token);
+
+    public void OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags)
+    {
+        if ((flags & ValueTaskSourceOnCompletedFlags.UseSchedulingContext) != 0 && SynchronizationContext.Current == Loop.SynchronizationContext)
+        {
+            flags &= ~ValueTaskSourceOnCompletedFlags.UseSchedulingContext;
+        }
+        _core.OnCompleted(continuation, state, token, flags);
+    }
+}

@@ -1,0 +1,217 @@
+using Eddy.Interop;
+
+namespace Eddy.Selectors;
+
+/// <summary>
+/// I/O readiness multiplexing, after Python's <c>selectors</c> and mio's <c>Poll</c>: register a
+/// descriptor with an <see cref="Interest"/> and some data, then <see cref="Select"/> returns the
+/// registrations that are ready.
+///
+/// The contract every backend keeps:
+/// <list type="bullet">
+/// <item>Readiness is level-triggered: a registration stays ready until the condition is consumed
+///   (read until EAGAIN is not required; one read per event is fine).</item>
+/// <item><see cref="Select"/> fills the caller's span and returns how many events it wrote, at most one per
+///   registration. It returns 0 when the timeout passes, when a signal interrupts the wait (EINTR:
+///   the caller recomputes its timeout and calls again), and with no registrations after the timeout.</item>
+/// <item>Errors and hang-ups are reported as every interest the key has; the next I/O call shows what happened.</item>
+/// <item>Registering an fd twice, or a closed fd; modifying or unregistering an unknown fd; modifying a
+///   closed fd; and any call on a closed selector throw, naming the fd and the call.
+///   <see cref="Unregister"/> of an fd that was already closed succeeds (the kernel dropped it already).</item>
+/// <item>Not thread-safe: one thread selects and registers. To interrupt a blocked <see cref="Select"/>
+///   from another thread, register an eventfd and write to it (the event loop does).</item>
+/// </list>
+/// Backends: <see cref="EpollSelector"/> (Linux default) and <see cref="PollSelector"/> (portable fallback).
+/// Set <c>EDDY_SELECTOR=poll</c> to make <see cref="Create"/> pick the fallback, so it runs on Linux in tests.
+/// </summary>
+public abstract class Selector : IDisposable
+{
+    /// <summary>Environment variable that forces <see cref="Create"/> to return a <see cref="PollSelector"/>.</summary>
+    public const string BackendVariable = "EDDY_SELECTOR";
+
+    // Registrations indexed by fd: descriptors are small dense integers, so an array beats a dictionary.
+    private SelectorKey?[] _keys = new SelectorKey?[64];
+    private int _count;
+    private uint _nextGeneration;
+
+    /// <summary>The default selector: epoll, or poll when <c>EDDY_SELECTOR=poll</c>.</summary>
+    public static Selector Create()
+    {
+        string? backend = Environment.GetEnvironmentVariable(BackendVariable);
+        return backend?.Trim().ToLowerInvariant() switch
+        {
+            null or "" or "epoll" => new EpollSelector(),
+            "poll" => new PollSelector(),
+            _ => throw new ArgumentException($"{BackendVariable}={backend} is not a selector; choose epoll or poll."),
+        };
+    }
+
+    /// <summary>The backend's name: "epoll" or "poll".</summary>
+    public abstract string Name { get; }
+
+    /// <summary>How many descriptors are registered.</summary>
+    public int Count => _count;
+
+    public bool IsClosed { get; private set; }
+
+    /// <summary>Starts watching <paramref name="fd"/> for <paramref name="interest"/>.</summary>
+    public SelectorKey Register(int fd, Interest interest, object? data = null)
+    {
+        ThrowIfClosed(nameof(Register), fd);
+        ValidateInterest(nameof(Register), fd, interest);
+        if (TryGetKey(fd, out _))
+        {
+            throw new ArgumentException($"Register(fd {fd}): fd {fd} is already registered.", nameof(fd));
+        }
+        var key = new SelectorKey(fd, interest, data, unchecked(++_nextGeneration));
+        AddToBackend(key);
+        if (fd >= _keys.Length)
+        {
+            Array.Resize(ref _keys, Math.Max(fd + 1, _keys.Length * 2));
+        }
+        _keys[fd] = key;
+        _count++;
+        return key;
+    }
+
+    /// <summary>Changes what <paramref name="fd"/> waits for, and its data. The key is updated in place.</summary>
+    public SelectorKey Modify(int fd, Interest interest, object? data)
+    {
+        SelectorKey key = GetKeyFor(nameof(Modify), fd);
+        ValidateInterest(nameof(Modify), fd, interest);
+        if (key.Interest != interest)
+        {
+            ModifyInBackend(key, interest);
+            key.Interest = interest;
+        }
+        key.Data = data;
+        return key;
+    }
+
+    /// <summary>Changes what <paramref name="fd"/> waits for, keeping its data.</summary>
+    public SelectorKey Modify(int fd, Interest interest) => Modify(fd, interest, GetKeyFor(nameof(Modify), fd).Data);
+
+    /// <summary>Stops watching <paramref name="fd"/> and returns its key. Call it before closing the fd.</summary>
+    public SelectorKey Unregister(int fd)
+    {
+        SelectorKey key = GetKeyFor(nameof(Unregister), fd);
+        RemoveFromBackend(key);
+        _keys[fd] = null;
+        _count--;
+        key.IsRegistered = false;
+        return key;
+    }
+
+    /// <summary>The registration of <paramref name="fd"/>, if there is one.</summary>
+    public bool TryGetKey(int fd, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out SelectorKey? key)
+    {
+        key = (uint)fd < (uint)_keys.Length ? _keys[fd] : null; // (uint) also rejects negative fds
+        return key is not null;
+    }
+
+    /// <summary>The registration of <paramref name="fd"/>; throws when there is none.</summary>
+    public SelectorKey GetKey(int fd) => GetKeyFor(nameof(GetKey), fd);
+
+    /// <summary>Every current registration, in fd order.</summary>
+    public IEnumerable<SelectorKey> Keys => _keys.Where(k => k is not null).Select(k => k!).ToArray();
+
+    /// <summary>
+    /// Waits until at least one registration is ready or <paramref name="timeoutMs"/> passes
+    /// (-1: wait indefinitely; 0: just look), then writes the ready ones to <paramref name="events"/>.
+    /// </summary>
+    /// <returns>The number of events written; 0 on timeout or EINTR.</returns>
+    public int Select(Span<SelectorEvent> events, int timeoutMs)
+    {
+        ThrowIfClosed(nameof(Select), -1);
+        if (events.IsEmpty)
+        {
+            throw new ArgumentException("Select needs room for at least one event.", nameof(events));
+        }
+        return SelectCore(events, timeoutMs < 0 ? -1 : timeoutMs);
+    }
+
+    /// <summary>Unregisters everything and releases the backend. Idempotent. Does not close the registered fds.</summary>
+    public void Close()
+    {
+        if (IsClosed)
+        {
+            return;
+        }
+        IsClosed = true;
+        foreach (SelectorKey? key in _keys)
+        {
+            if (key is not null)
+            {
+                key.IsRegistered = false;
+            }
+        }
+        Array.Clear(_keys);
+        _count = 0;
+        CloseBackend();
+    }
+
+    public void Dispose()
+    {
+        Close();
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Maps a backend's readiness bits to interests, limited to what the key asked for (see the contract above).</summary>
+    protected static Interest Ready(SelectorKey key, bool readable, bool writable, bool failed)
+    {
+        Interest ready = failed ? Interest.ReadWrite : (readable ? Interest.Read : 0) | (writable ? Interest.Write : 0);
+        return ready & key.Interest;
+    }
+
+    /// <summary>The live key of <paramref name="fd"/> if it is still the registration numbered <paramref name="generation"/>.</summary>
+    protected SelectorKey? CurrentKey(int fd, uint generation)
+    {
+        SelectorKey? key = (uint)fd < (uint)_keys.Length ? _keys[fd] : null;
+        return key is not null && key.Generation == generation ? key : null;
+    }
+
+    protected abstract void AddToBackend(SelectorKey key);
+
+    protected abstract void ModifyInBackend(SelectorKey key, Interest interest);
+
+    protected abstract void RemoveFromBackend(SelectorKey key);
+
+    protected abstract int SelectCore(Span<SelectorEvent> events, int timeoutMs);
+
+    protected abstract void CloseBackend();
+
+    private SelectorKey GetKeyFor(string operation, int fd)
+    {
+        ThrowIfClosed(operation, fd);
+        if (!TryGetKey(fd, out SelectorKey? key))
+        {
+            throw new KeyNotFoundException($"{operation}(fd {fd}): fd {fd} is not registered.");
+        }
+        return key;
+    }
+
+    private void ThrowIfClosed(string operation, int fd)
+    {
+        if (IsClosed)
+        {
+            throw new ObjectDisposedException(GetType().Name, fd >= 0 ? $"{operation}(fd {fd}): the selector is closed." : $"{operation}: the selector is closed.");
+        }
+    }
+
+    private static void ValidateInterest(string operation, int fd, Interest interest)
+    {
+        if (interest == Interest.None || (interest & ~Interest.ReadWrite) != 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(interest), interest, $"{operation}(fd {fd}): interest must be Read, Write or both.");
+        }
+    }
+
+    /// <summary>Throws EBADF for a descriptor that is not open, as epoll_ctl would.</summary>
+    protected static void ThrowIfNotOpen(string operation, int fd)
+    {
+        if (fd < 0 || !Libc.IsOpen(fd))
+        {
+            throw new PosixException(Errno.EBADF, operation, fd);
+        }
+    }
+}
