@@ -7,7 +7,7 @@ namespace Eddy.Cli.Echo;
 internal static class EchoCommand
 {
     /// <summary>The implementations, in tutorial order.</summary>
-    public static readonly string[] Implementations = ["blocking", "selector", "loop", "async"];
+    public static readonly string[] Implementations = ["blocking", "selector", "loop", "async", "protocol"];
 
     public static IEchoServer Create(string impl, IPEndPoint endPoint, EchoOptions options) => impl switch
     {
@@ -15,6 +15,7 @@ internal static class EchoCommand
         "selector" => new SelectorEchoServer(endPoint, options),
         "loop" => new LoopEchoServer(endPoint, options),
         "async" => new AsyncEchoServer(endPoint, options),
+        "protocol" => new ProtocolEchoServer(endPoint, options),
         _ => throw new UserError($"unknown --impl '{impl}'; choose one of: {string.Join(", ", Implementations)}"),
     };
 
@@ -22,7 +23,7 @@ internal static class EchoCommand
     {
         var impl = new Option<string>("--impl")
         {
-            Description = "Which step of the tutorial: blocking (one client at a time), selector (epoll + callbacks), loop (EventLoop + AddReader), async (async/await on the loop)",
+            Description = "Which step of the tutorial: blocking (one client at a time), selector (epoll + callbacks), loop (EventLoop + AddReader), async (async/await on the loop), protocol (transports and protocols)",
             DefaultValueFactory = _ => "async",
         };
         impl.AcceptOnlyFromAmong(Implementations);
@@ -30,22 +31,36 @@ internal static class EchoCommand
         var port = CommandLine.PortOption(8888);
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Print every connection and message" };
         var backlog = new Option<int>("--backlog") { Description = "listen(2) backlog", DefaultValueFactory = _ => 1024 };
+        var loops = new Option<int>("--loops")
+        {
+            Description = "Event loops, one thread each (async and protocol only; default: one per core)",
+            DefaultValueFactory = _ => Environment.ProcessorCount,
+        };
 
-        var command = new Command("echo", "Run a TCP echo server: one step of the tutorial that Eddy retraces") { impl, host, port, verbose, backlog };
+        var command = new Command("echo", "Run a TCP echo server: one step of the tutorial that Eddy retraces") { impl, host, port, verbose, backlog, loops };
         command.SetAction(parse =>
         {
             string name = parse.GetValue(impl)!;
+            if (parse.GetResult(loops) is { Implicit: false } && name is not ("async" or "protocol"))
+            {
+                throw new UserError($"--loops applies to --impl async and protocol; the {name} server is single-threaded by design");
+            }
+            if (parse.GetValue(loops) < 1)
+            {
+                throw new UserError("--loops must be at least 1");
+            }
             var endPoint = new IPEndPoint(CommandLine.ParseHost(parse.GetValue(host)!), parse.GetValue(port));
             IEchoServer server;
             try
             {
-                server = Create(name, endPoint, new EchoOptions(parse.GetValue(verbose), Console.Out, parse.GetValue(backlog)));
+                server = Create(name, endPoint, new EchoOptions(parse.GetValue(verbose), Console.Out, parse.GetValue(backlog), parse.GetValue(loops)));
             }
             catch (Exception e) when (e is not UserError)
             {
                 throw CommandLine.BindError(endPoint, e);
             }
-            Console.WriteLine($"eddy echo ({name}) listening on {server.LocalEndPoint}");
+            string threads = name is "async" or "protocol" ? $", {parse.GetValue(loops)} loop(s)" : "";
+            Console.WriteLine($"eddy echo ({name}) listening on {server.LocalEndPoint}{threads}");
             using (CommandLine.OnTerminationSignal(server.Stop))
             {
                 server.Serve();

@@ -22,7 +22,8 @@ internal interface IEchoServer : IDisposable
 /// <param name="Verbose">Print every connection and message (off by default: printing is slower than echoing).</param>
 /// <param name="Log">Where to print.</param>
 /// <param name="Backlog">listen(2) backlog.</param>
-internal sealed record EchoOptions(bool Verbose = false, TextWriter? Log = null, int Backlog = 1024)
+/// <param name="Loops">Event loops for the implementations that run one per core (async, protocol); 0: one per core.</param>
+internal sealed record EchoOptions(bool Verbose = false, TextWriter? Log = null, int Backlog = 1024, int Loops = 0)
 {
     public TextWriter Output => Log ?? Console.Out;
 }

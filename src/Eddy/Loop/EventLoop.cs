@@ -199,6 +199,7 @@ public sealed partial class EventLoop : IDisposable
             return;
         }
         _closed = true;
+        CloseSignalHandlers();
         CloseTimers();
         _ready.Clear();
         lock (_threadSafeLock)

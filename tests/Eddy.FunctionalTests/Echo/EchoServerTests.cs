@@ -9,9 +9,9 @@ public class EchoServerTests
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
 
-    public static TheoryData<string> AllImplementations => ["blocking", "selector", "loop", "async"];
+    public static TheoryData<string> AllImplementations => ["blocking", "selector", "loop", "async", "protocol"];
 
-    public static TheoryData<string> NonBlockingImplementations => ["selector", "loop", "async"];
+    public static TheoryData<string> NonBlockingImplementations => ["selector", "loop", "async", "protocol"];
 
     [Theory]
     [MemberData(nameof(AllImplementations))]

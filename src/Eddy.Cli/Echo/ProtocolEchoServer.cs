@@ -1,0 +1,80 @@
+using System.Net;
+using Eddy.Loop;
+using Eddy.Transports;
+
+namespace Eddy.Cli.Echo;
+
+/// <summary>
+/// Step 5: asyncio's second layer. The loop's <see cref="Server"/> accepts connections and gives each
+/// a <see cref="Transport"/> (buffered, non-blocking writes; reads handed over without a copy) and a
+/// <see cref="Protocol"/> of ours that only says what to do with the bytes. Flow control is the
+/// transport's high-water mark: when a client stops reading, we stop reading it too.
+/// One loop per core (<c>--loops</c>), each with its own SO_REUSEPORT listener.
+///
+/// Run: <c>eddy echo --impl protocol [--loops N]</c>.
+/// </summary>
+internal sealed class ProtocolEchoServer : IEchoServer
+{
+    private readonly LoopGroup _group;
+    private readonly GroupServer _server;
+    private readonly ManualResetEventSlim _stopping = new();
+
+    public ProtocolEchoServer(IPEndPoint endPoint, EchoOptions options)
+    {
+        _group = new LoopGroup(options.Loops, i => new EventLoopOptions { Name = $"echo-protocol-{i}" });
+        try
+        {
+            _group.Start();
+            _server = _group.CreateServerAsync(() => new EchoProtocol(options), endPoint, options.Backlog).GetAwaiter().GetResult();
+        }
+        catch
+        {
+            _group.Dispose();
+            throw;
+        }
+        LocalEndPoint = (IPEndPoint)_server.EndPoint;
+    }
+
+    public IPEndPoint LocalEndPoint { get; }
+
+    public void Serve()
+    {
+        _stopping.Wait();
+        _server.CloseAsync().Wait();
+        _server.AbortClientsAsync().Wait();
+        _server.WaitClosedAsync().Wait(); // every ConnectionLost has run
+        _group.Dispose();
+    }
+
+    public void Stop() => _stopping.Set();
+
+    public void Dispose() => Stop();
+
+    private sealed class EchoProtocol(EchoOptions options) : Protocol
+    {
+        private Transport _transport = null!;
+
+        public override void ConnectionMade(Transport transport)
+        {
+            _transport = transport;
+            if (options.Verbose)
+            {
+                options.Output.WriteLine($"Accepted {transport.RemoteEndPoint}");
+            }
+        }
+
+        public override void DataReceived(ReadOnlySpan<byte> data)
+        {
+            if (options.Verbose)
+            {
+                options.Output.WriteLine($"Echoing {data.Length} bytes to {_transport.RemoteEndPoint}");
+            }
+            _transport.Write(data); // sent at once if the socket has room, else buffered by the transport
+        }
+
+        // The client is not reading its echo: stop reading what it sends until the backlog drains.
+        public override void PauseWriting() => _transport.PauseReading();
+
+        public override void ResumeWriting() => _transport.ResumeReading();
+    }
+}

@@ -1,0 +1,143 @@
+namespace Eddy.Loop;
+
+/// <summary>
+/// N event loops, each running on its own thread: one loop per core (the default), every connection
+/// living on one loop for its whole life, so loops share nothing and need no locks. Servers created
+/// through the group (<c>CreateServer</c>) listen on every loop with SO_REUSEPORT, and the kernel spreads
+/// incoming connections over the loops.
+/// </summary>
+public sealed partial class LoopGroup : IDisposable
+{
+    private readonly EventLoop[] _loops;
+    private readonly Thread[] _threads;
+    private readonly Exception?[] _failures;
+    private int _next = -1;
+    private int _state; // 0 created, 1 started, 2 stopped
+
+    /// <param name="loopCount">How many loops; 0 or less means <see cref="Environment.ProcessorCount"/> (which honours CPU affinity, e.g. taskset).</param>
+    /// <param name="options">Options for loop <c>i</c>; the default names them "eddy-loop-i".</param>
+    public LoopGroup(int loopCount = 0, Func<int, EventLoopOptions>? options = null)
+    {
+        int count = loopCount > 0 ? loopCount : Environment.ProcessorCount;
+        _loops = new EventLoop[count];
+        _threads = new Thread[count];
+        _failures = new Exception?[count];
+        try
+        {
+            for (int i = 0; i < count; i++)
+            {
+                _loops[i] = new EventLoop(options?.Invoke(i) ?? new EventLoopOptions { Name = $"eddy-loop-{i}" });
+            }
+        }
+        catch
+        {
+            foreach (EventLoop? loop in _loops)
+            {
+                loop?.Close();
+            }
+            throw;
+        }
+    }
+
+    public IReadOnlyList<EventLoop> Loops => _loops;
+
+    public int Count => _loops.Length;
+
+    public bool IsRunning => Volatile.Read(ref _state) == 1;
+
+    /// <summary>The next loop in round-robin order, for spreading work (e.g. client connections) over the group.</summary>
+    public EventLoop Next() => _loops[(int)((uint)Interlocked.Increment(ref _next) % (uint)_loops.Length)];
+
+    /// <summary>Starts every loop on its own thread (<see cref="EventLoop.RunForever"/>). Idempotent.</summary>
+    public void Start()
+    {
+        if (Interlocked.CompareExchange(ref _state, 1, 0) != 0)
+        {
+            return;
+        }
+        for (int i = 0; i < _loops.Length; i++)
+        {
+            int index = i;
+            _threads[i] = new Thread(() => RunLoop(index)) { IsBackground = true, Name = _loops[i].Name };
+            _threads[i].Start();
+        }
+    }
+
+    /// <summary>Runs <paramref name="action"/> on <paramref name="loop"/>'s thread and returns what its task returns. Callable from any thread.</summary>
+    public static Task<T> InvokeAsync<T>(EventLoop loop, Func<Task<T>> action)
+    {
+        if (loop.IsOnLoopThread)
+        {
+            return action();
+        }
+        var done = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
+        loop.CallSoonThreadSafe(() =>
+        {
+            Task<T> task;
+            try
+            {
+                task = action();
+            }
+            catch (Exception e)
+            {
+                done.TrySetException(e);
+                return;
+            }
+            task.ContinueWith(static (t, s) => ((TaskCompletionSource<T>)s!).TrySetFromTask(t), done, CancellationToken.None,
+                TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        });
+        return done.Task;
+    }
+
+    /// <summary>Runs <paramref name="action"/> on <paramref name="loop"/>'s thread. Callable from any thread.</summary>
+    public static Task<T> InvokeAsync<T>(EventLoop loop, Func<T> action) => InvokeAsync(loop, () => Task.FromResult(action()));
+
+    /// <summary>Runs <paramref name="action"/> on every loop, each on its own thread, and waits for all.</summary>
+    public Task<T[]> InvokeOnEachAsync<T>(Func<EventLoop, Task<T>> action) => Task.WhenAll(_loops.Select(loop => InvokeAsync(loop, () => action(loop))));
+
+    /// <summary>Stops every loop and waits for its thread to finish. Callable from any thread but a loop's own. Idempotent.</summary>
+    public void Stop()
+    {
+        if (Interlocked.Exchange(ref _state, 2) != 1)
+        {
+            return;
+        }
+        foreach (EventLoop loop in _loops)
+        {
+            loop.Stop();
+        }
+        foreach (Thread thread in _threads)
+        {
+            thread.Join();
+        }
+        Exception? failure = _failures.FirstOrDefault(f => f is not null);
+        if (failure is not null)
+        {
+            throw new AggregateException("An event loop of the group failed.", _failures.Where(f => f is not null)!);
+        }
+    }
+
+    /// <summary>Stops the loops (if running) and closes them.</summary>
+    public void Dispose()
+    {
+        Stop();
+        foreach (EventLoop loop in _loops)
+        {
+            loop.Close();
+        }
+    }
+
+    private void RunLoop(int index)
+    {
+        try
+        {
+            _loops[index].RunForever();
+        }
+        catch (Exception e)
+        {
+            // RunForever itself failing is a bug in the loop's machinery, not user code (which the loop
+            // catches): keep it for Stop to rethrow rather than killing the process from a background thread.
+            _failures[index] = e;
+        }
+    }
+}

@@ -1,0 +1,382 @@
+using System.Net;
+using System.Net.Sockets;
+using Eddy.Interop;
+using Eddy.Loop;
+using Eddy.Sockets;
+
+namespace Eddy.Transports.Internal;
+
+/// <summary>Told when a connection it accepted is gone (the <see cref="Server"/> counts its connections).</summary>
+internal interface IConnectionOwner
+{
+    void OnConnectionClosed(SocketTransport transport);
+}
+
+/// <summary>
+/// The transport of a stream socket (TCP or Unix), after asyncio's <c>_SelectorSocketTransport</c>.
+/// Reads into the loop's shared buffer and hands the bytes to the protocol without a copy; writes go
+/// straight to the socket and only what the socket cannot take is buffered, then flushed with writev
+/// when it becomes writable. A failure takes one path (<see cref="Fail"/>) and the protocol hears
+/// <see cref="Protocol.ConnectionLost"/> exactly once, in a later callback. Loop thread only.
+/// </summary>
+internal sealed class SocketTransport : Transport
+{
+    private const int DefaultHighWaterMark = 64 * 1024;
+
+    private static readonly Action<object?> s_onReadable = static s => ((SocketTransport)s!).OnReadable();
+    private static readonly Action<object?> s_onWritable = static s => ((SocketTransport)s!).OnWritable();
+    private static readonly Action<object?> s_callConnectionLost = static s => ((SocketTransport)s!).CallConnectionLost();
+
+    private readonly EventLoop _loop;
+    private readonly NativeSocket _socket;
+    private readonly int _fd; // immutable until the socket is disposed in CallConnectionLost
+    private readonly IConnectionOwner? _owner;
+    private readonly WriteBuffer _buffer = new();
+    private Protocol _protocol;
+
+    private bool _closing;          // Close/Abort called or failed: no more reading
+    private bool _connectionLost;   // ConnectionLost is scheduled or done: no more writing
+    private bool _readingPaused;
+    private bool _eofReceived;
+    private bool _eofRequested;     // WriteEof called: shutdown(SHUT_WR) once the buffer drains
+    private bool _protocolPaused;
+    private bool _writerArmed;
+    private Exception? _lostError;
+    private int _highWater = DefaultHighWaterMark;
+    private int _lowWater = DefaultHighWaterMark / 4;
+
+    public SocketTransport(EventLoop loop, NativeSocket socket, Protocol protocol, IConnectionOwner? owner)
+    {
+        _loop = loop;
+        _socket = socket;
+        _fd = socket.Fd;
+        _protocol = protocol;
+        _owner = owner;
+    }
+
+    /// <summary>Calls ConnectionMade, then starts reading (unless the protocol paused or closed us meanwhile).</summary>
+    public void Start()
+    {
+        try
+        {
+            _protocol.ConnectionMade(this);
+        }
+        catch (Exception e)
+        {
+            Fail(e, "Fatal error: protocol.ConnectionMade() failed");
+            return;
+        }
+        if (!_closing && !_readingPaused)
+        {
+            _loop.AddReader(_fd, s_onReadable, this);
+        }
+    }
+
+    public NativeSocket Socket => _socket;
+
+    public override Protocol Protocol
+    {
+        get => _protocol;
+        set => _protocol = value ?? throw new ArgumentNullException(nameof(value));
+    }
+
+    public override bool IsClosing => _closing;
+
+    public override bool IsReading => !_closing && !_readingPaused && !_eofReceived;
+
+    public override int WriteBufferSize => _buffer.Length;
+
+    public override int WriteBufferHighWaterMark => _highWater;
+
+    public override int WriteBufferLowWaterMark => _lowWater;
+
+    public override bool CanWriteEof => true;
+
+    public override EndPoint? LocalEndPoint => _connectionLost ? null : _socket.LocalEndPoint;
+
+    public override EndPoint? RemoteEndPoint => _connectionLost ? null : _socket.RemoteEndPoint;
+
+    public override void SetWriteBufferLimits(int high, int? low = null)
+    {
+        int lowWater = low ?? high / 4;
+        if (high < 0 || lowWater < 0 || lowWater > high)
+        {
+            throw new ArgumentOutOfRangeException(nameof(high), $"need 0 <= low ({lowWater}) <= high ({high})");
+        }
+        _highWater = high;
+        _lowWater = lowWater;
+        MaybePauseProtocol();
+        MaybeResumeProtocol();
+    }
+
+    public override void Write(ReadOnlySpan<byte> data)
+    {
+        if (_eofRequested)
+        {
+            throw new InvalidOperationException("Cannot Write after WriteEof.");
+        }
+        if (_connectionLost || data.IsEmpty)
+        {
+            return; // like asyncio: writing to a lost connection is not an error for the writer
+        }
+        if (_buffer.IsEmpty)
+        {
+            // Optimization: try to send now; most writes fit in the socket buffer and never touch ours.
+            int n = _socket.Send(data, out Errno errno);
+            if (n == -1)
+            {
+                if (errno != Errno.EAGAIN)
+                {
+                    Fail(new PosixException(errno, "send", _fd), "Fatal write error on socket transport");
+                    return;
+                }
+                n = 0;
+            }
+            if (n == data.Length)
+            {
+                return;
+            }
+            data = data[n..];
+            _loop.AddWriter(_fd, s_onWritable, this);
+            _writerArmed = true;
+        }
+        _buffer.Append(data);
+        MaybePauseProtocol();
+    }
+
+    public override void WriteEof()
+    {
+        if (_closing || _eofRequested)
+        {
+            return;
+        }
+        _eofRequested = true;
+        if (_buffer.IsEmpty)
+        {
+            _socket.Shutdown(SocketShutdown.Send);
+        }
+    }
+
+    public override void Close()
+    {
+        if (_closing)
+        {
+            return;
+        }
+        _closing = true;
+        StopReading();
+        if (_buffer.IsEmpty)
+        {
+            ScheduleConnectionLost(null);
+        }
+        // else: OnWritable finishes the flush and then calls ConnectionLost.
+    }
+
+    public override void Abort() => ForceClose(null);
+
+    public override void PauseReading()
+    {
+        if (_closing || _readingPaused)
+        {
+            return;
+        }
+        _readingPaused = true;
+        StopReading();
+    }
+
+    public override void ResumeReading()
+    {
+        if (_closing || !_readingPaused)
+        {
+            return;
+        }
+        _readingPaused = false;
+        if (!_eofReceived)
+        {
+            _loop.AddReader(_fd, s_onReadable, this);
+        }
+    }
+
+    public override string ToString() => $"SocketTransport(fd {_fd}{(_closing ? ", closing" : "")})";
+
+    private void OnReadable()
+    {
+        byte[] buffer = _loop.SharedReadBuffer;
+        int n = _socket.Receive(buffer, out Errno errno);
+        if (n > 0)
+        {
+            try
+            {
+                _protocol.DataReceived(new ReadOnlySpan<byte>(buffer, 0, n));
+            }
+            catch (Exception e)
+            {
+                Fail(e, "Fatal error: protocol.DataReceived() failed");
+            }
+        }
+        else if (n == 0)
+        {
+            OnEof();
+        }
+        else if (errno != Errno.EAGAIN)
+        {
+            Fail(new PosixException(errno, "recv", _fd), "Fatal read error on socket transport");
+        }
+    }
+
+    private void OnEof()
+    {
+        _eofReceived = true;
+        StopReading(); // level-triggered: EOF stays "readable" forever
+        bool keepOpen;
+        try
+        {
+            keepOpen = _protocol.EofReceived();
+        }
+        catch (Exception e)
+        {
+            Fail(e, "Fatal error: protocol.EofReceived() failed");
+            return;
+        }
+        if (!keepOpen)
+        {
+            Close();
+        }
+    }
+
+    private void OnWritable()
+    {
+        ReadOnlyMemory<byte>[] segments = _loop.WriteSegments;
+        int count = _buffer.Gather(segments);
+        long n = _socket.Send(segments.AsSpan(0, count), out Errno errno);
+        Array.Clear(segments, 0, count);
+        if (n == -1)
+        {
+            if (errno != Errno.EAGAIN)
+            {
+                Fail(new PosixException(errno, "writev", _fd), "Fatal write error on socket transport");
+            }
+            return;
+        }
+        _buffer.Consume(n);
+        MaybeResumeProtocol();
+        if (!_buffer.IsEmpty)
+        {
+            return;
+        }
+        _loop.RemoveWriter(_fd);
+        _writerArmed = false;
+        if (_closing)
+        {
+            ScheduleConnectionLost(null);
+        }
+        else if (_eofRequested)
+        {
+            _socket.Shutdown(SocketShutdown.Send);
+        }
+    }
+
+    private void MaybePauseProtocol()
+    {
+        if (_protocolPaused || _buffer.Length <= _highWater)
+        {
+            return;
+        }
+        _protocolPaused = true;
+        try
+        {
+            _protocol.PauseWriting();
+        }
+        catch (Exception e)
+        {
+            _loop.CallExceptionHandler(new LoopExceptionContext("protocol.PauseWriting() failed", e, source: this));
+        }
+    }
+
+    private void MaybeResumeProtocol()
+    {
+        if (!_protocolPaused || _buffer.Length > _lowWater)
+        {
+            return;
+        }
+        _protocolPaused = false;
+        try
+        {
+            _protocol.ResumeWriting();
+        }
+        catch (Exception e)
+        {
+            _loop.CallExceptionHandler(new LoopExceptionContext("protocol.ResumeWriting() failed", e, source: this));
+        }
+    }
+
+    /// <summary>The one failure path: report what is unexpected, then close now.</summary>
+    private void Fail(Exception error, string message)
+    {
+        // A peer that resets or vanishes is ordinary network weather, not a bug worth a report.
+        if (error is not PosixException { IsConnectionLoss: true })
+        {
+            _loop.CallExceptionHandler(new LoopExceptionContext(message, error, source: this));
+        }
+        ForceClose(error);
+    }
+
+    private void ForceClose(Exception? error)
+    {
+        if (_connectionLost)
+        {
+            return;
+        }
+        _buffer.Clear();
+        if (_writerArmed)
+        {
+            _loop.RemoveWriter(_fd);
+            _writerArmed = false;
+        }
+        if (!_closing)
+        {
+            _closing = true;
+            StopReading();
+        }
+        ScheduleConnectionLost(error);
+    }
+
+    private void StopReading()
+    {
+        if (!_connectionLost)
+        {
+            _loop.RemoveReader(_fd);
+        }
+    }
+
+    private void ScheduleConnectionLost(Exception? error)
+    {
+        if (_connectionLost)
+        {
+            return;
+        }
+        _connectionLost = true;
+        _lostError = error;
+        _loop.CallSoon(s_callConnectionLost, this);
+    }
+
+    private void CallConnectionLost()
+    {
+        try
+        {
+            _protocol.ConnectionLost(_lostError);
+        }
+        catch (Exception e)
+        {
+            _loop.CallExceptionHandler(new LoopExceptionContext("protocol.ConnectionLost() failed", e, source: this));
+        }
+        finally
+        {
+            _loop.RemoveReader(_fd);
+            _loop.RemoveWriter(_fd);
+            _socket.Dispose();
+            _lostError = null;
+            _owner?.OnConnectionClosed(this);
+        }
+    }
+}

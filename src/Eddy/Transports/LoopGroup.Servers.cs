@@ -1,0 +1,69 @@
+using System.Net;
+using Eddy.Transports;
+
+namespace Eddy.Loop;
+
+// Servers across a loop group: one listener per loop on the same port (SO_REUSEPORT).
+public sealed partial class LoopGroup
+{
+    /// <summary>
+    /// Listens on <paramref name="endPoint"/> on every loop of the group, each loop with its own
+    /// SO_REUSEPORT listener, so the kernel balances new connections and each connection stays on the
+    /// loop that accepted it. Port 0 picks one free port, shared by all loops. Start the group first.
+    /// </summary>
+    public async Task<GroupServer> CreateServerAsync(Func<Protocol> protocolFactory, EndPoint endPoint, int backlog = 511)
+    {
+        ArgumentNullException.ThrowIfNull(protocolFactory);
+        var servers = new List<(EventLoop, Server)>();
+        try
+        {
+            foreach (EventLoop loop in _loops)
+            {
+                EndPoint bindTo = endPoint;
+                Server server = await InvokeAsync(loop, () => loop.CreateServer(protocolFactory, bindTo, backlog, reusePort: _loops.Length > 1));
+                servers.Add((loop, server));
+                endPoint = server.EndPoints[0]; // port 0 resolved: the other loops join the same port
+            }
+        }
+        catch
+        {
+            await Task.WhenAll(servers.Select(s => InvokeAsync(s.Item1, () => { s.Item2.Close(); return true; })));
+            throw;
+        }
+        return new GroupServer(servers);
+    }
+}
+
+/// <summary>A server listening on every loop of a <see cref="LoopGroup"/>. Members are callable from any thread.</summary>
+public sealed class GroupServer
+{
+    private readonly IReadOnlyList<(EventLoop Loop, Server Server)> _servers;
+
+    internal GroupServer(IReadOnlyList<(EventLoop, Server)> servers)
+    {
+        _servers = servers;
+        EndPoint = servers[0].Item2.EndPoints[0];
+    }
+
+    /// <summary>The address every loop listens on.</summary>
+    public EndPoint EndPoint { get; }
+
+    /// <summary>Each loop's server, for inspection on its own loop thread.</summary>
+    public IReadOnlyList<Server> Servers => _servers.Select(s => s.Server).ToArray();
+
+    /// <summary>Stops accepting on every loop; live connections go on.</summary>
+    public Task CloseAsync() => Task.WhenAll(_servers.Select(s => LoopGroup.InvokeAsync(s.Loop, () => { s.Server.Close(); return true; })));
+
+    /// <summary>Closes every live connection gracefully, on each loop.</summary>
+    public Task CloseClientsAsync() => Task.WhenAll(_servers.Select(s => LoopGroup.InvokeAsync(s.Loop, () => { s.Server.CloseClients(); return true; })));
+
+    /// <summary>Aborts every live connection, on each loop.</summary>
+    public Task AbortClientsAsync() => Task.WhenAll(_servers.Select(s => LoopGroup.InvokeAsync(s.Loop, () => { s.Server.AbortClients(); return true; })));
+
+    /// <summary>Completes when every loop's server is closed and all their connections are gone.</summary>
+    public Task WaitClosedAsync() => Task.WhenAll(_servers.Select(s => LoopGroup.InvokeAsync(s.Loop, () => s.Server.WaitClosedAsync().ContinueWith(_ => true, TaskScheduler.Default))));
+
+    /// <summary>Live connections over all loops.</summary>
+    public async Task<int> GetConnectionCountAsync() =>
+        (await Task.WhenAll(_servers.Select(s => LoopGroup.InvokeAsync(s.Loop, () => s.Server.ConnectionCount)))).Sum();
+}

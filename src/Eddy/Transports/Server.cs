@@ -1,0 +1,201 @@
+using System.Net;
+using System.Net.Sockets;
+using Eddy.Interop;
+using Eddy.Loop;
+using Eddy.Sockets;
+using Eddy.Transports.Internal;
+
+namespace Eddy.Transports;
+
+/// <summary>
+/// Listening sockets that accept connections into transports on one loop (asyncio's <c>Server</c>).
+/// <see cref="Close"/> stops accepting; live connections go on until they close, and
+/// <see cref="WaitClosedAsync"/> completes when the server is closed and the last one is gone.
+/// Loop thread only.
+/// </summary>
+public sealed class Server : IConnectionOwner
+{
+    private static readonly TimeSpan FdExhaustionBackoff = TimeSpan.FromMilliseconds(100);
+
+    private readonly EventLoop _loop;
+    private readonly Func<Protocol> _protocolFactory;
+    private readonly List<Listener> _listeners = [];
+    private readonly HashSet<SocketTransport> _connections = [];
+    private readonly TaskCompletionSource _closed = new();
+    private readonly int _backlog;
+    private bool _reportedFdExhaustion;
+
+    internal Server(EventLoop loop, Func<Protocol> protocolFactory, IEnumerable<NativeSocket> listeners, int backlog)
+    {
+        _loop = loop;
+        _protocolFactory = protocolFactory;
+        _backlog = backlog;
+        foreach (NativeSocket socket in listeners)
+        {
+            var listener = new Listener(this, socket);
+            _listeners.Add(listener);
+            listener.StartAccepting();
+        }
+        EndPoints = _listeners.Select(l => l.Socket.LocalEndPoint!).ToArray();
+    }
+
+    /// <summary>The addresses the server listens on, with the ports the kernel picked for port 0.</summary>
+    public IReadOnlyList<EndPoint> EndPoints { get; }
+
+    /// <summary>The first listening address's port (0 for a Unix socket).</summary>
+    public int Port => EndPoints.Count > 0 && EndPoints[0] is IPEndPoint ip ? ip.Port : 0;
+
+    /// <summary>True until <see cref="Close"/>.</summary>
+    public bool IsServing { get; private set; } = true;
+
+    /// <summary>Connections accepted and not yet closed.</summary>
+    public int ConnectionCount => _connections.Count;
+
+    /// <summary>How many accept(2) calls failed for lack of descriptors (EMFILE/ENFILE) since the server started.</summary>
+    public long FdExhaustionCount { get; private set; }
+
+    /// <summary>Stops accepting and closes the listening sockets (removing a Unix socket's file). Live connections are not touched. Idempotent.</summary>
+    public void Close()
+    {
+        if (!IsServing)
+        {
+            return;
+        }
+        IsServing = false;
+        foreach (Listener listener in _listeners)
+        {
+            listener.Close();
+        }
+        if (_connections.Count == 0)
+        {
+            _closed.TrySetResult();
+        }
+    }
+
+    /// <summary>Completes once the server is closed and every connection it accepted is gone.</summary>
+    public Task WaitClosedAsync() => _closed.Task;
+
+    /// <summary>Closes every live connection gracefully (buffered data is sent first).</summary>
+    public void CloseClients()
+    {
+        foreach (SocketTransport transport in _connections.ToArray())
+        {
+            transport.Close();
+        }
+    }
+
+    /// <summary>Closes every live connection at once.</summary>
+    public void AbortClients()
+    {
+        foreach (SocketTransport transport in _connections.ToArray())
+        {
+            transport.Abort();
+        }
+    }
+
+    void IConnectionOwner.OnConnectionClosed(SocketTransport transport)
+    {
+        _connections.Remove(transport);
+        if (!IsServing && _connections.Count == 0)
+        {
+            _closed.TrySetResult();
+        }
+    }
+
+    private void Accept(Listener listener)
+    {
+        // Bounded per readiness event, so a connection flood cannot starve the connections already served.
+        for (int i = 0; i < _backlog && IsServing; i++)
+        {
+            NativeSocket? socket = listener.Socket.Accept(out Errno errno);
+            if (socket is null)
+            {
+                if (errno is Errno.EMFILE or Errno.ENFILE or Errno.ENOBUFS or Errno.ENOMEM)
+                {
+                    OnOutOfResources(listener, errno);
+                }
+                else if (errno is not (Errno.EAGAIN or Errno.ECONNABORTED or Errno.EPROTO or Errno.EPERM))
+                {
+                    _loop.CallExceptionHandler(new LoopExceptionContext("accept failed", new PosixException(errno, "accept", listener.Socket.Fd), source: this));
+                }
+                return;
+            }
+            socket.TrySetNoDelay();
+            Protocol protocol;
+            try
+            {
+                protocol = _protocolFactory();
+            }
+            catch (Exception e)
+            {
+                socket.Dispose();
+                _loop.CallExceptionHandler(new LoopExceptionContext("protocol factory failed", e, source: this));
+                continue;
+            }
+            var transport = new SocketTransport(_loop, socket, protocol, this);
+            _connections.Add(transport);
+            transport.Start();
+        }
+    }
+
+    /// <summary>
+    /// Out of descriptors (or kernel memory). The listener stays readable, so level-triggered epoll would
+    /// call us again at once and spin a core: stop watching it and try again after a pause, when
+    /// connections may have closed (as asyncio's _accept_connection does; bpo-27906).
+    /// </summary>
+    private void OnOutOfResources(Listener listener, Errno errno)
+    {
+        FdExhaustionCount++;
+        if (!_reportedFdExhaustion)
+        {
+            _reportedFdExhaustion = true;
+            _loop.LogWarning($"accept on {listener.Socket.LocalEndPoint}: {errno}; pausing accepts for {FdExhaustionBackoff.TotalMilliseconds:F0} ms at a time until descriptors free up");
+        }
+        listener.PauseAccepting(FdExhaustionBackoff);
+    }
+
+    private sealed class Listener(Server server, NativeSocket socket)
+    {
+        private static readonly Action<object?> s_onReadable = static s => ((Listener)s!).OnReadable();
+        private static readonly Action<object?> s_resume = static s => ((Listener)s!).StartAccepting();
+
+        private TimerHandle _resumeTimer;
+
+        public NativeSocket Socket { get; } = socket;
+
+        public void StartAccepting()
+        {
+            if (server.IsServing)
+            {
+                server._loop.AddReader(Socket.Fd, s_onReadable, this);
+            }
+        }
+
+        public void PauseAccepting(TimeSpan delay)
+        {
+            server._loop.RemoveReader(Socket.Fd);
+            _resumeTimer = server._loop.CallLater(delay, s_resume, this);
+        }
+
+        public void Close()
+        {
+            _resumeTimer.Cancel();
+            server._loop.RemoveReader(Socket.Fd);
+            string? unixPath = Socket.AddressFamily == AddressFamily.Unix ? (Socket.LocalEndPoint as UnixDomainSocketEndPoint)?.ToString() : null;
+            Socket.Dispose();
+            if (!string.IsNullOrEmpty(unixPath) && unixPath[0] != '\0' && unixPath[0] != '@')
+            {
+                try
+                {
+                    File.Delete(unixPath);
+                }
+                catch (IOException)
+                {
+                    // Someone else's file by now, or already gone.
+                }
+            }
+        }
+
+        private void OnReadable() => server.Accept(this);
+    }
+}

@@ -1,0 +1,57 @@
+using System.Net;
+
+namespace Eddy.Transports;
+
+/// <summary>
+/// A bidirectional byte stream driven by an event loop (asyncio's <c>Transport</c>): it reads from
+/// the connection and calls its <see cref="Protocol"/>, and writes what the protocol gives it, buffering
+/// what the connection cannot take yet. All members are for the loop thread.
+/// </summary>
+public abstract class Transport
+{
+    /// <summary>The protocol receiving this transport's events. Settable, to switch protocols (e.g. after an HTTP upgrade).</summary>
+    public abstract Protocol Protocol { get; set; }
+
+    /// <summary>Sends <paramref name="data"/>: at once when the connection can take it, else buffered and sent when it can.
+    /// Never blocks. Ignored once the connection is lost.</summary>
+    public abstract void Write(ReadOnlySpan<byte> data);
+
+    /// <summary>Closes the write side (TCP FIN) once buffered data is sent; reading goes on.</summary>
+    public abstract void WriteEof();
+
+    /// <summary>True when <see cref="WriteEof"/> is supported.</summary>
+    public virtual bool CanWriteEof => true;
+
+    /// <summary>Stops reading, sends what is buffered, then closes; <see cref="Protocol.ConnectionLost"/> follows with null. Idempotent.</summary>
+    public abstract void Close();
+
+    /// <summary>Closes now, dropping buffered data; <see cref="Protocol.ConnectionLost"/> follows with null. Idempotent.</summary>
+    public abstract void Abort();
+
+    /// <summary>True once <see cref="Close"/> or <see cref="Abort"/> was called, or the connection failed.</summary>
+    public abstract bool IsClosing { get; }
+
+    /// <summary>Stops calling <see cref="Protocol.DataReceived"/> until <see cref="ResumeReading"/> (the peer is slowed by TCP flow control).</summary>
+    public abstract void PauseReading();
+
+    public abstract void ResumeReading();
+
+    /// <summary>True while reading is not paused and the transport is not closing.</summary>
+    public abstract bool IsReading { get; }
+
+    /// <summary>Bytes written but not yet sent.</summary>
+    public abstract int WriteBufferSize { get; }
+
+    /// <summary>The high-water mark: the protocol is paused when the write buffer goes above it.</summary>
+    public abstract int WriteBufferHighWaterMark { get; }
+
+    /// <summary>The low-water mark: a paused protocol resumes when the write buffer drains to it.</summary>
+    public abstract int WriteBufferLowWaterMark { get; }
+
+    /// <summary>Sets the write-buffer limits (asyncio's defaults: 64 KiB high, a quarter of it low).</summary>
+    public abstract void SetWriteBufferLimits(int high, int? low = null);
+
+    public abstract EndPoint? LocalEndPoint { get; }
+
+    public abstract EndPoint? RemoteEndPoint { get; }
+}

@@ -1,0 +1,95 @@
+using Eddy.Transports.Internal;
+
+namespace Eddy.UnitTests.Transports;
+
+public class WriteBufferTests
+{
+    [Fact]
+    public void GatherReturnsTheAppendedBytesInOrderAcrossChunks()
+    {
+        var buffer = new WriteBuffer();
+        byte[] expected = Enumerable.Range(0, 100_000).Select(i => (byte)(i * 7)).ToArray();
+        var random = new Random(3);
+        for (int offset = 0; offset < expected.Length;)
+        {
+            int n = Math.Min(expected.Length - offset, random.Next(1, 20_000));
+            buffer.Append(expected.AsSpan(offset, n));
+            offset += n;
+        }
+
+        Assert.Equal(expected.Length, buffer.Length);
+        Assert.Equal(expected, Drain(buffer, random));
+        Assert.True(buffer.IsEmpty);
+    }
+
+    [Fact]
+    public void ConsumeInsideAChunkKeepsTheRestOfIt()
+    {
+        var buffer = new WriteBuffer();
+        buffer.Append("hello, world"u8);
+        buffer.Consume(7);
+
+        var segments = new ReadOnlyMemory<byte>[4];
+        int count = buffer.Gather(segments);
+
+        Assert.Equal(1, count);
+        Assert.Equal("world"u8.ToArray(), segments[0].ToArray());
+        Assert.Equal(5, buffer.Length);
+    }
+
+    [Fact]
+    public void GatherFillsNoMoreSegmentsThanGiven()
+    {
+        var buffer = new WriteBuffer();
+        buffer.Append(new byte[16 * 1024]);
+        buffer.Append(new byte[2 * 1024 * 1024]);
+        buffer.Append(new byte[16 * 1024]);
+
+        var segments = new ReadOnlyMemory<byte>[1];
+        Assert.Equal(1, buffer.Gather(segments));
+    }
+
+    [Fact]
+    public void ClearDropsEverything()
+    {
+        var buffer = new WriteBuffer();
+        buffer.Append(new byte[50_000]);
+        buffer.Clear();
+
+        Assert.True(buffer.IsEmpty);
+        Assert.Equal(0, buffer.Gather(new ReadOnlyMemory<byte>[4]));
+        buffer.Append("again"u8);
+        Assert.Equal(5, buffer.Length);
+    }
+
+    [Fact]
+    public void AppendingEmptyDataChangesNothing()
+    {
+        var buffer = new WriteBuffer();
+        buffer.Append(ReadOnlySpan<byte>.Empty);
+        Assert.True(buffer.IsEmpty);
+        Assert.Equal(0, buffer.Gather(new ReadOnlyMemory<byte>[4]));
+    }
+
+    /// <summary>Reads the buffer out the way a transport does: gather, "send" a random part, consume.</summary>
+    private static byte[] Drain(WriteBuffer buffer, Random random)
+    {
+        var output = new List<byte>();
+        var segments = new ReadOnlyMemory<byte>[3];
+        while (!buffer.IsEmpty)
+        {
+            int count = buffer.Gather(segments);
+            int available = segments.Take(count).Sum(s => s.Length);
+            int sent = random.Next(1, available + 1);
+            int left = sent;
+            for (int i = 0; i < count && left > 0; i++)
+            {
+                int n = Math.Min(left, segments[i].Length);
+                output.AddRange(segments[i].Span[..n].ToArray());
+                left -= n;
+            }
+            buffer.Consume(sent);
+        }
+        return output.ToArray();
+    }
+}
