@@ -16,6 +16,7 @@ public sealed partial class EventLoop
     {
         CheckLoopCall(nameof(SockRecvAsync));
         var state = socket.LoopState as SocketLoopState;
+        state?.ThrowIfBusy(this, readSide: true, nameof(SockRecvAsync));
         if (state is null || state.ReadMaybeReady || buffer.IsEmpty)
         {
             int n = socket.Receive(buffer.Span, out Errno errno);
@@ -44,6 +45,7 @@ public sealed partial class EventLoop
     public ValueTask SockSendAllAsync(NativeSocket socket, ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
     {
         CheckLoopCall(nameof(SockSendAllAsync));
+        (socket.LoopState as SocketLoopState)?.ThrowIfBusy(this, readSide: false, nameof(SockSendAllAsync));
         ReadOnlySpan<byte> span = data.Span;
         int sent = 0;
         while (sent < span.Length)
@@ -75,6 +77,7 @@ public sealed partial class EventLoop
     public ValueTask<NativeSocket> SockAcceptAsync(NativeSocket listener, CancellationToken cancellationToken = default)
     {
         CheckLoopCall(nameof(SockAcceptAsync));
+        (listener.LoopState as SocketLoopState)?.ThrowIfBusy(this, readSide: true, nameof(SockAcceptAsync));
         NativeSocket? accepted = listener.Accept(out Errno errno);
         if (accepted is not null)
         {
@@ -96,6 +99,7 @@ public sealed partial class EventLoop
     {
         ArgumentNullException.ThrowIfNull(endPoint);
         CheckLoopCall(nameof(SockConnectAsync));
+        (socket.LoopState as SocketLoopState)?.ThrowIfBusy(this, readSide: false, nameof(SockConnectAsync));
         Errno errno = socket.Connect(endPoint);
         if (errno == Errno.None)
         {

@@ -37,7 +37,9 @@ internal sealed class DelayOperation : LoopValueTaskSource<bool>
 
     private void OnCancelOnLoop()
     {
-        if (!IsPending)
+        // A cancellation queued from another thread may arrive after this delay completed and the pooled
+        // operation started another: only the current delay's own token may cancel it.
+        if (!IsPending || !_cancellationToken.IsCancellationRequested)
         {
             return;
         }

@@ -45,6 +45,26 @@ internal sealed class SocketLoopState : IDisposable
 
     public ConnectOperation Connect => _connect ??= new ConnectOperation(this);
 
+    /// <summary>
+    /// Checked before an operation tries its syscall: a second receive must not take the pending one's data,
+    /// nor a second send interleave its bytes with the pending one's, and a socket belongs to one loop.
+    /// </summary>
+    public void ThrowIfBusy(EventLoop loop, bool readSide, string operation)
+    {
+        if (Loop != loop)
+        {
+            throw new InvalidOperationException($"fd {Socket.Fd} is used by another event loop ({Loop.Name}); a socket belongs to one loop.");
+        }
+        if (readSide)
+        {
+            ThrowIfReadPending(operation);
+        }
+        else
+        {
+            ThrowIfWritePending(operation);
+        }
+    }
+
     public void ThrowIfReadPending(string operation)
     {
         if (Watcher.Reader is not null)
