@@ -164,11 +164,21 @@ public sealed partial class EventLoop : IDisposable
     /// <summary>Interrupts a blocked select from any thread. Cheap when a wake-up is already pending.</summary>
     public void Wakeup()
     {
-        if (Interlocked.Exchange(ref _wakeupPending, 1) == 0 && !_closed)
+        if (Interlocked.Exchange(ref _wakeupPending, 1) == 0)
         {
-            Libc.EventFdSignal(_wakeupFd);
+            // Under the lock Close takes to close the eventfd, so a wake-up racing a Close from another
+            // thread can never write to a closed (or, worse, reused) descriptor. Taken once per burst only.
+            lock (_wakeupLock)
+            {
+                if (!_closed)
+                {
+                    Libc.EventFdSignal(_wakeupFd);
+                }
+            }
         }
     }
+
+    private readonly object _wakeupLock = new();
 
     /// <summary>
     /// Makes <see cref="RunForever"/> return after the current tick. Callable from any thread.
@@ -209,7 +219,10 @@ public sealed partial class EventLoop : IDisposable
         }
         CloseWatchers();
         _selector.Close();
-        Libc.Close(_wakeupFd);
+        lock (_wakeupLock)
+        {
+            Libc.Close(_wakeupFd);
+        }
     }
 
     public void Dispose() => Close();

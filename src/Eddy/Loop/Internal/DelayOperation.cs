@@ -6,7 +6,6 @@ namespace Eddy.Loop.Internal;
 internal sealed class DelayOperation : LoopValueTaskSource<bool>
 {
     private static readonly Action<object?> s_onTimer = static s => ((DelayOperation)s!).OnTimer();
-    private static readonly Action<object?> s_onCancel = static s => ((DelayOperation)s!).OnCancelOnLoop();
 
     private TimerHandle _timer;
     private CancellationToken _cancellationToken;
@@ -23,7 +22,7 @@ internal sealed class DelayOperation : LoopValueTaskSource<bool>
         _timer = Loop.CallLater(delay, s_onTimer, this);
         if (cancellationToken.CanBeCanceled)
         {
-            _registration = RegisterCancellation(cancellationToken, s_onCancel);
+            _registration = RegisterCancellation(cancellationToken);
         }
         return new ValueTask(this, token);
     }
@@ -35,7 +34,7 @@ internal sealed class DelayOperation : LoopValueTaskSource<bool>
         Complete(true);
     }
 
-    private void OnCancelOnLoop()
+    protected override void OnCancellationRequested()
     {
         // A cancellation queued from another thread may arrive after this delay completed and the pooled
         // operation started another: only the current delay's own token may cancel it.

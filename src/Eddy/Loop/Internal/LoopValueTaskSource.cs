@@ -41,23 +41,40 @@ internal abstract class LoopValueTaskSource<T> : IValueTaskSource<T>, IValueTask
         _core.SetException(error);
     }
 
+    private static readonly Action<object?> s_cancelOnLoop = static s => ((LoopValueTaskSource<T>)s!).OnCancellationRequested();
+
     /// <summary>
-    /// Registers <paramref name="onLoop"/> to run on the loop thread when <paramref name="token"/> is cancelled.
-    /// The token may be cancelled on any thread; the handler must check that its operation is still pending.
+    /// Registers <see cref="OnCancellationRequested"/> to run on the loop thread when <paramref name="token"/> is cancelled.
+    /// The token may be cancelled on any thread. Passing <c>this</c> as the state keeps the registration allocation-free.
     /// </summary>
-    protected CancellationTokenRegistration RegisterCancellation(CancellationToken token, Action<object?> onLoop) =>
+    protected CancellationTokenRegistration RegisterCancellation(CancellationToken token) =>
         token.UnsafeRegister(static (state, _) =>
         {
-            var (source, handler) = ((LoopValueTaskSource<T>, Action<object?>))state!;
+            var source = (LoopValueTaskSource<T>)state!;
             if (source.Loop.IsOnLoopThread)
             {
-                handler(source);
+                source.OnCancellationRequested();
             }
             else if (!source.Loop.IsClosed)
             {
-                source.Loop.CallSoonThreadSafe(handler, source);
+                try
+                {
+                    source.Loop.CallSoonThreadSafe(s_cancelOnLoop, source);
+                }
+                catch (ObjectDisposedException)
+                {
+                    // The loop closed meanwhile: nothing is left to cancel.
+                }
             }
-        }, (this, onLoop));
+        }, this);
+
+    /// <summary>
+    /// On the loop thread, after the token of a <see cref="RegisterCancellation"/> was cancelled. The operation
+    /// may have completed (and the source been reused) meanwhile: check that it is still pending on that token.
+    /// </summary>
+    protected virtual void OnCancellationRequested()
+    {
+    }
 
     /// <summary>Called after the awaiter took the result: the source may be reused from here on.</summary>
     protected virtual void OnConsumed()

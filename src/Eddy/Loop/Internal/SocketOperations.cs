@@ -130,7 +130,7 @@ internal abstract class SocketOperation<T> : LoopValueTaskSource<T>
         }
         if (cancellationToken.CanBeCanceled)
         {
-            _registration = RegisterCancellation(cancellationToken, static s => ((SocketOperation<T>)s!).OnCancel());
+            _registration = RegisterCancellation(cancellationToken);
         }
         return token;
     }
@@ -158,7 +158,7 @@ internal abstract class SocketOperation<T> : LoopValueTaskSource<T>
         }
     }
 
-    private void OnCancel()
+    protected override void OnCancellationRequested()
     {
         if (IsPending && _cancellationToken.IsCancellationRequested)
         {

@@ -1,0 +1,149 @@
+using System.Text.Json.Serialization;
+using HdrHistogram;
+
+namespace Eddy.Cli.Load;
+
+/// <summary>
+/// Every figure of a run, as written by <c>--json</c> and printed by <see cref="TcpLoadCommand"/>.
+/// Field names are part of the CLI contract (benchmark scripts read them); add fields, never rename.
+/// </summary>
+internal sealed class TcpLoadReport
+{
+    /// <summary>The latency percentiles listed in <see cref="Percentiles"/>.</summary>
+    private static readonly double[] PercentileLadder = [50, 75, 90, 95, 99, 99.9, 99.99, 99.999, 100];
+
+    /// <summary>"one-shot" or "closed-loop".</summary>
+    public required string Mode { get; init; }
+
+    /// <summary>HOST:PORT as given on the command line.</summary>
+    public required string Target { get; init; }
+
+    /// <summary>The address connected to, after resolving the host.</summary>
+    public required string Address { get; init; }
+
+    public required int Connections { get; init; }
+
+    public required int Loops { get; init; }
+
+    public required int MessageSize { get; init; }
+
+    /// <summary>One-shot mode: the rounds asked for. Null in closed-loop mode.</summary>
+    public required int? Rounds { get; init; }
+
+    /// <summary>Closed-loop mode: the duration asked for. Null in one-shot mode.</summary>
+    public required double? DurationSeconds { get; init; }
+
+    /// <summary>Wall time: from the moment every loop was ready to the end of the last round, or to the deadline.</summary>
+    public required double Seconds { get; init; }
+
+    /// <summary>Completed echoes (closed loop) or clients that got their full reply (one-shot).</summary>
+    public required long Messages { get; init; }
+
+    public required double MessagesPerSecond { get; init; }
+
+    /// <summary>Payload bytes echoed per second: messages × message size ÷ seconds (each byte counted once, not once per direction).</summary>
+    public required double BytesPerSecond { get; init; }
+
+    /// <summary>The same as <see cref="Messages"/>: successful clients (one-shot) or echoes (closed loop).</summary>
+    public required long Successes { get; init; }
+
+    /// <summary>Total failures, all kinds.</summary>
+    public required long Errors { get; init; }
+
+    /// <summary>Failures per kind: connect, write, read, mismatch, timeout. Every kind is present.</summary>
+    public required Dictionary<string, long> ErrorsByKind { get; init; }
+
+    /// <summary>Failures per kind and cause, e.g. {"connect": {"ECONNREFUSED": 20}}. Only kinds that occurred.</summary>
+    public required Dictionary<string, Dictionary<string, long>> ErrorDetails { get; init; }
+
+    public required LatencySummary LatencyUs { get; init; }
+
+    public required List<PercentileValue> Percentiles { get; init; }
+
+    /// <summary>True when a signal stopped the run early: the figures cover the time until then.</summary>
+    public required bool Interrupted { get; init; }
+
+    public static string KindName(LoadErrorKind kind) => kind switch
+    {
+        LoadErrorKind.Connect => "connect",
+        LoadErrorKind.Write => "write",
+        LoadErrorKind.Read => "read",
+        LoadErrorKind.Mismatch => "mismatch",
+        _ => "timeout",
+    };
+
+    public static TcpLoadReport Create(TcpLoadSettings settings, string target, TcpLoadResult result)
+    {
+        var byKind = new Dictionary<string, long>();
+        var details = new Dictionary<string, Dictionary<string, long>>();
+        foreach (LoadErrorKind kind in Enum.GetValues<LoadErrorKind>())
+        {
+            byKind[KindName(kind)] = result.ErrorsByKind[(int)kind];
+            if (result.ErrorDetails[(int)kind].Count > 0)
+            {
+                details[KindName(kind)] = new Dictionary<string, long>(result.ErrorDetails[(int)kind]);
+            }
+        }
+        HistogramBase latency = result.LatencyUs;
+        bool hasLatency = latency.TotalCount > 0;
+        var percentiles = new List<PercentileValue>(PercentileLadder.Length);
+        foreach (double p in PercentileLadder)
+        {
+            percentiles.Add(new PercentileValue(p, hasLatency ? latency.GetValueAtPercentile(p) : 0));
+        }
+        double seconds = result.Seconds;
+        return new TcpLoadReport
+        {
+            Mode = settings.IsClosedLoop ? "closed-loop" : "one-shot",
+            Target = target,
+            Address = settings.Target.ToString(),
+            Connections = settings.Connections,
+            Loops = settings.Loops,
+            MessageSize = settings.MessageSize,
+            Rounds = settings.IsClosedLoop ? null : settings.Rounds,
+            DurationSeconds = settings.Duration?.TotalSeconds,
+            Seconds = seconds,
+            Messages = result.Messages,
+            MessagesPerSecond = seconds > 0 ? result.Messages / seconds : 0,
+            BytesPerSecond = seconds > 0 ? (double)result.Messages * settings.MessageSize / seconds : 0,
+            Successes = result.Messages,
+            Errors = result.Errors,
+            ErrorsByKind = byKind,
+            ErrorDetails = details,
+            LatencyUs = new LatencySummary
+            {
+                P50 = hasLatency ? latency.GetValueAtPercentile(50) : 0,
+                P90 = hasLatency ? latency.GetValueAtPercentile(90) : 0,
+                P99 = hasLatency ? latency.GetValueAtPercentile(99) : 0,
+                P999 = hasLatency ? latency.GetValueAtPercentile(99.9) : 0,
+                Max = hasLatency ? latency.GetMaxValue() : 0,
+                Mean = hasLatency ? Math.Round(latency.GetMean(), 1) : 0,
+            },
+            Percentiles = percentiles,
+            Interrupted = result.IsInterrupted,
+        };
+    }
+}
+
+/// <summary>Latency in microseconds. Values are HdrHistogram buckets: within 0.1% of the recorded value.</summary>
+internal sealed class LatencySummary
+{
+    public long P50 { get; init; }
+
+    public long P90 { get; init; }
+
+    public long P99 { get; init; }
+
+    public long P999 { get; init; }
+
+    public long Max { get; init; }
+
+    public double Mean { get; init; }
+}
+
+internal sealed record PercentileValue(double Percentile, long ValueUs);
+
+/// <summary>Source-generated serialization: the CLI is trimmed and AOT-compiled, so no reflection.</summary>
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, WriteIndented = true)]
+[JsonSerializable(typeof(TcpLoadReport))]
+internal sealed partial class TcpLoadJsonContext : JsonSerializerContext;
