@@ -9,6 +9,7 @@ public enum Errno
     None = 0,
     EPERM = 1,
     ENOENT = 2,
+    ENXIO = 6,
     EINTR = 4,
     EIO = 5,
     EBADF = 9,

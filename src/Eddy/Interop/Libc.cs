@@ -91,3 +91,24 @@ internal static unsafe partial class Libc
         }
     }
 }
+
+internal static unsafe partial class Libc
+{
+    [LibraryImport(LibC, EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int Open(string path, int flags);
+
+    /// <summary>
+    /// True when <paramref name="path"/> is a socket file: open(2) on a socket fails with ENXIO. O_NONBLOCK
+    /// keeps the probe from hanging on a FIFO, which opens at once for reading then and is no socket.
+    /// </summary>
+    public static bool IsSocketFile(string path)
+    {
+        int fd = Open(path, O_NONBLOCK | O_CLOEXEC);
+        if (fd >= 0)
+        {
+            Close(fd);
+            return false;
+        }
+        return LastErrno() == Errno.ENXIO;
+    }
+}

@@ -23,7 +23,15 @@ public sealed partial class EventLoop
             context.Cancel = true;
             if (!_closed)
             {
-                CallSoonThreadSafe(callback, state);
+                try
+                {
+                    CallSoonThreadSafe(callback, state);
+                }
+                catch (ObjectDisposedException)
+                {
+                    // Close ran between the check and the call. The runtime may run a handler after its
+                    // registration is disposed, and what a handler throws here would crash the process.
+                }
             }
         });
     }

@@ -248,25 +248,40 @@ public sealed partial class EventLoop : IDisposable
 
     private void DefaultExceptionHandler(LoopExceptionContext context)
     {
-        if (_logger is not null)
+        try
         {
-            _logger.LogError(context.Exception, "{Loop}: {Context}", Name, context.Exception is null ? context.ToString() : context.Message);
+            if (_logger is not null)
+            {
+                _logger.LogError(context.Exception, "{Loop}: {Context}", Name, context.Exception is null ? context.ToString() : context.Message);
+            }
+            else
+            {
+                Console.Error.WriteLine($"{Name}: {context}");
+            }
         }
-        else
+        catch (Exception)
         {
-            Console.Error.WriteLine($"{Name}: {context}");
+            // The last resort failed too (a throwing logger, stderr unavailable at EMFILE): the report is
+            // lost, but the loop must not die of it and take every connection with it.
         }
     }
 
     internal void LogWarning(string message)
     {
-        if (_logger is not null)
+        try
         {
-            _logger.LogWarning("{Loop}: {Message}", Name, message);
+            if (_logger is not null)
+            {
+                _logger.LogWarning("{Loop}: {Message}", Name, message);
+            }
+            else
+            {
+                Console.Error.WriteLine($"{Name}: {message}");
+            }
         }
-        else
+        catch (Exception)
         {
-            Console.Error.WriteLine($"{Name}: {message}");
+            // As in DefaultExceptionHandler: a warning that cannot be written must not stop the loop.
         }
     }
 

@@ -95,9 +95,14 @@ public sealed partial class LoopGroup : IDisposable
     /// <summary>Runs <paramref name="action"/> on every loop, each on its own thread, and waits for all.</summary>
     public Task<T[]> InvokeOnEachAsync<T>(Func<EventLoop, Task<T>> action) => Task.WhenAll(_loops.Select(loop => InvokeAsync(loop, () => action(loop))));
 
-    /// <summary>Stops every loop and waits for its thread to finish. Callable from any thread but a loop's own. Idempotent.</summary>
+    /// <summary>Stops every loop and waits for its thread to finish. Callable from any thread but a loop's own (there it throws <see cref="InvalidOperationException"/>). Idempotent.</summary>
     public void Stop()
     {
+        if (_loops.Any(loop => loop.IsOnLoopThread))
+        {
+            // Joining its own thread would wait forever.
+            throw new InvalidOperationException("Stop was called on one of the group's loop threads; call it from another thread.");
+        }
         if (Interlocked.Exchange(ref _state, 2) != 1)
         {
             return;
@@ -120,10 +125,21 @@ public sealed partial class LoopGroup : IDisposable
     /// <summary>Stops the loops (if running) and closes them.</summary>
     public void Dispose()
     {
-        Stop();
-        foreach (EventLoop loop in _loops)
+        try
         {
-            loop.Close();
+            Stop();
+        }
+        finally
+        {
+            // Also when Stop reports a failed loop: the loops have stopped, and each still holds its epoll fd and eventfd.
+            // (They run on only when Stop refused to join from a loop thread.)
+            foreach (EventLoop loop in _loops)
+            {
+                if (!loop.IsRunning)
+                {
+                    loop.Close();
+                }
+            }
         }
     }
 

@@ -40,6 +40,13 @@ public sealed partial class EventLoop
             RemoveStaleUnixSocket(unix.ToString());
         }
         NativeSocket listener = NativeSocket.CreateListener(endPoint, backlog, reusePort);
+        if (_logger is null)
+        {
+            // The fallback log is standard error, and .NET opens Console.Error lazily by dup(2) of fd 2
+            // (ConsolePal.Unix.OpenStandardError): it would fail with EMFILE just when the server has to
+            // report that accept ran out of descriptors, and the failure would escape the loop. Open it now.
+            _ = Console.Error;
+        }
         return new Server(this, protocolFactory, [listener], backlog);
     }
 
@@ -110,7 +117,16 @@ public sealed partial class EventLoop
             socket.LoopState = null;
             state.Dispose();
         }
-        TProtocol protocol = protocolFactory();
+        TProtocol protocol;
+        try
+        {
+            protocol = protocolFactory();
+        }
+        catch
+        {
+            socket.Dispose(); // else the connected socket stays open until the finalizer runs
+            throw;
+        }
         var transport = new SocketTransport(this, socket, protocol, owner: null);
         transport.Start();
         return (transport, protocol);
@@ -143,31 +159,13 @@ public sealed partial class EventLoop
         }
         try
         {
-            if (File.Exists(path) && IsSocketFile(path))
+            if (File.Exists(path) && Libc.IsSocketFile(path))
             {
                 File.Delete(path);
             }
         }
         catch (IOException)
         {
-        }
-    }
-
-    /// <summary>.NET has no S_ISSOCK; open(2) on a socket file fails with ENXIO, which tells it from a regular file.</summary>
-    private static bool IsSocketFile(string path)
-    {
-        try
-        {
-            using FileStream _ = File.OpenRead(path);
-            return false;
-        }
-        catch (IOException)
-        {
-            return true;
-        }
-        catch (UnauthorizedAccessException)
-        {
-            return false;
         }
     }
 }
@@ -207,7 +205,16 @@ public sealed partial class EventLoop
             socket.Dispose();
             throw;
         }
-        TProtocol protocol = protocolFactory();
+        TProtocol protocol;
+        try
+        {
+            protocol = protocolFactory();
+        }
+        catch
+        {
+            socket.Dispose(); // else the bound port stays taken until the finalizer runs
+            throw;
+        }
         var transport = new DatagramTransport(this, socket, protocol, remote);
         transport.Start();
         return (transport, protocol);

@@ -146,12 +146,13 @@ public sealed class Server : IConnectionOwner
     private void OnOutOfResources(Listener listener, Errno errno)
     {
         FdExhaustionCount++;
+        // Pause before reporting: should the report fail (it may need a descriptor too), the listener must not stay armed.
+        listener.PauseAccepting(FdExhaustionBackoff);
         if (!_reportedFdExhaustion)
         {
             _reportedFdExhaustion = true;
             _loop.LogWarning($"accept on {listener.Socket.LocalEndPoint}: {errno}; pausing accepts for {FdExhaustionBackoff.TotalMilliseconds:F0} ms at a time until descriptors free up");
         }
-        listener.PauseAccepting(FdExhaustionBackoff);
     }
 
     private sealed class Listener(Server server, NativeSocket socket)
