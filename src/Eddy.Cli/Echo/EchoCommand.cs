@@ -7,7 +7,7 @@ namespace Eddy.Cli.Echo;
 internal static class EchoCommand
 {
     /// <summary>The implementations, in tutorial order.</summary>
-    public static readonly string[] Implementations = ["blocking", "selector", "loop", "async", "protocol"];
+    public static readonly string[] Implementations = ["blocking", "selector", "loop", "async", "protocol", "streams"];
 
     public static IEchoServer Create(string impl, IPEndPoint endPoint, EchoOptions options) => impl switch
     {
@@ -16,6 +16,7 @@ internal static class EchoCommand
         "loop" => new LoopEchoServer(endPoint, options),
         "async" => new AsyncEchoServer(endPoint, options),
         "protocol" => new ProtocolEchoServer(endPoint, options),
+        "streams" => new StreamsEchoServer(endPoint, options),
         _ => throw new UserError($"unknown --impl '{impl}'; choose one of: {string.Join(", ", Implementations)}"),
     };
 
@@ -23,7 +24,7 @@ internal static class EchoCommand
     {
         var impl = new Option<string>("--impl")
         {
-            Description = "Which step of the tutorial: blocking (one client at a time), selector (epoll + callbacks), loop (EventLoop + AddReader), async (async/await on the loop), protocol (transports and protocols)",
+            Description = "Which step of the tutorial: blocking (one client at a time), selector (epoll + callbacks), loop (EventLoop + AddReader), async (async/await on the loop), protocol (transports and protocols), streams (reader/writer coroutines)",
             DefaultValueFactory = _ => "async",
         };
         impl.AcceptOnlyFromAmong(Implementations);
@@ -33,7 +34,7 @@ internal static class EchoCommand
         var backlog = new Option<int>("--backlog") { Description = "listen(2) backlog", DefaultValueFactory = _ => 1024 };
         var loops = new Option<int>("--loops")
         {
-            Description = "Event loops, one thread each (async and protocol only; default: one per core)",
+            Description = "Event loops, one thread each (async, protocol and streams only; default: one per core)",
             DefaultValueFactory = _ => Environment.ProcessorCount,
         };
 
@@ -41,9 +42,9 @@ internal static class EchoCommand
         command.SetAction(parse =>
         {
             string name = parse.GetValue(impl)!;
-            if (parse.GetResult(loops) is { Implicit: false } && name is not ("async" or "protocol"))
+            if (parse.GetResult(loops) is { Implicit: false } && name is not ("async" or "protocol" or "streams"))
             {
-                throw new UserError($"--loops applies to --impl async and protocol; the {name} server is single-threaded by design");
+                throw new UserError($"--loops applies to --impl async, protocol and streams; the {name} server is single-threaded by design");
             }
             if (parse.GetValue(loops) < 1)
             {
@@ -59,7 +60,7 @@ internal static class EchoCommand
             {
                 throw CommandLine.BindError(endPoint, e);
             }
-            string threads = name is "async" or "protocol" ? $", {parse.GetValue(loops)} loop(s)" : "";
+            string threads = name is "async" or "protocol" or "streams" ? $", {parse.GetValue(loops)} loop(s)" : "";
             Console.WriteLine($"eddy echo ({name}) listening on {server.LocalEndPoint}{threads}");
             using (CommandLine.OnTerminationSignal(server.Stop))
             {

@@ -16,7 +16,7 @@ public class CliErrorTests
         taken.Listen();
         int port = ((IPEndPoint)taken.LocalEndPoint!).Port;
 
-        foreach (string impl in new[] { "blocking", "selector", "loop", "async", "protocol" })
+        foreach (string impl in new[] { "blocking", "selector", "loop", "async", "protocol", "streams" })
         {
             var result = await EddyCli.RunAsync(Timeout, "echo", "--impl", impl, "--port", port.ToString());
 
@@ -33,7 +33,7 @@ public class CliErrorTests
         Assert.NotEqual(0, result.ExitCode);
         string firstLine = result.Stderr.Split('\n')[0];
         Assert.Contains("threads", firstLine);
-        foreach (string choice in new[] { "blocking", "selector", "loop", "async", "protocol" })
+        foreach (string choice in new[] { "blocking", "selector", "loop", "async", "protocol", "streams" })
         {
             Assert.Contains(choice, firstLine);
         }

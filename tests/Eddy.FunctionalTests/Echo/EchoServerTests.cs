@@ -9,9 +9,9 @@ public class EchoServerTests
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
 
-    public static TheoryData<string> AllImplementations => ["blocking", "selector", "loop", "async", "protocol"];
+    public static TheoryData<string> AllImplementations => ["blocking", "selector", "loop", "async", "protocol", "streams"];
 
-    public static TheoryData<string> NonBlockingImplementations => ["selector", "loop", "async", "protocol"];
+    public static TheoryData<string> NonBlockingImplementations => ["selector", "loop", "async", "protocol", "streams"];
 
     [Theory]
     [MemberData(nameof(AllImplementations))]

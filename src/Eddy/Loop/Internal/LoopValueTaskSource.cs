@@ -6,10 +6,20 @@ namespace Eddy.Loop.Internal;
 /// A reusable completion source for loop awaitables (<see cref="IValueTaskSource{TResult}"/>), completed on
 /// the loop thread. A continuation that would be posted to the loop's own context is run inline instead:
 /// it is already on the loop thread, and posting would allocate and cost a tick.
+/// <para>
+/// A continuation registered without the scheduling context (<c>ConfigureAwait(false)</c>, as all BCL code
+/// awaits) runs inline too, but with no <see cref="SynchronizationContext"/> current. Under the loop's context
+/// .NET would queue the <c>ConfigureAwait(false)</c> continuations of the Task-based methods above it (e.g.
+/// <c>StreamReader.ReadLineAsync</c> over a stream on the loop) to the thread pool, and their next call would
+/// come from a pool thread (<c>AwaitTaskContinuation.IsValidLocationForInlining</c>). With no context the
+/// chain stays inline on the loop thread; the first continuation that captured the loop's context is posted
+/// back to the loop.
+/// </para>
 /// </summary>
 internal abstract class LoopValueTaskSource<T> : IValueTaskSource<T>, IValueTaskSource
 {
     private ManualResetValueTaskSourceCore<T> _core; // RunContinuationsAsynchronously = false: continue inline
+    private bool _continueWithoutContext;           // the awaiter registered with ConfigureAwait(false)
 
     protected LoopValueTaskSource(EventLoop loop) => Loop = loop;
 
@@ -26,18 +36,21 @@ internal abstract class LoopValueTaskSource<T> : IValueTaskSource<T>, IValueTask
             throw new InvalidOperationException($"{GetType().Name}: an operation of this kind is already pending; await it before starting another.");
         }
         IsPending = true;
+        _continueWithoutContext = false;
         return _core.Version;
     }
 
     protected void Complete(T result)
     {
         IsPending = false;
+        using NoSynchronizationContextScope scope = _continueWithoutContext ? new() : default;
         _core.SetResult(result);
     }
 
     protected void Fail(Exception error)
     {
         IsPending = false;
+        using NoSynchronizationContextScope scope = _continueWithoutContext ? new() : default;
         _core.SetException(error);
     }
 
@@ -100,6 +113,7 @@ internal abstract class LoopValueTaskSource<T> : IValueTaskSource<T>, IValueTask
 
     public void OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags)
     {
+        _continueWithoutContext = (flags & ValueTaskSourceOnCompletedFlags.UseSchedulingContext) == 0;
         if ((flags & ValueTaskSourceOnCompletedFlags.UseSchedulingContext) != 0 && SynchronizationContext.Current == Loop.SynchronizationContext)
         {
             flags &= ~ValueTaskSourceOnCompletedFlags.UseSchedulingContext;

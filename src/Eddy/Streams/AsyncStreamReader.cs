@@ -1,0 +1,656 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.Text;
+using Eddy.Loop;
+using Eddy.Streams.Internal;
+using Eddy.Transports;
+
+namespace Eddy.Streams;
+
+/// <summary>
+/// The read side of a stream connection (asyncio's <c>StreamReader</c>): bytes the connection delivers
+/// are buffered here until a read takes them. Loop thread only; every read's continuation resumes on the
+/// loop thread.
+/// <para>
+/// Reads: <see cref="ReadAsync"/> (what is there, 0 at the end), <see cref="ReadExactlyAsync"/>,
+/// <see cref="ReadUntilAsync"/> (up to and including a separator) and <see cref="ReadLineAsync"/> (a UTF-8
+/// line without its terminator). One read may be pending at a time. A read that the buffer can satisfy
+/// completes synchronously and allocates nothing; a read that waits allocates nothing either once the
+/// reader has waited once (its completion source is reused).
+/// </para>
+/// <para>
+/// Producer side, in order: <c>[FeedData*] [FeedEof | SetException]</c> — called by the connection's
+/// protocol, or by code that feeds the reader from elsewhere.
+/// </para>
+/// <para>
+/// Flow control: when more than twice <see cref="Limit"/> bytes are buffered, the reader of a connection
+/// pauses its transport's reading, so TCP flow control slows the peer; reading resumes once reads drain
+/// the buffer to <see cref="Limit"/> bytes, or when a read has to wait. (A reader made with the public
+/// constructor has no transport: it only buffers.)
+/// </para>
+/// </summary>
+public sealed class AsyncStreamReader
+{
+    /// <summary>The default <see cref="Limit"/>: 64 KiB, as asyncio's.</summary>
+    public const int DefaultLimit = 64 * 1024;
+
+    private const int MinBufferSize = 4 * 1024;
+
+    private static readonly byte[] s_newline = [(byte)'\n'];
+
+    private static readonly Action<object?, CancellationToken> s_onCancel = static (s, _) => ((AsyncStreamReader)s!).OnCancel();
+    private static readonly Action<object?> s_onCancelOnLoop = static s => ((AsyncStreamReader)s!).OnCancelOnLoop();
+
+    private readonly EventLoop _loop;
+    private int _limit;
+
+    // The buffered bytes are _buffer[_start.._end). The array is rented when bytes must wait for a read
+    // and returned as soon as reads drain it, so an idle connection holds no buffer.
+    private byte[] _buffer = [];
+    private int _start;
+    private int _end;
+
+    private bool _eof;
+    private Exception? _exception;
+    private Transport? _transport;
+    private bool _paused; // we paused _transport's reading
+
+    // The pending read, at most one, and its arguments; cleared before its completion source fires.
+    private PendingRead _pending;
+    private Memory<byte> _destination;       // Read, ReadExactly
+    private int _filled;                     // Read, ReadExactly: bytes already copied into _destination
+    private ReadOnlyMemory<byte> _separator; // ReadUntil, ReadLine
+    private int _searchFrom;                 // ReadUntil, ReadLine: where in the buffer the next search starts
+    private CancellationToken _token;
+    private CancellationTokenRegistration _registration;
+    private StreamOperation<int>? _countOperation;   // Read, ReadExactly
+    private StreamOperation<byte[]>? _chunkOperation; // ReadUntil
+    private StreamOperation<string?>? _lineOperation; // ReadLine
+
+    private enum PendingRead : byte
+    {
+        None,
+        Read,
+        ReadExactly,
+        ReadUntil,
+        ReadLine,
+    }
+
+    private enum Search : byte
+    {
+        NotYet,
+        Found,
+        FoundPastLimit,
+        NotFoundWithinLimit,
+    }
+
+    /// <summary>Creates a reader for <paramref name="loop"/>; reads must be made on that loop's thread.</summary>
+    public AsyncStreamReader(EventLoop loop, int limit = DefaultLimit)
+    {
+        ArgumentNullException.ThrowIfNull(loop);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
+        _loop = loop;
+        _limit = limit;
+    }
+
+    /// <summary>
+    /// The longest chunk <see cref="ReadUntilAsync"/> and <see cref="ReadLineAsync"/> accept, and half the
+    /// buffered size at which the transport's reading is paused. Set it before the first read (a server's
+    /// client-connected callback runs before any byte is read).
+    /// </summary>
+    public int Limit
+    {
+        get => _limit;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(value);
+            _limit = value;
+            MaybePauseTransport();
+            MaybeResumeTransport();
+        }
+    }
+
+    /// <summary>True when the end of the stream was fed and every buffered byte has been read (asyncio's <c>at_eof()</c>).</summary>
+    public bool AtEof => _eof && _start == _end;
+
+    /// <summary>Why the connection failed, or null. Once set, pending and later reads throw it.</summary>
+    public Exception? Exception => _exception;
+
+    /// <summary>How many bytes are buffered, waiting for a read.</summary>
+    public int BufferedCount => _end - _start;
+
+    internal EventLoop Loop => _loop;
+
+    /// <summary>
+    /// Reads what is buffered, up to <paramref name="buffer"/>.Length bytes, waiting for data when none is.
+    /// Returns 0 at the end of the stream. A zero-length <paramref name="buffer"/> waits until data is
+    /// buffered (or the stream ends) and consumes nothing, as a zero-byte socket receive does.
+    /// </summary>
+    public ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        CheckCanStart(nameof(ReadAsync));
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled<int>(cancellationToken);
+        }
+        _destination = buffer;
+        if (TryRead(out int count, out Exception? error))
+        {
+            ClearArguments();
+            return error is null ? new ValueTask<int>(count) : ValueTask.FromException<int>(error);
+        }
+        StreamOperation<int> operation = StreamOperation<int>.Rent(ref _countOperation, _loop);
+        short token = operation.Start();
+        Wait(PendingRead.Read, cancellationToken);
+        return new ValueTask<int>(operation, token);
+    }
+
+    /// <summary>
+    /// Fills <paramref name="buffer"/> exactly. If the stream ends first, throws an
+    /// <see cref="IncompleteReadException"/> carrying the bytes that arrived (they are consumed).
+    /// If cancelled, the bytes already copied into <paramref name="buffer"/> are put back into the reader.
+    /// </summary>
+    public ValueTask ReadExactlyAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        CheckCanStart(nameof(ReadExactlyAsync));
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled(cancellationToken);
+        }
+        _destination = buffer;
+        if (TryReadExactly(out Exception? error))
+        {
+            ClearArguments();
+            return error is null ? default : ValueTask.FromException(error);
+        }
+        StreamOperation<int> operation = StreamOperation<int>.Rent(ref _countOperation, _loop);
+        short token = operation.Start();
+        Wait(PendingRead.ReadExactly, cancellationToken);
+        return new ValueTask(operation, token);
+    }
+
+    /// <summary>
+    /// Reads up to and including <paramref name="separator"/> and returns those bytes (a new array,
+    /// separator included, as asyncio's <c>readuntil</c>).
+    /// <list type="bullet">
+    /// <item>If the stream ends first, throws an <see cref="IncompleteReadException"/> carrying what was buffered (consumed).</item>
+    /// <item>If more than <see cref="Limit"/> bytes come before the separator, or none is found within
+    /// <see cref="Limit"/> bytes, throws a <see cref="LimitOverrunException"/> and leaves the bytes buffered,
+    /// for <see cref="ReadAsync"/> to take.</item>
+    /// </list>
+    /// </summary>
+    public ValueTask<byte[]> ReadUntilAsync(ReadOnlyMemory<byte> separator, CancellationToken cancellationToken = default)
+    {
+        if (separator.IsEmpty)
+        {
+            throw new ArgumentException("The separator must contain at least one byte.", nameof(separator));
+        }
+        CheckCanStart(nameof(ReadUntilAsync));
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled<byte[]>(cancellationToken);
+        }
+        _separator = separator;
+        _searchFrom = 0;
+        if (TryReadUntil(out byte[]? chunk, out Exception? error))
+        {
+            ClearArguments();
+            return error is null ? new ValueTask<byte[]>(chunk!) : ValueTask.FromException<byte[]>(error);
+        }
+        StreamOperation<byte[]> operation = StreamOperation<byte[]>.Rent(ref _chunkOperation, _loop);
+        short token = operation.Start();
+        Wait(PendingRead.ReadUntil, cancellationToken);
+        return new ValueTask<byte[]>(operation, token);
+    }
+
+    /// <summary>
+    /// Reads a line and decodes it as UTF-8 (invalid bytes become U+FFFD). As with
+    /// <see cref="TextReader.ReadLineAsync()"/>, the line is returned without its terminator: lines end at
+    /// "\n", and a "\r" just before it is dropped too. At the end of the stream, returns the last,
+    /// unterminated line if there is one, then null.
+    /// <para>
+    /// A line longer than <see cref="Limit"/> throws a <see cref="LimitOverrunException"/>, after discarding
+    /// what was buffered of it (through its "\n" if that arrived), as asyncio's <c>readline</c> does: the
+    /// next call starts after the discarded bytes.
+    /// </para>
+    /// </summary>
+    public ValueTask<string?> ReadLineAsync(CancellationToken cancellationToken = default)
+    {
+        CheckCanStart(nameof(ReadLineAsync));
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled<string?>(cancellationToken);
+        }
+        _separator = s_newline;
+        _searchFrom = 0;
+        if (TryReadLine(out string? line, out Exception? error))
+        {
+            ClearArguments();
+            return error is null ? new ValueTask<string?>(line) : ValueTask.FromException<string?>(error);
+        }
+        StreamOperation<string?> operation = StreamOperation<string?>.Rent(ref _lineOperation, _loop);
+        short token = operation.Start();
+        Wait(PendingRead.ReadLine, cancellationToken);
+        return new ValueTask<string?>(operation, token);
+    }
+
+    /// <summary>Adds bytes to the buffer, completing a pending read that they satisfy. Not after <see cref="FeedEof"/>.</summary>
+    public void FeedData(ReadOnlySpan<byte> data)
+    {
+        CheckLoopThread(nameof(FeedData));
+        if (_eof)
+        {
+            throw new InvalidOperationException("FeedData was called after FeedEof.");
+        }
+        if (data.IsEmpty)
+        {
+            return;
+        }
+        // A read waiting on an empty buffer takes the bytes straight into its destination: one copy, not two.
+        if (_start == _end && (_pending == PendingRead.ReadExactly || (_pending == PendingRead.Read && !_destination.IsEmpty)))
+        {
+            Span<byte> room = _destination.Span[_filled..];
+            int n = Math.Min(room.Length, data.Length);
+            data[..n].CopyTo(room);
+            _filled += n;
+            data = data[n..];
+        }
+        if (!data.IsEmpty)
+        {
+            Append(data);
+            MaybePauseTransport();
+        }
+        CompletePending();
+    }
+
+    /// <summary>Marks the end of the stream: buffered bytes can still be read, then reads return 0 (or null). Idempotent.</summary>
+    public void FeedEof()
+    {
+        CheckLoopThread(nameof(FeedEof));
+        _eof = true;
+        CompletePending();
+    }
+
+    /// <summary>Fails the stream: a pending read and every later read throw <paramref name="error"/>.</summary>
+    public void SetException(Exception error)
+    {
+        ArgumentNullException.ThrowIfNull(error);
+        CheckLoopThread(nameof(SetException));
+        _exception = error;
+        CompletePending();
+    }
+
+    /// <summary>The transport whose reading the reader pauses when its buffer is full. Set once, by the protocol.</summary>
+    internal void SetTransport(Transport transport)
+    {
+        Debug.Assert(_transport is null, "the reader's transport is set once");
+        _transport = transport;
+    }
+
+    public override string ToString() =>
+        $"AsyncStreamReader({BufferedCount} bytes buffered{(_eof ? ", eof" : "")}{(_paused ? ", paused" : "")}{(_exception is null ? "" : ", failed")})";
+
+    private bool TryRead(out int count, out Exception? error)
+    {
+        count = 0;
+        error = _exception;
+        if (error is not null)
+        {
+            return true;
+        }
+        FillDestination();
+        if (_filled > 0 || (_destination.IsEmpty && _start != _end))
+        {
+            count = _filled;
+            return true;
+        }
+        return _eof;
+    }
+
+    private bool TryReadExactly(out Exception? error)
+    {
+        error = _exception;
+        if (error is not null)
+        {
+            return true;
+        }
+        FillDestination();
+        if (_filled == _destination.Length)
+        {
+            return true;
+        }
+        if (_eof)
+        {
+            error = new IncompleteReadException(_destination[.._filled].ToArray(), _destination.Length);
+            return true;
+        }
+        return false;
+    }
+
+    private bool TryReadUntil(out byte[]? chunk, out Exception? error)
+    {
+        chunk = null;
+        error = _exception;
+        if (error is not null)
+        {
+            return true;
+        }
+        Search search = FindSeparator(out int offset);
+        switch (search)
+        {
+            case Search.Found:
+                int length = offset + _separator.Length;
+                chunk = _buffer.AsSpan(_start, length).ToArray();
+                Consume(length);
+                return true;
+            case Search.FoundPastLimit:
+            case Search.NotFoundWithinLimit:
+                // The bytes stay buffered: the caller may still take them with ReadAsync.
+                error = new LimitOverrunException(_limit, offset, separatorFound: search == Search.FoundPastLimit);
+                return true;
+        }
+        if (_eof)
+        {
+            byte[] partial = _buffer.AsSpan(_start, _end - _start).ToArray();
+            Consume(partial.Length);
+            error = new IncompleteReadException(partial, expected: null);
+            return true;
+        }
+        return false;
+    }
+
+    private bool TryReadLine(out string? line, out Exception? error)
+    {
+        line = null;
+        error = _exception;
+        if (error is not null)
+        {
+            return true;
+        }
+        switch (FindSeparator(out int offset))
+        {
+            case Search.Found:
+                line = Decode(offset);
+                Consume(offset + 1);
+                return true;
+            case Search.FoundPastLimit:
+                Consume(offset + 1);
+                error = new LimitOverrunException(_limit, offset, separatorFound: true);
+                return true;
+            case Search.NotFoundWithinLimit:
+                Consume(BufferedCount);
+                error = new LimitOverrunException(_limit, offset, separatorFound: false);
+                return true;
+        }
+        if (_eof && _start != _end)
+        {
+            int length = _end - _start;
+            line = Encoding.UTF8.GetString(_buffer, _start, length);
+            Consume(length);
+            return true;
+        }
+        return _eof;
+    }
+
+    /// <summary>
+    /// Searches the buffer for the separator, starting where the last search stopped (less the
+    /// separator's length, as it may straddle two arrivals), so a long line is scanned once, not once per
+    /// arrival. <paramref name="offset"/> is where the separator starts when found, else how far the
+    /// search got (asyncio's <c>consumed</c>).
+    /// </summary>
+    private Search FindSeparator(out int offset)
+    {
+        ReadOnlySpan<byte> separator = _separator.Span;
+        ReadOnlySpan<byte> buffered = _buffer.AsSpan(_start, _end - _start);
+        if (buffered.Length - _searchFrom >= separator.Length)
+        {
+            int i = buffered[_searchFrom..].IndexOf(separator);
+            if (i >= 0)
+            {
+                offset = _searchFrom + i;
+                return offset > _limit ? Search.FoundPastLimit : Search.Found;
+            }
+            _searchFrom = buffered.Length - separator.Length + 1;
+        }
+        offset = _searchFrom;
+        return _searchFrom > _limit ? Search.NotFoundWithinLimit : Search.NotYet;
+    }
+
+    /// <summary>The line before the "\n" at <paramref name="newline"/>, without a "\r" just before it.</summary>
+    private string Decode(int newline)
+    {
+        int length = newline > 0 && _buffer[_start + newline - 1] == (byte)'\r' ? newline - 1 : newline;
+        return Encoding.UTF8.GetString(_buffer, _start, length);
+    }
+
+    /// <summary>Moves buffered bytes into the pending read's destination.</summary>
+    private void FillDestination()
+    {
+        int n = Math.Min(_end - _start, _destination.Length - _filled);
+        if (n > 0)
+        {
+            _buffer.AsSpan(_start, n).CopyTo(_destination.Span[_filled..]);
+            _filled += n;
+            Consume(n);
+        }
+    }
+
+    private void Append(ReadOnlySpan<byte> data)
+    {
+        int buffered = _end - _start;
+        if (_buffer.Length - _end < data.Length)
+        {
+            int needed = buffered + data.Length;
+            // Compact in place only when the bytes moved are no more than the consumed bytes reclaimed:
+            // each byte consumed then pays for at most one byte moved, so compaction stays linear overall.
+            if (needed <= _buffer.Length && buffered <= _start)
+            {
+                _buffer.AsSpan(_start, buffered).CopyTo(_buffer);
+            }
+            else
+            {
+                byte[] bigger = ArrayPool<byte>.Shared.Rent(Math.Max(needed, Math.Max(MinBufferSize, 2 * _buffer.Length)));
+                _buffer.AsSpan(_start, buffered).CopyTo(bigger);
+                ReturnBuffer();
+                _buffer = bigger;
+            }
+            _start = 0;
+            _end = buffered;
+        }
+        data.CopyTo(_buffer.AsSpan(_end));
+        _end += data.Length;
+    }
+
+    private void Consume(int count)
+    {
+        Debug.Assert(count >= 0 && count <= _end - _start);
+        _start += count;
+        if (_start == _end)
+        {
+            ReturnBuffer();
+            _buffer = [];
+            _start = 0;
+            _end = 0;
+        }
+        MaybeResumeTransport();
+    }
+
+    private void ReturnBuffer()
+    {
+        if (_buffer.Length > 0)
+        {
+            ArrayPool<byte>.Shared.Return(_buffer);
+        }
+    }
+
+    private void MaybePauseTransport()
+    {
+        if (!_paused && _transport is not null && _end - _start > 2L * _limit)
+        {
+            _paused = true;
+            _transport.PauseReading();
+        }
+    }
+
+    private void MaybeResumeTransport()
+    {
+        if (_paused && _end - _start <= _limit)
+        {
+            _paused = false;
+            _transport!.ResumeReading();
+        }
+    }
+
+    private void Wait(PendingRead read, CancellationToken cancellationToken)
+    {
+        _pending = read;
+        _token = cancellationToken;
+        if (cancellationToken.CanBeCanceled)
+        {
+            _registration = cancellationToken.UnsafeRegister(s_onCancel, this);
+        }
+        // A read that waits with reading paused would wait forever (a Limit lowered meanwhile can do that).
+        if (_paused)
+        {
+            _paused = false;
+            _transport!.ResumeReading();
+        }
+    }
+
+    /// <summary>Completes the pending read if the buffer, the end of the stream or an error now satisfies it.</summary>
+    private void CompletePending()
+    {
+        Exception? error;
+        switch (_pending)
+        {
+            case PendingRead.Read:
+                if (TryRead(out int count, out error))
+                {
+                    Finish();
+                    Complete(_countOperation!, count, error);
+                }
+                break;
+            case PendingRead.ReadExactly:
+                if (TryReadExactly(out error))
+                {
+                    Finish();
+                    Complete(_countOperation!, 0, error);
+                }
+                break;
+            case PendingRead.ReadUntil:
+                if (TryReadUntil(out byte[]? chunk, out error))
+                {
+                    Finish();
+                    Complete(_chunkOperation!, chunk!, error);
+                }
+                break;
+            case PendingRead.ReadLine:
+                if (TryReadLine(out string? line, out error))
+                {
+                    Finish();
+                    Complete(_lineOperation!, line, error);
+                }
+                break;
+        }
+    }
+
+    /// <summary>Last step of a pending read: its continuation runs inline and may start the next read.</summary>
+    private static void Complete<T>(StreamOperation<T> operation, T result, Exception? error)
+    {
+        if (error is null)
+        {
+            operation.SetResult(result);
+        }
+        else
+        {
+            operation.SetException(error);
+        }
+    }
+
+    /// <summary>Clears the pending read's state, before its completion source fires.</summary>
+    private void Finish()
+    {
+        _pending = PendingRead.None;
+        _registration.Unregister(); // not Dispose: that would wait for a callback running on another thread
+        _registration = default;
+        _token = default;
+        ClearArguments();
+    }
+
+    private void ClearArguments()
+    {
+        _destination = default; // drop the caller's memory
+        _filled = 0;
+        _separator = default;
+        _searchFrom = 0;
+    }
+
+    private void OnCancel()
+    {
+        if (_loop.IsOnLoopThread)
+        {
+            OnCancelOnLoop();
+        }
+        else if (!_loop.IsClosed)
+        {
+            try
+            {
+                _loop.CallSoonThreadSafe(s_onCancelOnLoop, this);
+            }
+            catch (ObjectDisposedException)
+            {
+                // The loop closed meanwhile: nothing will ever complete the read.
+            }
+        }
+    }
+
+    private void OnCancelOnLoop()
+    {
+        // The read that registered may be over, and another one started, by the time this runs.
+        if (_pending == PendingRead.None || !_token.IsCancellationRequested)
+        {
+            return;
+        }
+        PendingRead read = _pending;
+        var canceled = new OperationCanceledException(_token);
+        if (read == PendingRead.ReadExactly && _filled > 0)
+        {
+            // A pending ReadExactly has drained the buffer into its destination; put those bytes back so
+            // cancelling loses nothing (asyncio's readexactly consumes only on success, too).
+            Debug.Assert(_start == _end);
+            Append(_destination.Span[.._filled]);
+            MaybePauseTransport();
+        }
+        Finish();
+        switch (read)
+        {
+            case PendingRead.Read:
+            case PendingRead.ReadExactly:
+                _countOperation!.SetException(canceled);
+                break;
+            case PendingRead.ReadUntil:
+                _chunkOperation!.SetException(canceled);
+                break;
+            case PendingRead.ReadLine:
+                _lineOperation!.SetException(canceled);
+                break;
+        }
+    }
+
+    private void CheckCanStart(string operation)
+    {
+        CheckLoopThread(operation);
+        if (_pending != PendingRead.None)
+        {
+            throw new InvalidOperationException($"{operation}: another read ({_pending}) is already pending on this reader; await it before starting the next.");
+        }
+    }
+
+    private void CheckLoopThread(string operation)
+    {
+        if (_loop.Debug)
+        {
+            _loop.CheckStreamCall(operation);
+        }
+    }
+}
