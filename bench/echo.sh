@@ -213,10 +213,17 @@ start_server() {
 LOAD_PID=
 MPS=
 ERRS=
+CPU=
+
+# Server CPU time (user + system, in clock ticks) so far: /proc/PID/stat fields 14 and 15.
+# Per message it is a steadier figure than messages/s when the load generator is the bottleneck.
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 run_load() {
   local s=$1 size=$2 conns=$3 secs=$4 json=$5 port rc=0
   port=$(port_of "$s")
   rm -f "$json"
+  local cpu0 cpu1
+  cpu0=$(cpu_ticks "${PID[$s]}")
   # Hard upper bound on the run, in case the load generator hangs.
   timeout --kill-after=5 $((secs + 30)) \
     taskset -c "$LOAD_CPU" "$EDDY" load tcp "127.0.0.1:$port" \
@@ -230,7 +237,8 @@ run_load() {
     die "load run against $s failed with exit code $rc (size=$size conns=$conns)"
   fi
   kill -0 "${PID[$s]}" 2>/dev/null || die "$s died during a load run (see $RAW/server-$s.log)"
-  python3 - "$json" >"$json.result" <<'EOF'
+  cpu1=$(cpu_ticks "${PID[$s]}")
+  python3 - "$json" "$((cpu1 - cpu0))" "$(getconf CLK_TCK)" >"$json.result" <<'EOF'
 import json, sys
 with open(sys.argv[1]) as f:
     d = json.load(f)
@@ -239,9 +247,10 @@ if mps is None:
     mps = d["messages"] / d["seconds"]
 if not d.get("messages"):
     sys.exit(f"{sys.argv[1]}: no messages were echoed")
-print(f'{float(mps):.1f} {int(d.get("errors", 0))}')
+cpu_us = int(sys.argv[2]) / int(sys.argv[3]) * 1e6 / d["messages"]
+print(f'{float(mps):.1f} {int(d.get("errors", 0))} {cpu_us:.3f}')
 EOF
-  read -r MPS ERRS <"$json.result"
+  read -r MPS ERRS CPU <"$json.result"
 }
 
 # ------------------------------------------------------------------ main ----
@@ -272,9 +281,9 @@ for w in "${WORKLOADS[@]}"; do
     for ((i = 0; i < n; i++)); do
       s=${ORDER[$(( (i + r - 1) % n ))]}
       run_load "$s" "$size" "$conns" "$DURATION" "$RAW/$name-r$r-$s.json"
-      log "workload $name round $r/$ROUNDS $s: $MPS msg/s, $ERRS errors"
+      log "workload $name round $r/$ROUNDS $s: $MPS msg/s, $ERRS errors, server CPU $CPU us/msg"
       (( ERRS == 0 )) || log "WARNING: $ERRS errors in workload $name round $r on $s"
-      printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$size" "$conns" "$r" "$s" "$MPS" "$ERRS" >>"$RUNS_TSV"
+      printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$size" "$conns" "$r" "$s" "$MPS" "$ERRS" "$CPU" >>"$RUNS_TSV"
       sleep 1   # let the previous run's sockets close
     done
   done
@@ -300,11 +309,13 @@ from collections import defaultdict
 tsv, servers = sys.argv[1], sys.argv[2].split()
 runs = defaultdict(list)          # (workload, server) -> [msgs/s]
 errors = defaultdict(int)         # (workload, server) -> total errors
+cpus = defaultdict(list)          # (workload, server) -> [server CPU us per message]
 workloads = {}                    # name -> (size, conns), in order
 for line in open(tsv):
-    name, size, conns, rnd, server, mps, errs = line.rstrip("\n").split("\t")
+    name, size, conns, rnd, server, mps, errs, cpu = line.rstrip("\n").split("\t")
     workloads.setdefault(name, (int(size), int(conns)))
     runs[name, server].append(float(mps))
+    cpus[name, server].append(float(cpu))
     errors[name, server] += int(errs)
 
 def med(w, s):
@@ -334,6 +345,13 @@ if eddys and peers:
     for w in workloads:
         print(f"| {w} | " + " | ".join(ratio(med(w, e), med(w, p)) for e in eddys for p in peers) + " |")
     print()
+print("Server CPU time per message, median µs (lower is better; steady even when the load generator is the limit):")
+print()
+print("| workload | " + " | ".join(cols) + " |")
+print("|---|" + "---:|" * len(cols))
+for w in workloads:
+    print(f"| {w} | " + " | ".join(f"{statistics.median(cpus[w, s]):.2f}" if cpus[w, s] else "—" for s in cols) + " |")
+print()
 print("MiB/s (one direction):")
 print()
 for w, (size, conns) in workloads.items():
