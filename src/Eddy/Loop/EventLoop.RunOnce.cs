@@ -7,12 +7,15 @@ namespace Eddy.Loop;
 public sealed partial class EventLoop
 {
     /// <summary>Runs ticks until <see cref="Stop"/> is called. Throws if the loop is closed or already running.</summary>
-    public void RunForever()
+    public void RunForever() => RunTicks(until: null);
+
+    /// <summary>Runs ticks on this thread until <see cref="Stop"/>, or until <paramref name="until"/> completes.</summary>
+    private void RunTicks(Task? until)
     {
         EnterRunning();
         try
         {
-            while (true)
+            while (until is null || !until.IsCompleted)
             {
                 RunOnce();
                 if (_stopping)

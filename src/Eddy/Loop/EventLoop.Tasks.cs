@@ -79,23 +79,7 @@ public sealed partial class EventLoop
         }
         // A task that completes on another thread must wake a loop blocked in select.
         task.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(Wakeup);
-        EnterRunning();
-        try
-        {
-            while (!task.IsCompleted)
-            {
-                RunOnce();
-                if (_stopping)
-                {
-                    break;
-                }
-            }
-        }
-        finally
-        {
-            _stopping = false;
-            ExitRunning();
-        }
+        RunTicks(until: task);
         if (!task.IsCompleted)
         {
             throw new InvalidOperationException($"{Name} stopped before the task completed.");

@@ -149,6 +149,32 @@ public sealed partial class EventLoop : IDisposable
         EnqueueThreadSafe(new Work(callback, null));
     }
 
+    /// <summary>
+    /// Runs <paramref name="callback"/> now when called on the loop thread, else queues it like
+    /// <see cref="CallSoonThreadSafe(Action{object?}, object?)"/>; does nothing once the loop is closed.
+    /// For notifications that may come from any thread, such as a cancellation token firing.
+    /// </summary>
+    internal void RunOnLoop(Action<object?> callback, object? state)
+    {
+        if (IsOnLoopThread)
+        {
+            callback(state);
+            return;
+        }
+        if (_closed)
+        {
+            return;
+        }
+        try
+        {
+            CallSoonThreadSafe(callback, state);
+        }
+        catch (ObjectDisposedException)
+        {
+            // The loop closed meanwhile: nothing is left to notify.
+        }
+    }
+
     internal void Post(SendOrPostCallback callback, object? state)
     {
         if (IsOnLoopThread)

@@ -192,24 +192,7 @@ public sealed class AsyncStreamWriter
         }
     }
 
-    private void OnCancel()
-    {
-        if (_loop.IsOnLoopThread)
-        {
-            OnCancelOnLoop();
-        }
-        else if (!_loop.IsClosed)
-        {
-            try
-            {
-                _loop.CallSoonThreadSafe(s_onCancelOnLoop, this);
-            }
-            catch (ObjectDisposedException)
-            {
-                // The loop closed meanwhile: nothing will ever complete the drain.
-            }
-        }
-    }
+    private void OnCancel() => _loop.RunOnLoop(s_onCancelOnLoop, this);
 
     private void OnCancelOnLoop()
     {

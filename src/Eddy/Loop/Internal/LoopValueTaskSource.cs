@@ -64,21 +64,7 @@ internal abstract class LoopValueTaskSource<T> : IValueTaskSource<T>, IValueTask
         token.UnsafeRegister(static (state, _) =>
         {
             var source = (LoopValueTaskSource<T>)state!;
-            if (source.Loop.IsOnLoopThread)
-            {
-                source.OnCancellationRequested();
-            }
-            else if (!source.Loop.IsClosed)
-            {
-                try
-                {
-                    source.Loop.CallSoonThreadSafe(s_cancelOnLoop, source);
-                }
-                catch (ObjectDisposedException)
-                {
-                    // The loop closed meanwhile: nothing is left to cancel.
-                }
-            }
+            source.Loop.RunOnLoop(s_cancelOnLoop, source);
         }, this);
 
     /// <summary>
