@@ -1,4 +1,5 @@
 using System.Net;
+using Eddy.Sockets;
 
 namespace Eddy.Transports;
 
@@ -54,4 +55,11 @@ public abstract class Transport
     public abstract EndPoint? LocalEndPoint { get; }
 
     public abstract EndPoint? RemoteEndPoint { get; }
+
+    /// <summary>
+    /// The underlying socket, for options (<see cref="NativeSocket.NoDelay"/> is on by default for TCP,
+    /// buffer sizes, keep-alive), or null for a transport that has none (e.g. an in-memory one in tests).
+    /// Do not read, write or close it directly: the transport owns it.
+    /// </summary>
+    public virtual NativeSocket? Socket => null;
 }

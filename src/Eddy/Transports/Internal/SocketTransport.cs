@@ -72,7 +72,7 @@ internal sealed class SocketTransport : Transport
         }
     }
 
-    public NativeSocket Socket => _socket;
+    public override NativeSocket Socket => _socket;
 
     public override Protocol Protocol
     {
