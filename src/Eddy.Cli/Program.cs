@@ -1,4 +1,5 @@
 // eddy: the command-line face of Eddy.
+//   eddy serve                                      the demo web app on 127.0.0.1:8080
 //   eddy echo --impl blocking|selector|loop|async   the tutorial's echo servers, one per step
 //   eddy load tcp HOST:PORT                         a concurrent load generator for them
 using System.CommandLine;
@@ -6,12 +7,14 @@ using System.CommandLine.Help;
 using Eddy.Cli;
 using Eddy.Cli.Echo;
 using Eddy.Cli.Load;
+using Eddy.Cli.Serve;
 
 // A plain Command named "eddy" rather than RootCommand, whose name would be the assembly's (Eddy.Cli).
 var root = new Command("eddy", "Eddy: an event-loop networking and HTTP framework for .NET, and its tools.")
 {
     new HelpOption(),
     new VersionOption(),
+    ServeCommand.Create(),
     EchoCommand.Create(),
     LoadCommand.Create(),
 };

@@ -1,0 +1,115 @@
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Eddy.Http;
+using Eddy.Web;
+
+namespace Eddy.Cli.Serve;
+
+/// <summary>The message of the TechEmpower JSON test: a struct, so answering allocates no object.</summary>
+internal readonly record struct Greeting([property: JsonPropertyName("message")] string Message);
+
+[JsonSerializable(typeof(Greeting))]
+internal sealed partial class DemoJsonContext : JsonSerializerContext;
+
+/// <summary>
+/// The demo web app of <c>eddy serve</c>: a home page, the TechEmpower plaintext and JSON tests, an
+/// httpbin-style <c>/anything</c> echo, and static files.
+/// </summary>
+internal static class DemoApp
+{
+    private static readonly Greeting s_greeting = new("Hello, World!");
+
+    public static WebApp Create(string staticFolder)
+    {
+        var app = new WebApp();
+        app.MapGet("/", Home);
+        app.MapGet("/plaintext", context => context.Response.Text("Hello, World!"));
+        app.MapGet("/json", context => context.Response.Json(new Greeting("Hello, World!"), DemoJsonContext.Default.Greeting));
+        app.MapAny("/anything", Anything);
+        app.MapAny("/anything/{*rest}", Anything);
+        app.UseStaticFiles("/static", staticFolder);
+        GC.KeepAlive(s_greeting);
+        return app;
+    }
+
+    /// <summary>The folder of static files shipped with the demo (copied next to the binary).</summary>
+    public static string DefaultStaticFolder => Path.Combine(AppContext.BaseDirectory, "wwwroot");
+
+    private static void Home(HttpContext context)
+    {
+        const string page = """
+            <!doctype html>
+            <html lang="en">
+            <head><meta charset="utf-8"><title>Eddy</title><link rel="stylesheet" href="/static/style.css"></head>
+            <body>
+            <h1>Eddy</h1>
+            <p>An event-loop HTTP/1.1 server for .NET, serving this page from one event loop per core.</p>
+            <ul>
+              <li><a href="/plaintext">/plaintext</a> — <code>Hello, World!</code> as text/plain (the TechEmpower plaintext test)</li>
+              <li><a href="/json">/json</a> — <code>{"message":"Hello, World!"}</code> (the TechEmpower JSON test)</li>
+              <li><a href="/anything?x=1">/anything</a> — any method: the request echoed back as JSON, httpbin-style</li>
+              <li><a href="/static/">/static/</a> — files from the <code>--static</code> folder</li>
+            </ul>
+            <p>Try <code>curl -X POST -d 'hi' http://127.0.0.1:8080/anything/path?q=1</code>.</p>
+            </body>
+            </html>
+            """;
+        context.Response.Text(page, "text/html; charset=utf-8");
+    }
+
+    /// <summary>
+    /// httpbin's /anything: method, the request-target exactly as received, headers (names as received;
+    /// a repeated name, compared case-insensitively, joined with ", " under its first spelling), the body
+    /// as UTF-8 (invalid bytes become U+FFFD), the decoded query as args, and the client's address.
+    /// </summary>
+    private static void Anything(HttpContext context)
+    {
+        HttpRequest request = context.Request;
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(512);
+        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        {
+            json.WriteStartObject();
+            json.WriteString("method", request.Method);
+            json.WriteString("url", request.RawTarget);
+            json.WriteStartObject("args");
+            foreach (KeyValuePair<string, string> arg in request.Query)
+            {
+                json.WriteString(arg.Key, arg.Value);
+            }
+            json.WriteEndObject();
+            json.WriteStartObject("headers");
+            foreach ((string name, string value) in JoinedHeaders(request.Headers))
+            {
+                json.WriteString(name, value);
+            }
+            json.WriteEndObject();
+            json.WriteString("data", request.BodyText());
+            json.WriteString("origin", (request.RemoteEndPoint as IPEndPoint)?.Address.ToString() ?? "");
+            json.WriteEndObject();
+        }
+        context.Response.Bytes(buffer.WrittenSpan, "application/json");
+    }
+
+    private static List<(string Name, string Value)> JoinedHeaders(HttpRequestHeaders headers)
+    {
+        var joined = new List<(string Name, string Value)>();
+        var index = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
+        for (int i = 0; i < headers.Count; i++)
+        {
+            string name = headers.NameAt(i);
+            string value = headers.ValueAt(i);
+            if (index.TryGetValue(name, out int at))
+            {
+                joined[at] = (joined[at].Name, joined[at].Value + ", " + value);
+            }
+            else
+            {
+                index[name] = joined.Count;
+                joined.Add((name, value));
+            }
+        }
+        return joined;
+    }
+}

@@ -1,0 +1,34 @@
+using Eddy.Loop;
+
+namespace Eddy.Http;
+
+/// <summary>Handles one request: fill in <see cref="HttpContext.Response"/>. May complete synchronously (a completed ValueTask costs nothing).</summary>
+public delegate ValueTask RequestHandler(HttpContext context);
+
+/// <summary>
+/// One request and its response, on the loop of the connection that carried it. Handlers run on that
+/// loop's thread, and their awaits resume there. One object per connection, reused per request: do not
+/// keep it after the handler's task completes.
+/// </summary>
+public sealed class HttpContext
+{
+    private Dictionary<object, object?>? _items;
+
+    internal HttpContext(EventLoop loop, HttpRequest request, HttpResponse response)
+    {
+        Loop = loop;
+        Request = request;
+        Response = response;
+    }
+
+    public EventLoop Loop { get; }
+
+    public HttpRequest Request { get; }
+
+    public HttpResponse Response { get; }
+
+    /// <summary>Per-request state for middleware to share; cleared after each request.</summary>
+    public IDictionary<object, object?> Items => _items ??= [];
+
+    internal void Reset() => _items?.Clear();
+}

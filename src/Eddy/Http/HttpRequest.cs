@@ -1,0 +1,227 @@
+using System.Buffers;
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+
+namespace Eddy.Http;
+
+/// <summary>
+/// One request, complete with its body, as the handler sees it. The head's bytes are kept as received;
+/// strings (target, header values, decoded path and query) are made only when asked for, so a handler
+/// that reads nothing allocates nothing. Valid until the handler's task completes. Loop thread only; one
+/// object per connection, reused for each request.
+/// </summary>
+public sealed class HttpRequest
+{
+    private byte[] _head = [];          // request-line and field lines, copied from the connection's input
+    private int _headLength;
+    private int _methodStart, _methodLength, _targetStart, _targetLength;
+    private HeaderRange[] _headers = [];
+    private int _headerCount;
+    private HeaderRange[] _trailers = [];
+    private int _trailerCount;
+    private byte[] _body = [];
+    private int _bodyLength;
+    private string? _method, _target, _path, _queryString;
+    private Dictionary<string, string>? _query;
+
+    internal struct HeaderRange
+    {
+        public int NameStart, NameLength, ValueStart, ValueLength;
+    }
+
+    /// <summary>The method as an enum; <see cref="HttpVerb.Extension"/> for others (read <see cref="Method"/>).</summary>
+    public HttpVerb Verb { get; private set; }
+
+    /// <summary>The method token, e.g. "GET".</summary>
+    public string Method => _method ??= Verb switch
+    {
+        HttpVerb.Get => "GET",
+        HttpVerb.Head => "HEAD",
+        HttpVerb.Post => "POST",
+        HttpVerb.Put => "PUT",
+        HttpVerb.Delete => "DELETE",
+        HttpVerb.Options => "OPTIONS",
+        HttpVerb.Patch => "PATCH",
+        HttpVerb.Trace => "TRACE",
+        HttpVerb.Connect => "CONNECT",
+        _ => Encoding.ASCII.GetString(_head, _methodStart, _methodLength),
+    };
+
+    public HttpProtocolVersion Version { get; private set; }
+
+    /// <summary>The request-target exactly as received (origin-form <c>/a/b?x=1</c>, or absolute-form, …).</summary>
+    public string RawTarget => _target ??= Encoding.Latin1.GetString(TargetBytes);
+
+    /// <summary>The request-target's bytes, as received.</summary>
+    public ReadOnlySpan<byte> TargetBytes => _head.AsSpan(_targetStart, _targetLength);
+
+    /// <summary>
+    /// The path, percent-decoded (as UTF-8), without the query. For an absolute-form target
+    /// (<c>http://host/a</c>) the scheme and authority are stripped first.
+    /// </summary>
+    public string Path => _path ??= HttpTarget.DecodePath(HttpTarget.PathBytes(TargetBytes));
+
+    /// <summary>The query after <c>?</c>, still encoded; empty when there is none.</summary>
+    public string QueryString => _queryString ??= Encoding.Latin1.GetString(HttpTarget.QueryBytes(TargetBytes));
+
+    /// <summary>The query's parameters, decoded (<c>+</c> as space); the first value wins for a repeated name.</summary>
+    public IReadOnlyDictionary<string, string> Query => _query ??= HttpTarget.ParseQuery(QueryString);
+
+    /// <summary>The request's fields, in the order received.</summary>
+    public HttpRequestHeaders Headers => new(this, trailers: false);
+
+    /// <summary>The trailer fields of a chunked body (not headers: RFC 9110 §6.5); empty otherwise.</summary>
+    public HttpRequestHeaders Trailers => new(this, trailers: true);
+
+    /// <summary>The body (empty when there is none); valid until the handler's task completes.</summary>
+    public ReadOnlyMemory<byte> Body => _body.AsMemory(0, _bodyLength);
+
+    /// <summary>The body as a read-only stream.</summary>
+    public Stream BodyStream => new MemoryStream(_body, 0, _bodyLength, writable: false);
+
+    /// <summary>The body as UTF-8 text; invalid sequences become U+FFFD.</summary>
+    public string BodyText() => Encoding.UTF8.GetString(_body, 0, _bodyLength);
+
+    /// <summary>The body parsed as JSON with a source-generated <paramref name="typeInfo"/>; throws <see cref="JsonException"/> when it is not valid.</summary>
+    public T? ReadJson<T>(JsonTypeInfo<T> typeInfo) => JsonSerializer.Deserialize(_body.AsSpan(0, _bodyLength), typeInfo);
+
+    /// <summary>Whether the connection stays open after this request (HTTP/1.1 unless <c>Connection: close</c>).</summary>
+    public bool KeepAlive { get; private set; }
+
+    /// <summary>The client's address.</summary>
+    public EndPoint? RemoteEndPoint { get; internal set; }
+
+    /// <summary>Values the router took from the path (e.g. <c>id</c> for <c>/users/{id}</c>).</summary>
+    public Routing.RouteValues RouteValues { get; internal set; }
+
+    /// <summary>
+    /// The decoded path as memory: when the path has no percent-escapes it is widened into a buffer the
+    /// request reuses, so routing a request allocates nothing; otherwise it is <see cref="Path"/>.
+    /// </summary>
+    public ReadOnlyMemory<char> PathMemory
+    {
+        get
+        {
+            if (_path is not null)
+            {
+                return _path.AsMemory();
+            }
+            ReadOnlySpan<byte> bytes = HttpTarget.PathBytes(TargetBytes);
+            if (bytes.IndexOf((byte)'%') >= 0 || !System.Text.Ascii.IsValid(bytes))
+            {
+                return Path.AsMemory();
+            }
+            if (_pathChars.Length < bytes.Length)
+            {
+                _pathChars = new char[Math.Max(bytes.Length, 64)];
+            }
+            System.Text.Ascii.ToUtf16(bytes, _pathChars, out int written);
+            return _pathChars.AsMemory(0, written);
+        }
+    }
+
+    private char[] _pathChars = [];
+
+    internal int HeaderCount => _headerCount;
+
+    internal int TrailerCount => _trailerCount;
+
+    internal ReadOnlySpan<byte> HeaderName(int index, bool trailer) => Slice(trailer ? _trailers : _headers, index, name: true);
+
+    internal ReadOnlySpan<byte> HeaderValue(int index, bool trailer) => Slice(trailer ? _trailers : _headers, index, name: false);
+
+    private ReadOnlySpan<byte> Slice(HeaderRange[] ranges, int index, bool name)
+    {
+        HeaderRange r = ranges[index];
+        return name ? _head.AsSpan(r.NameStart, r.NameLength) : _head.AsSpan(r.ValueStart, r.ValueLength);
+    }
+
+    // ---- filled by the connection while parsing ----
+
+    internal void BeginHead(HttpVerb verb, ReadOnlySpan<byte> method, ReadOnlySpan<byte> target, HttpProtocolVersion version)
+    {
+        Verb = verb;
+        Version = version;
+        _methodStart = _headLength;
+        _methodLength = AppendBytes(method);
+        _targetStart = _headLength;
+        _targetLength = AppendBytes(target);
+    }
+
+    internal void AddHeader(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value, bool trailer)
+    {
+        var range = new HeaderRange { NameStart = _headLength, NameLength = AppendBytes(name) };
+        range.ValueStart = _headLength;
+        range.ValueLength = AppendBytes(value);
+        if (trailer)
+        {
+            Add(ref _trailers, ref _trailerCount, range);
+        }
+        else
+        {
+            Add(ref _headers, ref _headerCount, range);
+        }
+    }
+
+    internal void EndHead(in HttpRequestHead head) => KeepAlive = head.KeepAlive;
+
+    internal void AppendBody(ReadOnlySpan<byte> data)
+    {
+        if (_body.Length - _bodyLength < data.Length)
+        {
+            byte[] bigger = ArrayPool<byte>.Shared.Rent(Math.Max(_bodyLength + data.Length, Math.Max(_body.Length * 2, 1024)));
+            _body.AsSpan(0, _bodyLength).CopyTo(bigger);
+            ReturnArray(_body);
+            _body = bigger;
+        }
+        data.CopyTo(_body.AsSpan(_bodyLength));
+        _bodyLength += data.Length;
+    }
+
+    /// <summary>Forgets the request and returns its buffers to the pool (an idle connection holds none).</summary>
+    internal void Reset()
+    {
+        ReturnArray(_head);
+        ReturnArray(_body);
+        _head = _body = [];
+        _headLength = _bodyLength = 0;
+        _headerCount = _trailerCount = 0;
+        _method = _target = _path = _queryString = null;
+        _query = null;
+        RouteValues = default;
+        KeepAlive = false;
+    }
+
+    private int AppendBytes(ReadOnlySpan<byte> bytes)
+    {
+        if (_head.Length - _headLength < bytes.Length)
+        {
+            byte[] bigger = ArrayPool<byte>.Shared.Rent(Math.Max(_headLength + bytes.Length, Math.Max(_head.Length * 2, 512)));
+            _head.AsSpan(0, _headLength).CopyTo(bigger);
+            ReturnArray(_head);
+            _head = bigger;
+        }
+        bytes.CopyTo(_head.AsSpan(_headLength));
+        _headLength += bytes.Length;
+        return bytes.Length;
+    }
+
+    private static void Add(ref HeaderRange[] ranges, ref int count, HeaderRange range)
+    {
+        if (count == ranges.Length)
+        {
+            Array.Resize(ref ranges, Math.Max(16, count * 2));
+        }
+        ranges[count++] = range;
+    }
+
+    private static void ReturnArray(byte[] array)
+    {
+        if (array.Length > 0)
+        {
+            ArrayPool<byte>.Shared.Return(array);
+        }
+    }
+}

@@ -1,0 +1,287 @@
+using System.Buffers;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using Eddy.Http.Internal;
+
+namespace Eddy.Http;
+
+/// <summary>
+/// The response to one request. Set <see cref="StatusCode"/> and <see cref="Headers"/>, then either
+/// send a whole body at once (<see cref="Text"/>, <see cref="Bytes"/>, <see cref="Json{T}"/>,
+/// <see cref="Redirect"/>) — framed with Content-Length — or stream it (<see cref="WriteAsync"/>) —
+/// framed with chunked transfer coding. A handler that sends nothing gets an empty body. The
+/// <c>Date</c> and <c>Server</c> fields are added for you. Loop thread only; one object per connection,
+/// reset between requests.
+/// </summary>
+public sealed class HttpResponse
+{
+    private static readonly byte[] s_serverLine = "Server: eddy\r\n"u8.ToArray();
+    private static readonly byte[] s_contentLength = "Content-Length: "u8.ToArray();
+    private static readonly byte[] s_contentType = "Content-Type: "u8.ToArray();
+    private static readonly byte[] s_chunked = "Transfer-Encoding: chunked\r\n"u8.ToArray();
+    private static readonly byte[] s_connectionClose = "Connection: close\r\n"u8.ToArray();
+    private static readonly byte[] s_crlf = "\r\n"u8.ToArray();
+    private static readonly byte[] s_lastChunk = "0\r\n\r\n"u8.ToArray();
+
+    private readonly ResponseBuffer _output;
+    private readonly IResponseSink _sink;
+    private ArrayBufferWriter<byte>? _jsonBuffer;
+    private Utf8JsonWriter? _jsonWriter;
+
+    internal HttpResponse(ResponseBuffer output, IResponseSink sink)
+    {
+        _output = output;
+        _sink = sink;
+    }
+
+    /// <summary>The status code; 200 unless set. Read-only once the head is sent.</summary>
+    public int StatusCode
+    {
+        get;
+        set
+        {
+            ThrowIfStarted();
+            if ((uint)(value - 100) >= 500)
+            {
+                throw new ArgumentOutOfRangeException(nameof(value), value, "An HTTP status code is 100 to 599.");
+            }
+            field = value;
+        }
+    } = 200;
+
+    /// <summary>Fields to send, in order. <c>Content-Length</c>, <c>Transfer-Encoding</c>, <c>Date</c> and <c>Server</c> are Eddy's to set.</summary>
+    public HttpResponseHeaders Headers { get; } = new();
+
+    /// <summary>The Content-Type field, or null.</summary>
+    public string? ContentType { get; set; }
+
+    /// <summary>True once the status line and fields are in the output: they can no longer change.</summary>
+    public bool HasStarted { get; private set; }
+
+    /// <summary>True once the whole body is in the output (a buffered helper was called, or the stream was ended).</summary>
+    public bool IsCompleted { get; private set; }
+
+    /// <summary>The response is to a HEAD request: fields as for GET, no body bytes (RFC 9110 §9.3.2).</summary>
+    internal bool IsHead { get; set; }
+
+    /// <summary>Ask the connection to close after this response (set for errors and <c>Connection: close</c>).</summary>
+    internal bool CloseConnection { get; set; }
+
+    private bool IsChunked { get; set; }
+
+    /// <summary>A body of announced length ended short: the connection must be aborted, not reused.</summary>
+    internal bool IsTruncated { get; private set; }
+
+    /// <summary>Sends <paramref name="text"/> as UTF-8 (default type <c>text/plain; charset=utf-8</c>).</summary>
+    public void Text(string text, string contentType = "text/plain; charset=utf-8")
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        ThrowIfStarted();
+        ContentType = contentType;
+        int length = Encoding.UTF8.GetByteCount(text);
+        WriteHead(length);
+        if (!IsHead)
+        {
+            _output.WriteUtf8(text);
+        }
+        IsCompleted = true;
+    }
+
+    /// <summary>Sends <paramref name="body"/> as the whole body.</summary>
+    public void Bytes(ReadOnlySpan<byte> body, string contentType = "application/octet-stream")
+    {
+        ThrowIfStarted();
+        ContentType = contentType;
+        WriteHead(body.Length);
+        if (!IsHead)
+        {
+            _output.Write(body);
+        }
+        IsCompleted = true;
+    }
+
+    /// <summary>
+    /// Sends <paramref name="value"/> as JSON (<c>application/json</c>), serialized with a source-generated
+    /// <paramref name="typeInfo"/> (works under Native AOT). The writer and its buffer are reused per connection.
+    /// </summary>
+    public void Json<T>(T value, JsonTypeInfo<T> typeInfo)
+    {
+        ArgumentNullException.ThrowIfNull(typeInfo);
+        ThrowIfStarted();
+        ArrayBufferWriter<byte> buffer = _jsonBuffer ??= new ArrayBufferWriter<byte>(256);
+        buffer.ResetWrittenCount();
+        Utf8JsonWriter writer = _jsonWriter ??= new Utf8JsonWriter(buffer, new JsonWriterOptions { SkipValidation = true });
+        writer.Reset(buffer);
+        JsonSerializer.Serialize(writer, value, typeInfo);
+        writer.Flush();
+        Bytes(buffer.WrittenSpan, "application/json");
+        if (buffer.Capacity > 64 * 1024)
+        {
+            _jsonBuffer = null; // do not keep a large one for the connection's lifetime
+            _jsonWriter = null;
+        }
+    }
+
+    /// <summary>Sends a redirect to <paramref name="location"/>: 302 Found, or 308 Permanent Redirect.</summary>
+    public void Redirect(string location, bool permanent = false)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(location);
+        ThrowIfStarted();
+        StatusCode = permanent ? 308 : 302;
+        Headers.Set("Location", location);
+        WriteHead(0);
+        IsCompleted = true;
+    }
+
+    /// <summary>
+    /// Streams part of the body: the first call sends the head with <c>Transfer-Encoding: chunked</c>,
+    /// each call one chunk. The task completes at once unless the client is slow to read, in which case it
+    /// waits until the connection's send buffer drains (flow control).
+    /// </summary>
+    public ValueTask WriteAsync(ReadOnlyMemory<byte> data)
+    {
+        if (IsCompleted)
+        {
+            throw new InvalidOperationException("The response is complete; nothing more can be written.");
+        }
+        if (!HasStarted)
+        {
+            IsChunked = true;
+            WriteHead(-1);
+        }
+        if (!data.IsEmpty && !IsHead && !IsChunked)
+        {
+            // A body of announced length (BeginBody): the bytes go as they are.
+            if (data.Length > _declaredRemaining)
+            {
+                throw new InvalidOperationException($"Writing {data.Length} bytes would exceed the announced Content-Length ({_declaredRemaining} bytes left).");
+            }
+            _declaredRemaining -= data.Length;
+            _output.Write(data.Span);
+        }
+        else if (!data.IsEmpty && !IsHead)
+        {
+            Span<byte> size = stackalloc byte[16];
+            data.Length.TryFormat(size, out int n, "x");
+            _output.Write(size[..n]);
+            _output.Write(s_crlf);
+            _output.Write(data.Span);
+            _output.Write(s_crlf);
+        }
+        return _sink.FlushAsync();
+    }
+
+    /// <summary>
+    /// Starts a body of known length (e.g. a file) to be sent with <see cref="WriteAsync"/> in pieces, framed
+    /// with Content-Length rather than chunked. Writing more than <paramref name="contentLength"/> throws.
+    /// </summary>
+    public void BeginBody(long contentLength, string? contentType = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(contentLength);
+        ThrowIfStarted();
+        if (contentType is not null)
+        {
+            ContentType = contentType;
+        }
+        WriteHead(contentLength);
+        _declaredRemaining = IsHead ? 0 : contentLength;
+    }
+
+    private long _declaredRemaining;
+
+    /// <summary>Ends a streamed body (sends the last chunk). Called for you when the handler returns.</summary>
+    public void CompleteStream()
+    {
+        if (IsCompleted)
+        {
+            return;
+        }
+        if (!HasStarted)
+        {
+            WriteHead(0);
+        }
+        else if (IsChunked && !IsHead)
+        {
+            _output.Write(s_lastChunk);
+        }
+        else if (_declaredRemaining > 0)
+        {
+            // Fewer bytes than announced: the client would wait for the rest forever. End the connection.
+            CloseConnection = true;
+            IsTruncated = true;
+        }
+        IsCompleted = true;
+    }
+
+    /// <summary>Resets for the next request on the connection.</summary>
+    internal void Reset()
+    {
+        HasStarted = false;
+        StatusCode = 200;
+        Headers.Clear();
+        ContentType = null;
+        IsCompleted = false;
+        IsHead = false;
+        IsChunked = false;
+        CloseConnection = false;
+        IsTruncated = false;
+        _declaredRemaining = 0;
+    }
+
+    /// <summary>Writes the status line and fields; <paramref name="contentLength"/> -1 means chunked.</summary>
+    private void WriteHead(long contentLength)
+    {
+        HasStarted = true;
+        ResponseBuffer output = _output;
+        int status = StatusCode;
+        output.Write(StatusLines.For(status));
+        output.Write(s_serverLine);
+        output.Write(DateHeader.Line);
+        if (ContentType is not null)
+        {
+            output.Write(s_contentType);
+            output.WriteAscii(ContentType);
+            output.Write(s_crlf);
+        }
+        // No body framing for 1xx, 204 and 304 (RFC 9110 §8.6, RFC 9112 §6.1).
+        bool hasBody = status is not (204 or 304) && status >= 200;
+        if (hasBody)
+        {
+            if (contentLength >= 0)
+            {
+                output.Write(s_contentLength);
+                output.WriteNumber(contentLength);
+                output.Write(s_crlf);
+            }
+            else
+            {
+                output.Write(s_chunked);
+            }
+        }
+        else
+        {
+            IsChunked = false;
+        }
+        Headers.WriteTo(output);
+        if (CloseConnection)
+        {
+            output.Write(s_connectionClose);
+        }
+        output.Write(s_crlf);
+    }
+
+    private void ThrowIfStarted()
+    {
+        if (HasStarted)
+        {
+            throw new InvalidOperationException("The response has started: its status and fields were sent already.");
+        }
+    }
+}
+
+/// <summary>What a response needs from its connection to stream: send what is buffered, wait while the client is slow.</summary>
+internal interface IResponseSink
+{
+    ValueTask FlushAsync();
+}

@@ -1,0 +1,29 @@
+using System.Net;
+using Eddy.Http.Internal;
+using Eddy.Loop;
+using Eddy.Transports;
+
+namespace Eddy.Http;
+
+/// <summary>Starts Eddy's HTTP/1.1 server on a loop, or on every loop of a <see cref="LoopGroup"/>.</summary>
+public static class HttpServer
+{
+    /// <summary>Serves <paramref name="application"/> on <paramref name="endPoint"/> from <paramref name="loop"/>. Loop thread only.</summary>
+    public static Server Listen(EventLoop loop, RequestHandler application, EndPoint endPoint, HttpServerOptions? options = null, int backlog = 511, bool reusePort = false)
+    {
+        ArgumentNullException.ThrowIfNull(loop);
+        ArgumentNullException.ThrowIfNull(application);
+        options ??= new HttpServerOptions();
+        var heartbeat = new HttpHeartbeat(loop);
+        return loop.CreateServer(() => new HttpConnection(loop, application, options, heartbeat), endPoint, backlog, reusePort);
+    }
+
+    /// <summary>Serves <paramref name="application"/> on every loop of a started <paramref name="group"/>, each with its own SO_REUSEPORT listener.</summary>
+    public static Task<GroupServer> ListenAsync(LoopGroup group, RequestHandler application, EndPoint endPoint, HttpServerOptions? options = null, int backlog = 511)
+    {
+        ArgumentNullException.ThrowIfNull(group);
+        ArgumentNullException.ThrowIfNull(application);
+        options ??= new HttpServerOptions();
+        return group.CreateServerOnEachLoopAsync((loop, bindTo, reusePort) => Listen(loop, application, bindTo, options, backlog, reusePort), endPoint);
+    }
+}

@@ -1,0 +1,92 @@
+using System.Buffers;
+using System.Buffers.Text;
+using System.Runtime.CompilerServices;
+using System.Text;
+
+namespace Eddy.Http.Internal;
+
+/// <summary>
+/// Where a connection assembles its responses: the responses to one batch of pipelined requests go
+/// into it back to back and leave in one <c>Transport.Write</c> (one send). The array comes from
+/// <see cref="ArrayPool{T}"/> and goes back after every flush, so an idle connection holds none (the
+/// pool's per-thread cache makes the next rent cheap).
+/// </summary>
+internal sealed class ResponseBuffer : IBufferWriter<byte>
+{
+    private byte[] _array = [];
+    private int _length;
+
+    public int Length => _length;
+
+    public ReadOnlySpan<byte> WrittenSpan => _array.AsSpan(0, _length);
+
+    public void Advance(int count) => _length += count;
+
+    public Memory<byte> GetMemory(int sizeHint = 0)
+    {
+        Ensure(sizeHint);
+        return _array.AsMemory(_length);
+    }
+
+    public Span<byte> GetSpan(int sizeHint = 0)
+    {
+        Ensure(sizeHint);
+        return _array.AsSpan(_length);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Write(ReadOnlySpan<byte> bytes)
+    {
+        Ensure(bytes.Length);
+        bytes.CopyTo(_array.AsSpan(_length));
+        _length += bytes.Length;
+    }
+
+    /// <summary>Writes ASCII text (field names and values Eddy or the app set) as bytes.</summary>
+    public void WriteAscii(string text)
+    {
+        Ensure(text.Length);
+        int n = Encoding.ASCII.GetBytes(text, _array.AsSpan(_length));
+        _length += n;
+    }
+
+    /// <summary>Writes UTF-8 text (a body).</summary>
+    public void WriteUtf8(ReadOnlySpan<char> text)
+    {
+        Ensure(Encoding.UTF8.GetMaxByteCount(text.Length));
+        _length += Encoding.UTF8.GetBytes(text, _array.AsSpan(_length));
+    }
+
+    public void WriteNumber(long value)
+    {
+        Ensure(20);
+        Utf8Formatter.TryFormat(value, _array.AsSpan(_length), out int written);
+        _length += written;
+    }
+
+    /// <summary>Drops the contents and returns the array to the pool.</summary>
+    public void Clear()
+    {
+        if (_array.Length > 0)
+        {
+            ArrayPool<byte>.Shared.Return(_array);
+        }
+        _array = [];
+        _length = 0;
+    }
+
+    private void Ensure(int sizeHint)
+    {
+        if (_array.Length - _length >= Math.Max(sizeHint, 1))
+        {
+            return;
+        }
+        byte[] bigger = ArrayPool<byte>.Shared.Rent(Math.Max(_length + Math.Max(sizeHint, 256), Math.Max(_array.Length * 2, 4096)));
+        _array.AsSpan(0, _length).CopyTo(bigger);
+        if (_array.Length > 0)
+        {
+            ArrayPool<byte>.Shared.Return(_array);
+        }
+        _array = bigger;
+    }
+}

@@ -1,0 +1,153 @@
+using System.Runtime.CompilerServices;
+using Eddy.Http.Routing.Internal;
+
+namespace Eddy.Http.Routing;
+
+// The hot path: matching a request against the frozen tree. No allocation: the path is walked as spans,
+// literal children are found with an allocation-free hash, and captures go to an inline buffer.
+public sealed partial class Router<TEndpoint>
+{
+    /// <summary>Matches a request. <paramref name="path"/> is the decoded path without the query.</summary>
+    public RouteMatch<TEndpoint> Match(ReadOnlySpan<char> method, string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        return Match(method, path.AsMemory());
+    }
+
+    /// <summary>
+    /// Matches a request. <paramref name="path"/> is the decoded path without the query; route values are
+    /// slices of it, valid as long as its memory is. Builds the tree first if <see cref="Build"/> was not called.
+    /// </summary>
+    public RouteMatch<TEndpoint> Match(ReadOnlySpan<char> method, ReadOnlyMemory<char> path)
+    {
+        RouteTree<TEndpoint> tree = _tree ?? BuildTree();
+        var state = new MatchState(path.Span, tree.IndexOf(method), collect: false);
+        if (Visit(tree.Root, 0, ref state))
+        {
+            return RouteMatch<TEndpoint>.Found(state.Found!, new RouteValues(path, state.Found!.Names, in state.Captures, state.Count));
+        }
+        return NoMatch(tree, path.Span);
+    }
+
+    /// <summary>
+    /// The slow path: a second walk that visits every route matching the path, under any method, and
+    /// collects their methods for the Allow header. Nothing matched: 404.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static RouteMatch<TEndpoint> NoMatch(RouteTree<TEndpoint> tree, ReadOnlySpan<char> path)
+    {
+        var state = new MatchState(path, -1, collect: true);
+        Visit(tree.Root, 0, ref state);
+        return state.Allowed == 0 ? default : RouteMatch<TEndpoint>.NotAllowed(tree.AllowHeader(state.Allowed));
+    }
+
+    /// <summary>
+    /// Depth-first, in precedence order. <paramref name="position"/> is where the consumed part of the path
+    /// ends: at a '/' before the next segment, or at <see cref="MatchState.End"/>. Recursion is bounded by the
+    /// depth of the tree (the longest template), not by the path.
+    /// </summary>
+    private static bool Visit(RouteNode<TEndpoint> node, int position, ref MatchState state)
+    {
+        ReadOnlySpan<char> path = state.Path;
+        if (position >= state.End)
+        {
+            if (node.Exact is { } exact && state.TryTake(exact))
+            {
+                return true;
+            }
+            if (node.Optional is { } optional && state.TryTake(optional))
+            {
+                return true;
+            }
+        }
+        else
+        {
+            // The root may see a path without its leading '/'; every later position is at a '/'.
+            int start = path[position] == '/' ? position + 1 : position;
+            int length = path[start..state.End].IndexOf('/');
+            if (length < 0)
+            {
+                length = state.End - start;
+            }
+            ReadOnlySpan<char> segment = path.Slice(start, length);
+
+            if (node.Literals?.Find(segment) is { } literal && Visit(literal, start + length, ref state))
+            {
+                return true;
+            }
+            if (length != 0)
+            {
+                foreach (ref readonly ParameterEdge<TEndpoint> edge in node.Parameters.AsSpan())
+                {
+                    if (RouteConstraint.AcceptsAll(edge.Constraints, segment))
+                    {
+                        state.Captures[state.Count++] = new Capture(start, length);
+                        if (Visit(edge.Target, start + length, ref state))
+                        {
+                            return true;
+                        }
+                        state.Count--;
+                    }
+                }
+            }
+        }
+
+        if (node.CatchAlls.Length != 0)
+        {
+            // The rest of the path as sent (the trailing '/' included), without the '/' that starts it.
+            int start = position < path.Length && path[position] == '/' ? position + 1 : position;
+            ReadOnlySpan<char> rest = path[start..];
+            foreach (ref readonly CatchAllEdge<TEndpoint> edge in node.CatchAlls.AsSpan())
+            {
+                if (RouteConstraint.AcceptsAll(edge.Constraints, rest))
+                {
+                    state.Captures[state.Count] = new Capture(start, rest.Length);
+                    if (state.TryTake(edge.Routes))
+                    {
+                        state.Count++;
+                        return true;
+                    }
+                }
+            }
+        }
+        return false;
+    }
+
+    private ref struct MatchState
+    {
+        /// <summary>The whole path, trailing '/' included (catch-alls see it).</summary>
+        public readonly ReadOnlySpan<char> Path;
+
+        /// <summary>The path's length without one trailing '/': where segments end.</summary>
+        public readonly int End;
+
+        public readonly int Method;
+
+        /// <summary>The 405 walk: record every method that matches, never stop.</summary>
+        public readonly bool Collect;
+
+        public ulong Allowed;
+        public Route<TEndpoint>? Found;
+        public CaptureBuffer Captures;
+        public int Count;
+
+        public MatchState(ReadOnlySpan<char> path, int method, bool collect)
+        {
+            Path = path;
+            End = path.Length > 0 && path[^1] == '/' ? path.Length - 1 : path.Length;
+            Method = method;
+            Collect = collect;
+        }
+
+        public bool TryTake(MethodTable<TEndpoint> routes)
+        {
+            if (Collect)
+            {
+                Allowed |= routes.Mask;
+                return false;
+            }
+            Found = routes.Find(Method);
+            return Found is not null;
+        }
+    }
+}

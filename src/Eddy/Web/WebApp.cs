@@ -1,0 +1,133 @@
+using System.Net;
+using Eddy.Http;
+using Eddy.Http.Routing;
+using Eddy.Loop;
+using Eddy.Transports;
+
+namespace Eddy.Web;
+
+/// <summary>
+/// A web application: routes (method + path template → handler), middleware around them, static files.
+/// Build it, then serve it with <see cref="ListenAsync"/> (one loop per core) or turn it into a
+/// <see cref="RequestHandler"/> with <see cref="Build"/>. Handlers run on the connection's loop thread.
+/// <code>
+/// var app = new WebApp();
+/// app.MapGet("/hello/{name}", ctx => ctx.Response.Text($"Hello, {ctx.Request.RouteValues.GetString("name")}!"));
+/// app.Use(async (ctx, next) => { var t = Stopwatch.GetTimestamp(); await next(ctx); log(...); });
+/// </code>
+/// </summary>
+public sealed class WebApp
+{
+    private readonly Router<RequestHandler> _router = new();
+    private readonly List<Func<HttpContext, RequestHandler, ValueTask>> _middleware = [];
+    private RequestHandler? _built;
+
+    /// <summary>The routes, in the order added (the demo's home page lists them).</summary>
+    public IReadOnlyList<Route<RequestHandler>> Routes => _router.Routes;
+
+    public WebApp Map(string method, string template, RequestHandler handler)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        ThrowIfBuilt();
+        _router.Add(method, template, handler);
+        return this;
+    }
+
+    /// <summary>Maps a handler that completes synchronously (it pays nothing for the asynchronous case).</summary>
+    public WebApp Map(string method, string template, Action<HttpContext> handler)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        return Map(method, template, context =>
+        {
+            handler(context);
+            return default;
+        });
+    }
+
+    public WebApp MapGet(string template, RequestHandler handler) => Map("GET", template, handler);
+
+    public WebApp MapGet(string template, Action<HttpContext> handler) => Map("GET", template, handler);
+
+    public WebApp MapPost(string template, RequestHandler handler) => Map("POST", template, handler);
+
+    public WebApp MapPost(string template, Action<HttpContext> handler) => Map("POST", template, handler);
+
+    public WebApp MapPut(string template, Action<HttpContext> handler) => Map("PUT", template, handler);
+
+    public WebApp MapDelete(string template, Action<HttpContext> handler) => Map("DELETE", template, handler);
+
+    /// <summary>Maps every method.</summary>
+    public WebApp MapAny(string template, Action<HttpContext> handler) => Map(Router<RequestHandler>.AnyMethod, template, handler);
+
+    public WebApp MapAny(string template, RequestHandler handler) => Map(Router<RequestHandler>.AnyMethod, template, handler);
+
+    /// <summary>
+    /// Adds middleware: it receives the context and the rest of the pipeline (<c>next</c>), and may act before
+    /// and after calling it, or answer itself without calling it. The first added runs outermost.
+    /// </summary>
+    public WebApp Use(Func<HttpContext, RequestHandler, ValueTask> middleware)
+    {
+        ArgumentNullException.ThrowIfNull(middleware);
+        ThrowIfBuilt();
+        _middleware.Add(middleware);
+        return this;
+    }
+
+    /// <summary>Serves the files under <paramref name="directory"/> at <c>{urlPrefix}/{*path}</c> (GET and HEAD).</summary>
+    public WebApp UseStaticFiles(string urlPrefix, string directory)
+    {
+        var files = new StaticFiles(directory);
+        string template = urlPrefix.TrimEnd('/') + "/{*path}";
+        Map("GET", template, files.ServeAsync);
+        return this;
+    }
+
+    /// <summary>The whole application as one handler: middleware, then routing. The pipeline is composed once.</summary>
+    public RequestHandler Build()
+    {
+        if (_built is not null)
+        {
+            return _built;
+        }
+        _router.Build();
+        RequestHandler pipeline = Dispatch;
+        for (int i = _middleware.Count - 1; i >= 0; i--)
+        {
+            Func<HttpContext, RequestHandler, ValueTask> middleware = _middleware[i];
+            RequestHandler next = pipeline;
+            pipeline = context => middleware(context, next);
+        }
+        return _built = pipeline;
+    }
+
+    /// <summary>Serves the application on every loop of a started <paramref name="loops"/>, on <paramref name="endPoint"/>.</summary>
+    public Task<GroupServer> ListenAsync(LoopGroup loops, EndPoint endPoint, HttpServerOptions? options = null) =>
+        HttpServer.ListenAsync(loops, Build(), endPoint, options);
+
+    private ValueTask Dispatch(HttpContext context)
+    {
+        HttpRequest request = context.Request;
+        RouteMatch<RequestHandler> match = _router.Match(request.Method, request.PathMemory);
+        if (match.IsFound)
+        {
+            request.RouteValues = match.Values;
+            return match.Endpoint!(context);
+        }
+        HttpResponse response = context.Response;
+        response.StatusCode = match.StatusCode;
+        if (match.AllowedMethods is { } allowed)
+        {
+            response.Headers.Set("Allow", allowed);
+        }
+        response.Text(match.StatusCode == 405 ? "Method Not Allowed\n" : "Not Found\n");
+        return default;
+    }
+
+    private void ThrowIfBuilt()
+    {
+        if (_built is not null)
+        {
+            throw new InvalidOperationException("The application was built already; add routes and middleware before Build or ListenAsync.");
+        }
+    }
+}

@@ -1,0 +1,85 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using Eddy.Http;
+using Eddy.Loop;
+using Eddy.Transports;
+using Eddy.Web;
+
+namespace Eddy.FunctionalTests.Http;
+
+/// <summary>A <see cref="WebApp"/> served on one loop of its own, on 127.0.0.1:0, for one test.</summary>
+internal sealed class HttpTestServer : IDisposable
+{
+    private readonly LoopGroup _loops = new(1);
+    private readonly GroupServer _server;
+
+    public HttpTestServer(WebApp app, HttpServerOptions? options = null)
+    {
+        _loops.Loops[0].ExceptionHandler = (_, context) => Errors.Enqueue(context);
+        _loops.Start();
+        _server = app.ListenAsync(_loops, new IPEndPoint(IPAddress.Loopback, 0), options).WaitAsync(TimeSpan.FromSeconds(10)).GetAwaiter().GetResult();
+        EndPoint = (IPEndPoint)_server.EndPoint;
+    }
+
+    public IPEndPoint EndPoint { get; }
+
+    /// <summary>The one loop serving the app.</summary>
+    public EventLoop Loop => _loops.Loops[0];
+
+    public Uri Url(string path) => new($"http://{EndPoint}{path}");
+
+    /// <summary>What reached the loop's exception handler (handler exceptions are logged there).</summary>
+    public ConcurrentQueue<LoopExceptionContext> Errors { get; } = new();
+
+    public void Dispose()
+    {
+        _server.CloseAsync().Wait(TimeSpan.FromSeconds(10));
+        _server.AbortClientsAsync().Wait(TimeSpan.FromSeconds(10));
+        _loops.Dispose();
+    }
+
+    /// <summary>Sends raw bytes on a new connection and reads until the server closes it (or the timeout).</summary>
+    public async Task<string> RawAsync(string request, bool halfClose = false, int timeoutMs = 5000)
+    {
+        using var socket = await ConnectAsync();
+        await socket.SendAsync(Encoding.Latin1.GetBytes(request));
+        if (halfClose)
+        {
+            socket.Shutdown(SocketShutdown.Send);
+        }
+        return await ReadToEndAsync(socket, timeoutMs);
+    }
+
+    public async Task<Socket> ConnectAsync()
+    {
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        await socket.ConnectAsync(EndPoint);
+        return socket;
+    }
+
+    public static async Task<string> ReadToEndAsync(Socket socket, int timeoutMs = 5000)
+    {
+        var received = new MemoryStream();
+        var buffer = new byte[65536];
+        using var timeout = new CancellationTokenSource(timeoutMs);
+        try
+        {
+            int n;
+            while ((n = await socket.ReceiveAsync(buffer, SocketFlags.None, timeout.Token)) > 0)
+            {
+                received.Write(buffer, 0, n);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The connection stayed open: return what came.
+        }
+        catch (SocketException)
+        {
+            // Reset after the response: return what came.
+        }
+        return Encoding.Latin1.GetString(received.ToArray());
+    }
+}

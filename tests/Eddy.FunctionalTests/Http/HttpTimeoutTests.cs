@@ -1,0 +1,59 @@
+using System.Diagnostics;
+using Eddy.Cli.Serve;
+using Eddy.Http;
+
+namespace Eddy.FunctionalTests.Http;
+
+/// <summary>Slow and idle clients are cut off by the heartbeat; others are served meanwhile.</summary>
+public class HttpTimeoutTests : IDisposable
+{
+    private readonly HttpTestServer _server = new(DemoApp.Create(DemoApp.DefaultStaticFolder), new HttpServerOptions
+    {
+        RequestHeadersTimeout = TimeSpan.FromSeconds(1),
+        KeepAliveTimeout = TimeSpan.FromSeconds(1),
+        MinRequestBodyDataRate = 1000,
+        MinRequestBodyDataRateGracePeriod = TimeSpan.FromSeconds(1),
+    });
+
+    public void Dispose() => _server.Dispose();
+
+    [Fact]
+    public async Task ASlowlorisHeadIsAnswered408AndClosedWhileOthersAreServed()
+    {
+        using var slow = await _server.ConnectAsync();
+        await slow.SendAsync("GET /plaintext HTTP/1.1\r\nHost: x\r\n"u8.ToArray()); // never finishes the head
+        var clock = Stopwatch.StartNew();
+
+        string normal = await _server.RawAsync("GET /plaintext HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        Assert.True(clock.Elapsed < TimeSpan.FromMilliseconds(900), "a normal client waited for the slow one");
+        Assert.EndsWith("Hello, World!", normal);
+
+        string raw = await HttpTestServer.ReadToEndAsync(slow, timeoutMs: 5000);
+        Assert.StartsWith("HTTP/1.1 408 ", raw);
+        Assert.InRange(clock.Elapsed.TotalSeconds, 0.9, 3.5);
+    }
+
+    [Fact]
+    public async Task AnIdleKeepAliveConnectionIsClosed()
+    {
+        using var idle = await _server.ConnectAsync();
+        await idle.SendAsync("GET /plaintext HTTP/1.1\r\nHost: x\r\n\r\n"u8.ToArray());
+        var clock = Stopwatch.StartNew();
+
+        string raw = await HttpTestServer.ReadToEndAsync(idle, timeoutMs: 5000);
+
+        Assert.EndsWith("Hello, World!", raw); // the answer, then EOF once idle too long
+        Assert.InRange(clock.Elapsed.TotalSeconds, 0.9, 3.5);
+    }
+
+    [Fact]
+    public async Task ABodyTricklingBelowTheMinimumRateIs408()
+    {
+        using var slow = await _server.ConnectAsync();
+        await slow.SendAsync("POST /anything HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\nabc"u8.ToArray());
+
+        string raw = await HttpTestServer.ReadToEndAsync(slow, timeoutMs: 6000);
+
+        Assert.StartsWith("HTTP/1.1 408 ", raw);
+    }
+}
