@@ -56,8 +56,14 @@ public sealed partial class HttpParser
         while (true)
         {
             ReadOnlySpan<byte> rest = input[position..];
-            int lf = rest.IndexOf((byte)'\n');
-            if (lf < 0)
+            // The bytes up to _searched hold no LF after the last complete line.
+            int skip = Math.Max(_searched - position, 0);
+            int lf = rest[skip..].IndexOf((byte)'\n');
+            if (lf >= 0)
+            {
+                lf += skip;
+            }
+            else
             {
                 CheckPartialLine(rest, lines, headerBytes);
                 break;
@@ -96,6 +102,7 @@ public sealed partial class HttpParser
         _scannedLines = lines;
         _scannedHeaderBytes = headerBytes;
         _scannedHeaderCount = headerCount;
+        _searched = input.Length;
     }
 
     private void CheckPartialLine(ReadOnlySpan<byte> partial, int lines, int headerBytes)
