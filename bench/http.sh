@@ -1,0 +1,552 @@
+#!/usr/bin/env bash
+#
+# bench/http.sh - HTTP/1.1 server throughput: `eddy serve` beside ASP.NET Core (Kestrel, minimal
+#                 API) and a minimal C epoll responder, TechEmpower-style plaintext and json.
+#
+# WHAT IT MEASURES
+#   Requests/s, latency (p50, p99), server CPU time per request and peak RSS of
+#   three HTTP servers on the same machine, side by side in one run:
+#     eddy     - `eddy serve --port PORT --loops 1` (Eddy's HTTP server, one loop)
+#     kestrel  - bench/peers/KestrelMinimal: ASP.NET Core minimal API as in
+#                TechEmpower's "aspnetcore minimal" entry (Server GC, TieredPGO:
+#                the `dotnet new web` defaults)
+#     c        - bench/peers/c-http: single-threaded C epoll responder with
+#                canned responses ("the machine's limit")
+#   Every server answers GET /plaintext (200, "Hello, World!", text/plain) and
+#   GET /json (200, {"message":"Hello, World!"}, application/json); the script
+#   checks both with curl before measuring.
+#
+#   Each server is pinned to one core (SERVER_CPU, default 0) and the load
+#   generator, wrk with one thread, to another (LOAD_CPU, default 1):
+#     taskset -c LOAD_CPU wrk -t1 -c CONNS -d DURATIONs --latency http://127.0.0.1:PORT/PATH
+#   Workloads:
+#     plaintext     GET /plaintext, keep-alive, 64 connections
+#     pipelined     GET /plaintext, 16 requests pipelined per write
+#                   (wrk -s bench/wrk/pipeline.lua -- 16), 64 connections
+#     json          GET /json, keep-alive, 64 connections
+#     plaintext-1k  GET /plaintext, keep-alive, 1,024 connections
+#
+#   Each .NET server is first warmed up under load for WARMUP seconds in total
+#   (split evenly over the workloads) so tiered JIT/PGO has settled. Then, per
+#   workload, ROUNDS rounds are run; every round runs each server once for
+#   DURATION seconds, and the server order rotates from round to round so slow
+#   drift (thermal, noisy neighbours) hits all servers equally. Medians are
+#   reported, with the ratios eddy/c, eddy/kestrel and kestrel/c.
+#
+#   Server CPU time per request = (utime + stime from /proc/PID/stat after the
+#   run - before) / requests completed: the server's real cost even when the
+#   one-core load generator is the bottleneck. Peak RSS = VmHWM from
+#   /proc/PID/status at the end of the script (the peak over the whole run,
+#   1,024-connection workload included).
+#
+#   Only 127.0.0.1 is used. The ports are checked free first. Every wrk run is
+#   bounded (wrk -d, plus `timeout` with a 30 s margin). All servers are killed
+#   when the script exits. The open-file limit is raised (ulimit -n 65536, or
+#   the hard limit if lower) before the servers start, for the 1,024-connection
+#   workload.
+#
+# HOW TO RUN
+#   bench/http.sh                                   # full run, ~9 minutes (3 servers)
+#   WARMUP=5 ROUNDS=1 DURATION=3 bench/http.sh      # quick smoke test
+#   SERVERS="kestrel c" bench/http.sh               # subset of servers
+#   EDDY=/path/to/eddy bench/http.sh                # use a prebuilt eddy, skip its build
+#
+#   Environment (defaults in brackets):
+#     WARMUP [30]  ROUNDS [3]  DURATION [10]  SERVERS ["eddy kestrel c"]
+#     SERVER_CPU [0]  LOAD_CPU [1]
+#     PORT_EDDY [9201]  PORT_KESTREL [9202]  PORT_C [9203]
+#     EDDY [build src/Eddy.Cli into bench/bin/eddy]
+#
+# OUTPUT
+#   Markdown tables on stdout, also saved as bench/results/http-<date>.md, with
+#   the raw wrk output and server logs in bench/results/http-<date>-raw/.
+#   (bench/results/ and bench/bin/ are git-ignored.)
+#
+# REQUIRES
+#   dotnet (SDK 10 with the ASP.NET Core shared framework), gcc, make, wrk,
+#   curl, taskset, python3, and at least 2 CPUs.
+#
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BENCH=$ROOT/bench
+
+WARMUP=${WARMUP:-30}
+ROUNDS=${ROUNDS:-3}
+DURATION=${DURATION:-10}
+SERVERS=${SERVERS:-"eddy kestrel c"}
+SERVER_CPU=${SERVER_CPU:-0}
+LOAD_CPU=${LOAD_CPU:-1}
+PORT_EDDY=${PORT_EDDY:-9201}
+PORT_KESTREL=${PORT_KESTREL:-9202}
+PORT_C=${PORT_C:-9203}
+PIPELINE_LUA=$BENCH/wrk/pipeline.lua
+
+# Workloads: "name path connections pipeline-depth"
+WORKLOADS=(
+  "plaintext /plaintext 64 1"
+  "pipelined /plaintext 64 16"
+  "json /json 64 1"
+  "plaintext-1k /plaintext 1024 1"
+)
+
+BIN=$BENCH/bin                        # git-ignored (bin/)
+STAMP=$(date +%Y%m%d-%H%M%S)
+RESULTS=$BENCH/results
+REPORT=$RESULTS/http-$STAMP.md
+RAW=$RESULTS/http-$STAMP-raw
+RUNS_TSV=$RAW/runs.tsv    # workload path conns depth round server rps requests p50us p99us non2xx sockerr cpu_us other% other_load%
+RSS_TSV=$RAW/rss.tsv      # server VmHWM_kB VmRSS_kB
+
+log() { printf '[http.sh %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+# ---------------------------------------------------------------- checks ----
+
+for s in $SERVERS; do
+  case $s in eddy|kestrel|c) ;;
+    *) die "unknown server '$s' in SERVERS (use eddy, kestrel, c)";; esac
+done
+[[ -n ${SERVERS// /} ]] || die "SERVERS is empty"
+for v in WARMUP ROUNDS DURATION SERVER_CPU LOAD_CPU PORT_EDDY PORT_KESTREL PORT_C; do
+  [[ ${!v} =~ ^[0-9]+$ ]] || die "$v must be a whole number (got '${!v}')"
+done
+(( ROUNDS >= 1 && DURATION >= 1 )) || die "ROUNDS and DURATION must be >= 1"
+for tool in taskset python3 make gcc dotnet wrk curl timeout; do
+  command -v "$tool" >/dev/null || die "'$tool' not found"
+done
+[[ -f $PIPELINE_LUA ]] || die "missing $PIPELINE_LUA"
+if (( $(nproc --all) < 2 )); then
+  log "WARNING: fewer than 2 CPUs; server and load generator will share a core"
+elif (( SERVER_CPU == LOAD_CPU )); then
+  log "WARNING: SERVER_CPU == LOAD_CPU; server and load generator will share a core"
+fi
+
+# 1,024 connections need more than the usual 1,024 descriptors, in wrk and in
+# the servers (which inherit the limit): raise it before anything starts.
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+(( $(ulimit -n) >= 4096 )) || die "open-file limit is $(ulimit -n); need >= 4096 for 1,024 connections"
+log "open-file limit: $(ulimit -n)"
+
+has() { [[ " $SERVERS " == *" $1 "* ]]; }
+
+port_of() {
+  case $1 in
+    eddy) echo "$PORT_EDDY";; kestrel) echo "$PORT_KESTREL";; c) echo "$PORT_C";;
+  esac
+}
+
+port_in_use() {
+  python3 - "$1" <<'EOF'
+import socket, sys
+s = socket.socket()
+s.settimeout(0.5)
+sys.exit(0 if s.connect_ex(("127.0.0.1", int(sys.argv[1]))) == 0 else 1)
+EOF
+}
+
+# Fail early, before the builds, if a port is taken.
+for s in $SERVERS; do
+  port=$(port_of "$s")
+  if port_in_use "$port"; then
+    die "port $port (for $s) is already in use; set PORT_${s^^}=<free port>"
+  fi
+done
+
+# ----------------------------------------------------------------- build ----
+
+if has c; then
+  log "building c-http"
+  make -s -C "$BENCH/peers/c-http" >&2
+fi
+C_HTTP=$BENCH/peers/c-http/c-http
+
+if has kestrel; then
+  log "building KestrelMinimal (Release)"
+  dotnet build -c Release --nologo -v quiet "$BENCH/peers/KestrelMinimal" \
+    -o "$BIN/kestrel-minimal" >&2
+fi
+KESTREL=$BIN/kestrel-minimal/KestrelMinimal
+
+if has eddy; then
+  if [[ -n ${EDDY:-} ]]; then
+    log "using prebuilt eddy: $EDDY"
+  else
+    log "building Eddy.Cli (Release)"
+    dotnet build -c Release --nologo -v quiet "$ROOT/src/Eddy.Cli" -o "$BIN/eddy" >&2
+    EDDY=$BIN/eddy/eddy
+  fi
+  [[ -x $EDDY ]] || die "eddy binary not found or not executable: $EDDY"
+fi
+
+# --------------------------------------------------------------- servers ----
+
+declare -A PID=()
+LOAD_PID=
+mkdir -p "$RAW"
+
+cleanup() {
+  local rc=$?
+  trap - INT TERM
+  if [[ -n $LOAD_PID ]]; then
+    kill -TERM "$LOAD_PID" 2>/dev/null || true   # timeout forwards it to wrk
+    wait "$LOAD_PID" 2>/dev/null || true
+  fi
+  for s in "${!PID[@]}"; do
+    kill -TERM "${PID[$s]}" 2>/dev/null || true
+  done
+  for s in "${!PID[@]}"; do
+    # Give each server up to 5 s to exit, then SIGKILL it.
+    for _ in $(seq 50); do kill -0 "${PID[$s]}" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "${PID[$s]}" 2>/dev/null || true
+    wait "${PID[$s]}" 2>/dev/null || true
+  done
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# check_server SERVER: GET /plaintext and /json must answer 200 with the expected bodies.
+check_server() {
+  local s=$1 port path want code body
+  port=$(port_of "$s")
+  for path in /plaintext /json; do
+    case $path in
+      /plaintext) want='Hello, World!';;
+      /json)      want='{"message":"Hello, World!"}';;
+    esac
+    code=$(curl -s --max-time 5 -D "$RAW/headers-$s${path//\//-}.txt" -o "$RAW/body-$s${path//\//-}.txt" \
+      -w '%{http_code}' "http://127.0.0.1:$port$path") || die "$s: GET $path failed (curl exit $?)"
+    body=$(cat "$RAW/body-$s${path//\//-}.txt")
+    [[ $code == 200 ]] || die "$s: GET $path answered $code, expected 200"
+    [[ $body == "$want" ]] || die "$s: GET $path body is '$body', expected '$want'"
+  done
+  log "$s answers /plaintext and /json correctly"
+}
+
+start_server() {
+  local s=$1 port out
+  port=$(port_of "$s")
+  out=$RAW/server-$s.log
+  port_in_use "$port" && die "port $port (for $s) is already in use; set PORT_${s^^}=<free port>"
+  case $s in
+    eddy)    taskset -c "$SERVER_CPU" "$EDDY" serve --port "$port" --loops 1 >"$out" 2>&1 & ;;
+    kestrel) taskset -c "$SERVER_CPU" "$KESTREL" "$port" >"$out" 2>&1 & ;;
+    c)       taskset -c "$SERVER_CPU" "$C_HTTP" "$port" >"$out" 2>&1 & ;;
+  esac
+  PID[$s]=$!
+  # Wait (up to 30 s) for a start-up line naming 127.0.0.1:PORT
+  # (e.g. "... listening on http://127.0.0.1:PORT").
+  for _ in $(seq 300); do
+    if grep -Eq "127\.0\.0\.1:$port([^0-9]|\$)" "$out" 2>/dev/null; then
+      log "started $s (pid ${PID[$s]}) on 127.0.0.1:$port, cpu $SERVER_CPU: $(head -n1 "$out")"
+      check_server "$s"
+      return 0
+    fi
+    kill -0 "${PID[$s]}" 2>/dev/null || { cat "$out" >&2; die "$s exited during start-up"; }
+    sleep 0.1
+  done
+  cat "$out" >&2
+  die "$s did not print a line with '127.0.0.1:$port' within 30 s"
+}
+
+# ------------------------------------------------------------------ load ----
+
+# Server CPU time (user + system, in clock ticks, all threads) so far: /proc/PID/stat fields 14, 15.
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+# Busy and total clock ticks of one CPU so far, from its line in /proc/stat
+# (user nice system idle iowait irq softirq steal ...): "busy total".
+core_ticks() {
+  awk -v cpu="cpu$1" '$1 == cpu { print $2 + $3 + $4 + $7 + $8, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9 }' /proc/stat
+}
+
+# run_wrk SERVER PATH CONNS DEPTH SECONDS OUTFILE
+#   -> sets RPS REQS P50 P99 NON2XX SOCKERR CPU from wrk's output and /proc, and
+#      OTHER / OTHER_LOAD: the share (%) of the server's core / the load
+#      generator's core that went to anything but the server / wrk during the
+#      run (another process on a pinned core; ~0 on a quiet machine).
+# wrk runs in the background and we `wait` for it, so that a SIGINT/SIGTERM to
+# this script is handled at once rather than after the run.
+RPS='' REQS='' P50='' P99='' NON2XX='' SOCKERR='' CPU='' OTHER='' OTHER_LOAD=''
+# CPU ticks of this shell's finished children (wrk, once reaped) -> KIDS, from
+# the builtin `times`, which must run in this shell (not in a $(...) subshell).
+TIMES_OUT=$RAW/times.txt
+KIDS=0
+children_ticks() {
+  local user sys
+  times >"$TIMES_OUT"
+  { read -r _; read -r user sys; } <"$TIMES_OUT"     # line 2: children "XmY.YYYs XmY.YYYs"
+  KIDS=$(awk -v u="$user" -v s="$sys" -v hz="$(getconf CLK_TCK)" '
+    function sec(t, a) { split(t, a, /[ms]/); return a[1] * 60 + a[2] }
+    BEGIN { printf "%d\n", (sec(u) + sec(s)) * hz + 0.5 }')
+}
+run_wrk() {
+  local s=$1 path=$2 conns=$3 depth=$4 secs=$5 out=$6 port rc=0 cpu0 cpu1 busy0 total0 busy1 total1
+  local lbusy0 ltotal0 lbusy1 ltotal1 kids0 kids1
+  port=$(port_of "$s")
+  local args=(-t1 -c "$conns" -d "${secs}s" --latency)
+  local tail=()
+  if (( depth > 1 )); then
+    args+=(-s "$PIPELINE_LUA")
+    tail=(-- "$depth")
+  fi
+  children_ticks; kids0=$KIDS
+  read -r busy0 total0 < <(core_ticks "$SERVER_CPU")
+  read -r lbusy0 ltotal0 < <(core_ticks "$LOAD_CPU")
+  cpu0=$(cpu_ticks "${PID[$s]}")
+  # Hard upper bound on the run, in case wrk hangs.
+  timeout --kill-after=5 $((secs + 30)) \
+    taskset -c "$LOAD_CPU" wrk "${args[@]}" "http://127.0.0.1:$port$path" "${tail[@]}" \
+    >"$out" 2>&1 &
+  LOAD_PID=$!
+  wait "$LOAD_PID" || rc=$?
+  LOAD_PID=
+  kill -0 "${PID[$s]}" 2>/dev/null || die "$s died during a wrk run (see $RAW/server-$s.log)"
+  cpu1=$(cpu_ticks "${PID[$s]}")
+  read -r busy1 total1 < <(core_ticks "$SERVER_CPU")
+  read -r lbusy1 ltotal1 < <(core_ticks "$LOAD_CPU")
+  children_ticks; kids1=$KIDS
+  OTHER=$(( total1 > total0 ? (100 * (busy1 - busy0 - (cpu1 - cpu0))) / (total1 - total0) : 0 ))
+  (( OTHER >= 0 )) || OTHER=0
+  OTHER_LOAD=$(( ltotal1 > ltotal0 ? (100 * (lbusy1 - lbusy0 - (kids1 - kids0))) / (ltotal1 - ltotal0) : 0 ))
+  (( OTHER_LOAD >= 0 )) || OTHER_LOAD=0
+  if (( rc != 0 )); then
+    cat "$out" >&2
+    die "wrk against $s failed with exit code $rc (path=$path conns=$conns depth=$depth)"
+  fi
+  python3 - "$out" "$((cpu1 - cpu0))" "$(getconf CLK_TCK)" >"$out.result" <<'EOF'
+import re, sys
+text = open(sys.argv[1]).read()
+def num(pattern, default=None):
+    m = re.search(pattern, text, re.M)
+    if m is None:
+        if default is None:
+            sys.exit(f"{sys.argv[1]}: no match for {pattern!r} in wrk output")
+        return default
+    return m.groups()
+unit_us = {"us": 1.0, "ms": 1e3, "s": 1e6, "m": 60e6}
+def pct(p):
+    # "     99%    1.23ms"; wrk prints 0.00us for percentiles it could not compute.
+    v, u = num(rf"^\s+{p}%\s+([\d.]+)(us|ms|s|m)\s*$")
+    return float(v) * unit_us[u]
+(reqs,) = num(r"^\s*(\d+) requests in ")
+(rps,) = num(r"^Requests/sec:\s+([\d.]+)")
+(non2xx,) = num(r"Non-2xx or 3xx responses: (\d+)", ("0",))
+sock = num(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", ("0", "0", "0", "0"))
+reqs = int(reqs)
+if reqs == 0:
+    sys.exit(f"{sys.argv[1]}: wrk completed no requests")
+cpu_us = int(sys.argv[2]) / int(sys.argv[3]) * 1e6 / reqs
+print(f"{float(rps):.1f} {reqs} {pct(50):.1f} {pct(99):.1f} {int(non2xx)} {sum(map(int, sock))} {cpu_us:.3f}")
+EOF
+  read -r RPS REQS P50 P99 NON2XX SOCKERR CPU <"$out.result"
+}
+
+# ------------------------------------------------------------------ main ----
+
+for s in $SERVERS; do start_server "$s"; done
+
+# Warm-up: each .NET server gets WARMUP seconds of load in total, split over
+# the workloads, so that tiered JIT and PGO have settled on every code path.
+if (( WARMUP > 0 )); then
+  per=$(( (WARMUP + ${#WORKLOADS[@]} - 1) / ${#WORKLOADS[@]} ))
+  for s in $SERVERS; do
+    [[ $s == c ]] && continue   # no JIT to warm
+    for w in "${WORKLOADS[@]}"; do
+      read -r name path conns depth <<<"$w"
+      log "warm-up $s: $name ($path x $conns conns, depth $depth) for ${per}s"
+      run_wrk "$s" "$path" "$conns" "$depth" "$per" "$RAW/warmup-$s-$name.txt"
+      sleep 1
+    done
+  done
+fi
+
+# Measurement: round-robin over the servers, rotating the start each round.
+read -r -a ORDER <<<"$SERVERS"
+n=${#ORDER[@]}
+: >"$RUNS_TSV"
+for w in "${WORKLOADS[@]}"; do
+  read -r name path conns depth <<<"$w"
+  for ((r = 1; r <= ROUNDS; r++)); do
+    for ((i = 0; i < n; i++)); do
+      s=${ORDER[$(( (i + r - 1) % n ))]}
+      run_wrk "$s" "$path" "$conns" "$depth" "$DURATION" "$RAW/$name-r$r-$s.txt"
+      log "$name round $r/$ROUNDS $s: $RPS req/s, p50 ${P50}us, p99 ${P99}us, server CPU $CPU us/req," \
+          "other work on the server/load cores $OTHER%/$OTHER_LOAD%"
+      (( OTHER < 5 && OTHER_LOAD < 5 )) ||
+        log "WARNING: $name round $r on $s: other processes took $OTHER% of CPU $SERVER_CPU" \
+            "and $OTHER_LOAD% of CPU $LOAD_CPU; this run is suspect"
+      (( NON2XX == 0 && SOCKERR == 0 )) ||
+        log "WARNING: $name round $r on $s: $NON2XX non-2xx responses, $SOCKERR socket errors"
+      printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$path" "$conns" "$depth" \
+        "$r" "$s" "$RPS" "$REQS" "$P50" "$P99" "$NON2XX" "$SOCKERR" "$CPU" "$OTHER" "$OTHER_LOAD" >>"$RUNS_TSV"
+      sleep 1   # let the previous run's sockets close
+    done
+  done
+done
+
+# Peak resident memory of each server over the whole run.
+: >"$RSS_TSV"
+for s in $SERVERS; do
+  hwm=$(awk '/^VmHWM:/ { print $2 }' "/proc/${PID[$s]}/status")
+  rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/${PID[$s]}/status")
+  printf '%s\t%s\t%s\n' "$s" "$hwm" "$rss" >>"$RSS_TSV"
+done
+
+# ---------------------------------------------------------------- report ----
+
+mkdir -p "$RESULTS"
+{
+  echo "# HTTP throughput, $(date '+%Y-%m-%d %H:%M:%S %Z')"
+  echo
+  echo "- commit: \`$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo none)\`$(
+          [[ -n $(git -C "$ROOT" status --porcelain 2>/dev/null) ]] && echo ' (dirty tree)')"
+  echo "- machine: $(nproc --all) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), kernel $(uname -r)"
+  echo "- dotnet: $(dotnet --version); wrk: $(wrk -v 2>&1 | head -n1 | awk '{ print $2 }')"
+  echo "- servers pinned to CPU $SERVER_CPU, load generator (\`wrk -t1\`) to CPU $LOAD_CPU; open-file limit $(ulimit -n)"
+  echo "- warm-up ${WARMUP}s per .NET server, ${ROUNDS} rounds x ${DURATION}s per server and workload, rotating order"
+  echo
+  python3 - "$RUNS_TSV" "$RSS_TSV" "$SERVERS" "$RAW" <<'EOF'
+import statistics, sys
+from collections import defaultdict
+
+tsv, rss_tsv, servers, raw = sys.argv[1], sys.argv[2], sys.argv[3].split(), sys.argv[4]
+rps = defaultdict(list)     # (workload, server) -> [req/s]
+p50 = defaultdict(list)     # (workload, server) -> [us]
+p99 = defaultdict(list)
+cpu = defaultdict(list)     # (workload, server) -> [server CPU us per request]
+non2xx = defaultdict(int)
+sockerr = defaultdict(int)
+other = defaultdict(list)   # (workload, server) -> [% of the server's core used by other processes]
+other_load = defaultdict(list)  # the same for the load generator's core
+workloads = {}              # name -> (path, conns, depth), in order
+for line in open(tsv):
+    (name, path, conns, depth, rnd, server, r, reqs, l50, l99, n2, se, c, o, ol) = line.rstrip("\n").split("\t")
+    workloads.setdefault(name, (path, int(conns), int(depth)))
+    rps[name, server].append(float(r))
+    p50[name, server].append(float(l50))
+    p99[name, server].append(float(l99))
+    cpu[name, server].append(float(c))
+    non2xx[name, server] += int(n2)
+    sockerr[name, server] += int(se)
+    other[name, server].append(int(o))
+    other_load[name, server].append(int(ol))
+
+def med(d, w, s):
+    return statistics.median(d[w, s]) if d[w, s] else None
+
+def label(w):
+    path, conns, depth = workloads[w]
+    pipe = f", pipelined x{depth}" if depth > 1 else ""
+    return f"{w}: GET {path}{pipe}, {conns:,} conns"
+
+def ratio(a, b):
+    return "—" if a is None or b is None or b == 0 else f"{a / b:.2f}"
+
+def lat(us):
+    if us is None or us <= 0:
+        return "n/a"
+    return f"{us:,.0f} µs" if us < 1000 else f"{us / 1000:,.2f} ms"
+
+cols = [s for s in ("eddy", "kestrel", "c") if s in servers]
+pairs = [(a, b) for a, b in (("eddy", "c"), ("eddy", "kestrel"), ("kestrel", "c")) if a in servers and b in servers]
+
+print("| server | what |")
+print("|---|---|")
+what = {
+    "eddy": "`eddy serve --loops 1` (Eddy's HTTP server, one event loop)",
+    "kestrel": "`bench/peers/KestrelMinimal`: ASP.NET Core minimal API on Kestrel (Server GC, TieredPGO; the `dotnet new web` defaults)",
+    "c": "`bench/peers/c-http`: single-threaded C epoll responder, canned responses (the machine's limit)",
+}
+for s in cols:
+    print(f"| {s} | {what[s]} |")
+print()
+print("Median requests/s (higher is better):")
+print()
+print("| workload | " + " | ".join(cols) + " |")
+print("|---|" + "---:|" * len(cols))
+for w in workloads:
+    print(f"| {label(w)} | " + " | ".join(
+        "—" if med(rps, w, s) is None else f"{med(rps, w, s):,.0f}" for s in cols) + " |")
+print()
+if pairs:
+    print("Ratios of the medians, requests/s (higher is better for the first server):")
+    print()
+    print("| workload | " + " | ".join(f"{a} / {b}" for a, b in pairs) + " |")
+    print("|---|" + "---:|" * len(pairs))
+    for w in workloads:
+        print(f"| {w} | " + " | ".join(ratio(med(rps, w, a), med(rps, w, b)) for a, b in pairs) + " |")
+    print()
+print("Server CPU time per request, median µs (lower is better; steady even when the one-core load generator is the limit):")
+print()
+print("| workload | " + " | ".join(cols) + " |")
+print("|---|" + "---:|" * len(cols))
+for w in workloads:
+    print(f"| {w} | " + " | ".join(
+        "—" if med(cpu, w, s) is None else f"{med(cpu, w, s):.2f}" for s in cols) + " |")
+print()
+if pairs:
+    print("Ratios of the medians, server CPU per request (lower is better for the first server):")
+    print()
+    print("| workload | " + " | ".join(f"{a} / {b}" for a, b in pairs) + " |")
+    print("|---|" + "---:|" * len(pairs))
+    for w in workloads:
+        print(f"| {w} | " + " | ".join(ratio(med(cpu, w, a), med(cpu, w, b)) for a, b in pairs) + " |")
+    print()
+print("Latency, median of the runs' p50 / p99 (wrk; pipelined: one sample per batch of requests,")
+print("and wrk prints 0 for percentiles it cannot compute there, shown as n/a):")
+print()
+print("| workload | " + " | ".join(cols) + " |")
+print("|---|" + "---:|" * len(cols))
+for w in workloads:
+    print(f"| {w} | " + " | ".join(f"{lat(med(p50, w, s))} / {lat(med(p99, w, s))}" for s in cols) + " |")
+print()
+print("Errors, summed over the rounds (non-2xx responses / socket errors):")
+print()
+print("| workload | " + " | ".join(cols) + " |")
+print("|---|" + "---:|" * len(cols))
+for w in workloads:
+    print(f"| {w} | " + " | ".join(f"{non2xx[w, s]} / {sockerr[w, s]}" for s in cols) + " |")
+print()
+rss = {}
+for line in open(rss_tsv):
+    s, hwm, cur = line.rstrip("\n").split("\t")
+    rss[s] = (int(hwm), int(cur))
+print("Memory (VmHWM: peak resident set over the whole script, warm-up and 1,024 connections included):")
+print()
+print("| | " + " | ".join(cols) + " |")
+print("|---|" + "---:|" * len(cols))
+print("| peak RSS, MiB | " + " | ".join(f"{rss[s][0] / 1024:,.1f}" if s in rss else "—" for s in cols) + " |")
+print("| RSS at the end, MiB | " + " | ".join(f"{rss[s][1] / 1024:,.1f}" if s in rss else "—" for s in cols) + " |")
+print()
+print("Response headers (Date omitted), as checked with curl before the runs:")
+print()
+for s in cols:
+    for path in ("plaintext", "json"):
+        try:
+            lines = open(f"{raw}/headers-{s}-{path}.txt").read().splitlines()
+        except OSError:
+            continue
+        heads = [l for l in lines[1:] if l and not l.lower().startswith("date:")]
+        print(f"- {s} /{path}: `{lines[0]}`; " + "; ".join(f"`{h}`" for h in heads))
+print()
+allother = [o for v in other.values() for o in v]
+allother_load = [o for v in other_load.values() for o in v]
+print(f"Other work on the pinned cores during the runs (share of the core's time not spent in the server, "
+      f"resp. in wrk): server core median {statistics.median(allother)}%, max {max(allother)}%; "
+      f"load core median {statistics.median(allother_load)}%, max {max(allother_load)}%. "
+      "Both are ~0 on a quiet machine; a run marked below shared a core with another process and is suspect.")
+print()
+print("All runs (requests/s, in round order):")
+print()
+for w in workloads:
+    for s in cols:
+        vals = ", ".join(f"{v:,.0f}" + (f" (other work {o}% / {ol}%)" if o >= 5 or ol >= 5 else "")
+                         for v, o, ol in zip(rps[w, s], other[w, s], other_load[w, s]))
+        bad = f"  **{non2xx[w, s]} non-2xx, {sockerr[w, s]} socket errors**" if non2xx[w, s] or sockerr[w, s] else ""
+        print(f"- {w} {s}: {vals}{bad}")
+EOF
+} | tee "$REPORT"
+
+log "report saved to ${REPORT#"$ROOT"/} (raw data in ${RAW#"$ROOT"/}/)"
