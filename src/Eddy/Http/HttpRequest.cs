@@ -167,18 +167,7 @@ public sealed class HttpRequest
 
     internal void EndHead(in HttpRequestHead head) => KeepAlive = head.KeepAlive;
 
-    internal void AppendBody(ReadOnlySpan<byte> data)
-    {
-        if (_body.Length - _bodyLength < data.Length)
-        {
-            byte[] bigger = ArrayPool<byte>.Shared.Rent(Math.Max(_bodyLength + data.Length, Math.Max(_body.Length * 2, 1024)));
-            _body.AsSpan(0, _bodyLength).CopyTo(bigger);
-            ReturnArray(_body);
-            _body = bigger;
-        }
-        data.CopyTo(_body.AsSpan(_bodyLength));
-        _bodyLength += data.Length;
-    }
+    internal void AppendBody(ReadOnlySpan<byte> data) => Append(ref _body, ref _bodyLength, data, minimumSize: 1024);
 
     /// <summary>Forgets the request and returns its buffers to the pool (an idle connection holds none).</summary>
     internal void Reset()
@@ -196,16 +185,22 @@ public sealed class HttpRequest
 
     private int AppendBytes(ReadOnlySpan<byte> bytes)
     {
-        if (_head.Length - _headLength < bytes.Length)
-        {
-            byte[] bigger = ArrayPool<byte>.Shared.Rent(Math.Max(_headLength + bytes.Length, Math.Max(_head.Length * 2, 512)));
-            _head.AsSpan(0, _headLength).CopyTo(bigger);
-            ReturnArray(_head);
-            _head = bigger;
-        }
-        bytes.CopyTo(_head.AsSpan(_headLength));
-        _headLength += bytes.Length;
+        Append(ref _head, ref _headLength, bytes, minimumSize: 512);
         return bytes.Length;
+    }
+
+    /// <summary>Appends to a pooled buffer, renting a larger one (at least double) when it is full.</summary>
+    private static void Append(ref byte[] buffer, ref int length, ReadOnlySpan<byte> bytes, int minimumSize)
+    {
+        if (buffer.Length - length < bytes.Length)
+        {
+            byte[] bigger = ArrayPool<byte>.Shared.Rent(Math.Max(length + bytes.Length, Math.Max(buffer.Length * 2, minimumSize)));
+            buffer.AsSpan(0, length).CopyTo(bigger);
+            ReturnArray(buffer);
+            buffer = bigger;
+        }
+        bytes.CopyTo(buffer.AsSpan(length));
+        length += bytes.Length;
     }
 
     private static void Add(ref HeaderRange[] ranges, ref int count, HeaderRange range)
