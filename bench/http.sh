@@ -39,6 +39,14 @@
 #   /proc/PID/status at the end of the script (the peak over the whole run,
 #   1,024-connection workload included).
 #
+#   Other work: this machine is shared, so for every run the script also
+#   measures how much of each pinned core went to anything but the server
+#   (server core, from /proc/stat minus the server's CPU time) or wrk (load
+#   core, minus wrk's CPU time). Both are ~0% on a quiet machine. A run in
+#   which either reaches NOISE_LIMIT% is repeated after RETRY_PAUSE seconds, up
+#   to RETRIES times, and the cleanest attempt is kept; runs that stayed noisy
+#   are marked in the report.
+#
 #   Only 127.0.0.1 is used. The ports are checked free first. Every wrk run is
 #   bounded (wrk -d, plus `timeout` with a 30 s margin). All servers are killed
 #   when the script exits. The open-file limit is raised (ulimit -n 65536, or
@@ -55,6 +63,7 @@
 #     WARMUP [30]  ROUNDS [3]  DURATION [10]  SERVERS ["eddy kestrel c"]
 #     SERVER_CPU [0]  LOAD_CPU [1]
 #     PORT_EDDY [9201]  PORT_KESTREL [9202]  PORT_C [9203]
+#     NOISE_LIMIT [5]  RETRIES [2]  RETRY_PAUSE [10]   (see "other work" above)
 #     EDDY [build src/Eddy.Cli into bench/bin/eddy]
 #
 # OUTPUT
@@ -80,6 +89,9 @@ LOAD_CPU=${LOAD_CPU:-1}
 PORT_EDDY=${PORT_EDDY:-9201}
 PORT_KESTREL=${PORT_KESTREL:-9202}
 PORT_C=${PORT_C:-9203}
+NOISE_LIMIT=${NOISE_LIMIT:-5}
+RETRIES=${RETRIES:-2}
+RETRY_PAUSE=${RETRY_PAUSE:-10}
 PIPELINE_LUA=$BENCH/wrk/pipeline.lua
 
 # Workloads: "name path connections pipeline-depth"
@@ -95,7 +107,7 @@ STAMP=$(date +%Y%m%d-%H%M%S)
 RESULTS=$BENCH/results
 REPORT=$RESULTS/http-$STAMP.md
 RAW=$RESULTS/http-$STAMP-raw
-RUNS_TSV=$RAW/runs.tsv    # workload path conns depth round server rps requests p50us p99us non2xx sockerr cpu_us other% other_load%
+RUNS_TSV=$RAW/runs.tsv    # workload path conns depth round server rps requests p50us p99us non2xx sockerr cpu_us other% other_load% attempts
 RSS_TSV=$RAW/rss.tsv      # server VmHWM_kB VmRSS_kB
 
 log() { printf '[http.sh %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
@@ -108,7 +120,7 @@ for s in $SERVERS; do
     *) die "unknown server '$s' in SERVERS (use eddy, kestrel, c)";; esac
 done
 [[ -n ${SERVERS// /} ]] || die "SERVERS is empty"
-for v in WARMUP ROUNDS DURATION SERVER_CPU LOAD_CPU PORT_EDDY PORT_KESTREL PORT_C; do
+for v in WARMUP ROUNDS DURATION SERVER_CPU LOAD_CPU PORT_EDDY PORT_KESTREL PORT_C NOISE_LIMIT RETRIES RETRY_PAUSE; do
   [[ ${!v} =~ ^[0-9]+$ ]] || die "$v must be a whole number (got '${!v}')"
 done
 (( ROUNDS >= 1 && DURATION >= 1 )) || die "ROUNDS and DURATION must be >= 1"
@@ -371,17 +383,33 @@ for w in "${WORKLOADS[@]}"; do
   for ((r = 1; r <= ROUNDS; r++)); do
     for ((i = 0; i < n; i++)); do
       s=${ORDER[$(( (i + r - 1) % n ))]}
-      run_wrk "$s" "$path" "$conns" "$depth" "$DURATION" "$RAW/$name-r$r-$s.txt"
-      log "$name round $r/$ROUNDS $s: $RPS req/s, p50 ${P50}us, p99 ${P99}us, server CPU $CPU us/req," \
-          "other work on the server/load cores $OTHER%/$OTHER_LOAD%"
-      (( OTHER < 5 && OTHER_LOAD < 5 )) ||
+      # A run during which another process took NOISE_LIMIT% or more of either
+      # pinned core is repeated (up to RETRIES times); the cleanest attempt is kept.
+      best='' best_noise=101 tries=0
+      for ((a = 1; a <= RETRIES + 1; a++)); do
+        tries=$a
+        if (( a > 1 )); then
+          log "re-running $name round $r on $s in ${RETRY_PAUSE}s (attempt $a of $((RETRIES + 1)))"
+          sleep "$RETRY_PAUSE"
+        fi
+        run_wrk "$s" "$path" "$conns" "$depth" "$DURATION" "$RAW/$name-r$r-$s-a$a.txt"
+        log "$name round $r/$ROUNDS $s: $RPS req/s, p50 ${P50}us, p99 ${P99}us, server CPU $CPU us/req," \
+            "other work on the server/load cores $OTHER%/$OTHER_LOAD%"
+        (( NON2XX == 0 && SOCKERR == 0 )) ||
+          log "WARNING: $name round $r on $s: $NON2XX non-2xx responses, $SOCKERR socket errors"
+        noise=$(( OTHER > OTHER_LOAD ? OTHER : OTHER_LOAD ))
+        if (( noise < best_noise )); then
+          best_noise=$noise
+          best=$(printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s' "$name" "$path" \
+            "$conns" "$depth" "$r" "$s" "$RPS" "$REQS" "$P50" "$P99" "$NON2XX" "$SOCKERR" "$CPU" "$OTHER" \
+            "$OTHER_LOAD")
+        fi
+        sleep 1   # let the previous run's sockets close
+        (( noise < NOISE_LIMIT )) && break
         log "WARNING: $name round $r on $s: other processes took $OTHER% of CPU $SERVER_CPU" \
             "and $OTHER_LOAD% of CPU $LOAD_CPU; this run is suspect"
-      (( NON2XX == 0 && SOCKERR == 0 )) ||
-        log "WARNING: $name round $r on $s: $NON2XX non-2xx responses, $SOCKERR socket errors"
-      printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$path" "$conns" "$depth" \
-        "$r" "$s" "$RPS" "$REQS" "$P50" "$P99" "$NON2XX" "$SOCKERR" "$CPU" "$OTHER" "$OTHER_LOAD" >>"$RUNS_TSV"
-      sleep 1   # let the previous run's sockets close
+      done
+      printf '%s\t%s\n' "$best" "$tries" >>"$RUNS_TSV"
     done
   done
 done
@@ -406,12 +434,13 @@ mkdir -p "$RESULTS"
   echo "- dotnet: $(dotnet --version); wrk: $(wrk -v 2>&1 | head -n1 | awk '{ print $2 }')"
   echo "- servers pinned to CPU $SERVER_CPU, load generator (\`wrk -t1\`) to CPU $LOAD_CPU; open-file limit $(ulimit -n)"
   echo "- warm-up ${WARMUP}s per .NET server, ${ROUNDS} rounds x ${DURATION}s per server and workload, rotating order"
+  echo "- a run with ${NOISE_LIMIT}% or more of other work on a pinned core is repeated up to ${RETRIES} times (cleanest kept)"
   echo
-  python3 - "$RUNS_TSV" "$RSS_TSV" "$SERVERS" "$RAW" <<'EOF'
+  python3 - "$RUNS_TSV" "$RSS_TSV" "$SERVERS" "$RAW" "$NOISE_LIMIT" <<'EOF'
 import statistics, sys
 from collections import defaultdict
 
-tsv, rss_tsv, servers, raw = sys.argv[1], sys.argv[2], sys.argv[3].split(), sys.argv[4]
+tsv, rss_tsv, servers, raw, limit = sys.argv[1], sys.argv[2], sys.argv[3].split(), sys.argv[4], int(sys.argv[5])
 rps = defaultdict(list)     # (workload, server) -> [req/s]
 p50 = defaultdict(list)     # (workload, server) -> [us]
 p99 = defaultdict(list)
@@ -420,9 +449,10 @@ non2xx = defaultdict(int)
 sockerr = defaultdict(int)
 other = defaultdict(list)   # (workload, server) -> [% of the server's core used by other processes]
 other_load = defaultdict(list)  # the same for the load generator's core
+reruns = 0
 workloads = {}              # name -> (path, conns, depth), in order
 for line in open(tsv):
-    (name, path, conns, depth, rnd, server, r, reqs, l50, l99, n2, se, c, o, ol) = line.rstrip("\n").split("\t")
+    (name, path, conns, depth, rnd, server, r, reqs, l50, l99, n2, se, c, o, ol, att) = line.rstrip("\n").split("\t")
     workloads.setdefault(name, (path, int(conns), int(depth)))
     rps[name, server].append(float(r))
     p50[name, server].append(float(l50))
@@ -432,6 +462,7 @@ for line in open(tsv):
     sockerr[name, server] += int(se)
     other[name, server].append(int(o))
     other_load[name, server].append(int(ol))
+    reruns += int(att) - 1
 
 def med(d, w, s):
     return statistics.median(d[w, s]) if d[w, s] else None
@@ -536,13 +567,14 @@ allother_load = [o for v in other_load.values() for o in v]
 print(f"Other work on the pinned cores during the runs (share of the core's time not spent in the server, "
       f"resp. in wrk): server core median {statistics.median(allother)}%, max {max(allother)}%; "
       f"load core median {statistics.median(allother_load)}%, max {max(allother_load)}%. "
-      "Both are ~0 on a quiet machine; a run marked below shared a core with another process and is suspect.")
+      "Both are ~0 on a quiet machine; a run marked below shared a core with another process and is suspect. "
+      f"{reruns} run(s) were repeated because of other work; the cleanest attempt is kept.")
 print()
 print("All runs (requests/s, in round order):")
 print()
 for w in workloads:
     for s in cols:
-        vals = ", ".join(f"{v:,.0f}" + (f" (other work {o}% / {ol}%)" if o >= 5 or ol >= 5 else "")
+        vals = ", ".join(f"{v:,.0f}" + (f" (other work {o}% / {ol}%)" if o >= limit or ol >= limit else "")
                          for v, o, ol in zip(rps[w, s], other[w, s], other_load[w, s]))
         bad = f"  **{non2xx[w, s]} non-2xx, {sockerr[w, s]} socket errors**" if non2xx[w, s] or sockerr[w, s] else ""
         print(f"- {w} {s}: {vals}{bad}")
