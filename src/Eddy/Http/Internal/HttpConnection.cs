@@ -268,12 +268,17 @@ internal sealed partial class HttpConnection : Protocol, IResponseSink
         return true;
     }
 
-    private void RunHandler()
+    /// <summary>A fresh response for the current request. (The context was reset when the previous request finished.)</summary>
+    private void PrepareResponse()
     {
-        _context.Reset();
         _response.Reset();
         _response.IsHead = _head.Verb == HttpVerb.Head;
         _response.CloseConnection = !_head.KeepAlive;
+    }
+
+    private void RunHandler()
+    {
+        PrepareResponse();
         ValueTask task;
         try
         {
@@ -337,9 +342,7 @@ internal sealed partial class HttpConnection : Protocol, IResponseSink
             return;
         }
         // 500 without internal details; the details went to the log.
-        _response.Reset();
-        _response.IsHead = _head.Verb == HttpVerb.Head;
-        _response.CloseConnection = !_head.KeepAlive;
+        PrepareResponse();
         _response.StatusCode = 500;
         _response.Text("Internal Server Error\n");
     }
