@@ -16,7 +16,6 @@ namespace Eddy.Http;
 /// </summary>
 public sealed class HttpResponse
 {
-    private static readonly byte[] s_serverLine = "Server: eddy\r\n"u8.ToArray();
     private static readonly byte[] s_contentLength = "Content-Length: "u8.ToArray();
     private static readonly byte[] s_contentType = "Content-Type: "u8.ToArray();
     private static readonly byte[] s_chunked = "Transfer-Encoding: chunked\r\n"u8.ToArray();
@@ -74,7 +73,7 @@ public sealed class HttpResponse
     internal bool IsTruncated { get; private set; }
 
     /// <summary>Sends <paramref name="text"/> as UTF-8 (default type <c>text/plain; charset=utf-8</c>).</summary>
-    public void Text(string text, string contentType = "text/plain; charset=utf-8")
+    public void Text(string text, string contentType = PlainText)
     {
         ArgumentNullException.ThrowIfNull(text);
         ThrowIfStarted();
@@ -89,7 +88,7 @@ public sealed class HttpResponse
     }
 
     /// <summary>Sends <paramref name="body"/> as the whole body.</summary>
-    public void Bytes(ReadOnlySpan<byte> body, string contentType = "application/octet-stream")
+    public void Bytes(ReadOnlySpan<byte> body, string contentType = OctetStream)
     {
         ThrowIfStarted();
         ContentType = contentType;
@@ -115,7 +114,7 @@ public sealed class HttpResponse
         writer.Reset(buffer);
         JsonSerializer.Serialize(writer, value, typeInfo);
         writer.Flush();
-        Bytes(buffer.WrittenSpan, "application/json");
+        Bytes(buffer.WrittenSpan, JsonType);
         if (buffer.Capacity > 64 * 1024)
         {
             _jsonBuffer = null; // do not keep a large one for the connection's lifetime
@@ -235,14 +234,27 @@ public sealed class HttpResponse
         HasStarted = true;
         ResponseBuffer output = _output;
         int status = StatusCode;
-        output.Write(StatusLines.For(status));
-        output.Write(s_serverLine);
-        output.Write(DateHeader.Line);
+        if (status == 200)
+        {
+            output.Write(DateHeader.OkStatusAndCommonFields);
+        }
+        else
+        {
+            output.Write(StatusLines.For(status));
+            output.Write(DateHeader.CommonFields);
+        }
         if (ContentType is not null)
         {
-            output.Write(s_contentType);
-            output.WriteAscii(ContentType);
-            output.Write(s_crlf);
+            if (CommonContentTypeLine(ContentType) is { } line)
+            {
+                output.Write(line);
+            }
+            else
+            {
+                output.Write(s_contentType);
+                output.WriteAscii(ContentType);
+                output.Write(s_crlf);
+            }
         }
         // No body framing for 1xx, 204 and 304 (RFC 9110 §8.6, RFC 9112 §6.1).
         bool hasBody = status is not (204 or 304) && status >= 200;
@@ -270,6 +282,21 @@ public sealed class HttpResponse
         }
         output.Write(s_crlf);
     }
+
+    // The whole Content-Type line for the types of Eddy's own helpers, matched by reference (literals are interned):
+    // the most common responses copy it instead of narrowing the string each time.
+    private const string PlainText = "text/plain; charset=utf-8";
+    private const string JsonType = "application/json";
+    private const string OctetStream = "application/octet-stream";
+    private static readonly byte[] s_plainTextLine = "Content-Type: text/plain; charset=utf-8\r\n"u8.ToArray();
+    private static readonly byte[] s_jsonLine = "Content-Type: application/json\r\n"u8.ToArray();
+    private static readonly byte[] s_octetStreamLine = "Content-Type: application/octet-stream\r\n"u8.ToArray();
+
+    private static byte[]? CommonContentTypeLine(string contentType) =>
+        ReferenceEquals(contentType, PlainText) ? s_plainTextLine
+        : ReferenceEquals(contentType, JsonType) ? s_jsonLine
+        : ReferenceEquals(contentType, OctetStream) ? s_octetStreamLine
+        : null;
 
     private void ThrowIfStarted()
     {

@@ -107,12 +107,12 @@ public sealed class WebApp
     private ValueTask Dispatch(HttpContext context)
     {
         HttpRequest request = context.Request;
-        RouteMatch<RequestHandler> match = _router.Match(request.Method, request.PathMemory);
-        if (match.IsFound)
+        ReadOnlyMemory<char> path = request.PathMemory;
+        if (_router.MatchRoute(request.Method, path, out request.MatchedValues) is { } route)
         {
-            request.RouteValues = match.Values;
-            return match.Endpoint!(context);
+            return route.Endpoint(context);
         }
+        RouteMatch<RequestHandler> match = _router.Match(request.Method, path);
         HttpResponse response = context.Response;
         response.StatusCode = match.StatusCode;
         if (match.AllowedMethods is { } allowed)

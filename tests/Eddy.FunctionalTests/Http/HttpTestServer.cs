@@ -59,7 +59,10 @@ internal sealed class HttpTestServer : IDisposable
         return socket;
     }
 
-    public static async Task<string> ReadToEndAsync(Socket socket, int timeoutMs = 5000)
+    public static async Task<string> ReadToEndAsync(Socket socket, int timeoutMs = 5000) =>
+        Encoding.Latin1.GetString(await ReadBytesToEndAsync(socket, timeoutMs));
+
+    public static async Task<byte[]> ReadBytesToEndAsync(Socket socket, int timeoutMs = 5000)
     {
         var received = new MemoryStream();
         var buffer = new byte[65536];
@@ -80,6 +83,6 @@ internal sealed class HttpTestServer : IDisposable
         {
             // Reset after the response: return what came.
         }
-        return Encoding.Latin1.GetString(received.ToArray());
+        return received.ToArray();
     }
 }

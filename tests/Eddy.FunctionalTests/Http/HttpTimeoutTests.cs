@@ -33,6 +33,40 @@ public class HttpTimeoutTests : IDisposable
         Assert.InRange(clock.Elapsed.TotalSeconds, 0.9, 3.5);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)] // the trickled head follows a complete request in the same write
+    public async Task TricklingTheHeadDoesNotResetItsTimeout(bool afterAPipelinedRequest)
+    {
+        using var slow = await _server.ConnectAsync();
+        string first = afterAPipelinedRequest ? "GET /plaintext HTTP/1.1\r\nHost: x\r\n\r\nG" : "G";
+        await slow.SendAsync(System.Text.Encoding.ASCII.GetBytes(first));
+        var clock = Stopwatch.StartNew();
+        Task<string> answer = HttpTestServer.ReadToEndAsync(slow, timeoutMs: 6000);
+
+        // One byte every 200 ms: each arrives well within the 1 s timeout, the head never within it.
+        foreach (byte b in "ET /plaintext HTTP/1.1\r\nHost: x\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaa"u8.ToArray())
+        {
+            if (answer.IsCompleted)
+            {
+                break;
+            }
+            await Task.Delay(200);
+            try
+            {
+                await slow.SendAsync(new[] { b });
+            }
+            catch (System.Net.Sockets.SocketException)
+            {
+                break; // closed by the server
+            }
+        }
+
+        string raw = await answer;
+        Assert.Contains("HTTP/1.1 408 ", raw);
+        Assert.InRange(clock.Elapsed.TotalSeconds, 0.9, 3.5);
+    }
+
     [Fact]
     public async Task AnIdleKeepAliveConnectionIsClosed()
     {

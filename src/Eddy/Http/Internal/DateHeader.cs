@@ -3,23 +3,38 @@ using System.Text;
 namespace Eddy.Http.Internal;
 
 /// <summary>
-/// The <c>Date</c> field every response carries (RFC 9110 §6.6.1), formatted once a second rather than
-/// per response: readers get the current bytes with one volatile read, and a timer replaces them.
+/// The fields every response starts with, <c>Server</c> and <c>Date</c> (RFC 9110 §6.6.1), formatted once a
+/// second rather than per response, alone and behind the most common status line: a 200 response's first
+/// three lines are then one copy. Readers get the current bytes with one volatile read; a timer replaces them.
 /// </summary>
 internal static class DateHeader
 {
-    private static volatile byte[] s_line = Format(DateTimeOffset.UtcNow);
-    private static readonly Timer s_timer = new(static _ => s_line = Format(DateTimeOffset.UtcNow), null, 1000 - DateTime.UtcNow.Millisecond, 1000);
+    private sealed class Lines(DateTimeOffset now)
+    {
+        public readonly byte[] Common = Encoding.ASCII.GetBytes("Server: eddy\r\nDate: " + now.ToString("r") + "\r\n");
+        public readonly byte[] Ok = Encoding.ASCII.GetBytes("HTTP/1.1 200 OK\r\nServer: eddy\r\nDate: " + now.ToString("r") + "\r\n");
+    }
 
-    /// <summary><c>Date: Thu, 26 Nov 2026 16:00:00 GMT\r\n</c>, as bytes.</summary>
-    public static ReadOnlySpan<byte> Line
+    private static volatile Lines s_lines = new(DateTimeOffset.UtcNow);
+    private static readonly Timer s_timer = new(static _ => s_lines = new Lines(DateTimeOffset.UtcNow), null, 1000 - DateTime.UtcNow.Millisecond, 1000);
+
+    /// <summary><c>Server: eddy\r\nDate: Thu, 26 Nov 2026 16:00:00 GMT\r\n</c>, as bytes.</summary>
+    public static ReadOnlySpan<byte> CommonFields
     {
         get
         {
             GC.KeepAlive(s_timer);
-            return s_line;
+            return s_lines.Common;
         }
     }
 
-    private static byte[] Format(DateTimeOffset now) => Encoding.ASCII.GetBytes("Date: " + now.ToString("r") + "\r\n");
+    /// <summary><c>HTTP/1.1 200 OK\r\n</c> followed by <see cref="CommonFields"/>.</summary>
+    public static ReadOnlySpan<byte> OkStatusAndCommonFields
+    {
+        get
+        {
+            GC.KeepAlive(s_timer);
+            return s_lines.Ok;
+        }
+    }
 }

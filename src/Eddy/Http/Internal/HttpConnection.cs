@@ -77,9 +77,9 @@ internal sealed partial class HttpConnection : Protocol, IResponseSink
         {
             return;
         }
-        if (_state == State.Head && _pendingLength == 0 && _deadline != 0)
+        if (_state == State.Head && _deadline <= 0)
         {
-            ArmHeadersTimeout(); // the first byte of a request starts its clock
+            ArmHeadersTimeout(); // the first byte of a request starts its clock (only the first: trickling does not reset it)
         }
         if (_pendingLength > 0 || _state == State.Handler)
         {
@@ -103,7 +103,7 @@ internal sealed partial class HttpConnection : Protocol, IResponseSink
                 AppendPending(data[consumed..]);
             }
         }
-        Flush();
+        EndBatch();
     }
 
     public override bool EofReceived()
@@ -132,6 +132,7 @@ internal sealed partial class HttpConnection : Protocol, IResponseSink
         _heartbeat.Remove(this);
         _drained?.TrySetException(error ?? new IOException("The connection was closed."));
         _request.Reset();
+        _request.ReleaseBuffers();
         _output.Clear();
         ReleasePending();
     }
@@ -326,7 +327,7 @@ internal sealed partial class HttpConnection : Protocol, IResponseSink
             }
             CloseIfPeerDone();
         }
-        Flush();
+        EndBatch();
     }
 
     private void OnHandlerFailed(Exception error)
@@ -367,9 +368,8 @@ internal sealed partial class HttpConnection : Protocol, IResponseSink
         if (!keepAlive)
         {
             CloseAfterFlush();
-            return;
         }
-        ArmKeepAliveTimeout();
+        // The next timeout (idle, or the next request's head) is armed once per batch, in EndBatch.
     }
 
     private void ProcessPending()
@@ -377,10 +377,6 @@ internal sealed partial class HttpConnection : Protocol, IResponseSink
         if (_pendingLength == 0)
         {
             return;
-        }
-        if (_state == State.Head && _deadline != 0)
-        {
-            ArmHeadersTimeout();
         }
         int consumed = Process(_pending.AsSpan(0, _pendingLength));
         if (_state == State.Closed)
@@ -420,6 +416,28 @@ internal sealed partial class HttpConnection : Protocol, IResponseSink
         {
             _transport.Write(_output.WrittenSpan);
             _output.Clear();
+        }
+    }
+
+    /// <summary>
+    /// The end of a batch (a read, or an asynchronous handler's completion): the answers go out in one write,
+    /// and a connection waiting for its next request arms the right clock and gives its buffers back.
+    /// </summary>
+    private void EndBatch()
+    {
+        Flush();
+        if (_state != State.Head)
+        {
+            return;
+        }
+        _request.ReleaseBuffers(); // between requests: an idle connection holds no buffers
+        if (_pendingLength == 0)
+        {
+            ArmKeepAliveTimeout();
+        }
+        else if (_deadline <= 0)
+        {
+            ArmHeadersTimeout(); // part of the next request came with this batch: its clock starts now
         }
     }
 

@@ -30,6 +30,24 @@ public sealed partial class Router<TEndpoint>
     }
 
     /// <summary>
+    /// The server's hot path: the matched route (null when none: call <see cref="Match(ReadOnlySpan{char}, ReadOnlyMemory{char})"/>
+    /// for 404 or 405 and the Allow header), its values written straight into <paramref name="values"/>, so the
+    /// caller can keep them in place instead of copying a <see cref="RouteMatch{TEndpoint}"/>.
+    /// </summary>
+    public Route<TEndpoint>? MatchRoute(ReadOnlySpan<char> method, ReadOnlyMemory<char> path, out RouteValues values)
+    {
+        RouteTree<TEndpoint> tree = _tree ?? BuildTree();
+        var state = new MatchState(path.Span, tree.IndexOf(method), collect: false);
+        if (Visit(tree.Root, 0, ref state))
+        {
+            values = new RouteValues(path, state.Found!.Names, in state.Captures, state.Count);
+            return state.Found;
+        }
+        values = default;
+        return null;
+    }
+
+    /// <summary>
     /// The slow path: a second walk that visits every route matching the path, under any method, and
     /// collects their methods for the Allow header. Nothing matched: 404.
     /// </summary>
