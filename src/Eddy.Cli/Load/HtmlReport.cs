@@ -18,7 +18,7 @@ internal static class HtmlReport
     private const double Width = 860;
     private const double Height = 420;
     private const double Left = 80;   // room for the latency labels
-    private const double Right = 20;
+    private const double Right = 45;  // room for the last percentile label
     private const double Top = 20;
     private const double Bottom = 50; // room for the percentile labels
     private static readonly string[] Colors = ["#1f6feb", "#d1242f", "#1a7f37", "#8250df"];
@@ -31,7 +31,7 @@ internal static class HtmlReport
             .Append("body { font-family: system-ui, sans-serif; margin: 2em; color: #1f2328; }\n")
             .Append("h1 { font-size: 1.3em; } table { border-collapse: collapse; margin-top: 1.5em; }\n")
             .Append("td, th { padding: 0.25em 1em 0.25em 0; text-align: left; vertical-align: top; } th { font-weight: 600; }\n")
-            .Append("svg text { font-size: 12px; fill: #57606a; } .grid { stroke: #d0d7de; stroke-width: 1; }\n")
+            .Append("svg text { font-size: 12px; fill: #57606a; }\n")
             .Append(".legend { margin: 0.5em 0 0 0; } .legend span { margin-right: 1.5em; }\n")
             .Append("</style>\n</head>\n<body>\n<h1>").Append(Encode(title)).Append("</h1>\n");
         AppendPlot(html, curves);
@@ -73,13 +73,13 @@ internal static class HtmlReport
         {
             double x = Left + (double)d / decades * plotWidth;
             string label = d == 0 ? "0%" : (100 - 100 / Math.Pow(10, d)).ToString("0.#########", f) + "%";
-            html.Append(f, $"<line class=\"grid\" x1=\"{x:0.#}\" y1=\"{Top}\" x2=\"{x:0.#}\" y2=\"{Top + plotHeight}\"/>\n");
+            html.Append(f, $"<line stroke=\"#d0d7de\" x1=\"{x:0.#}\" y1=\"{Top}\" x2=\"{x:0.#}\" y2=\"{Top + plotHeight}\"/>\n");
             html.Append(f, $"<text x=\"{x:0.#}\" y=\"{Top + plotHeight + 18}\" text-anchor=\"middle\">{label}</text>\n");
         }
         for (double v = 0; v <= yTop + yStep / 2; v += yStep)
         {
             double y = Y(v);
-            html.Append(f, $"<line class=\"grid\" x1=\"{Left}\" y1=\"{y:0.#}\" x2=\"{Left + plotWidth}\" y2=\"{y:0.#}\"/>\n");
+            html.Append(f, $"<line stroke=\"#d0d7de\" x1=\"{Left}\" y1=\"{y:0.#}\" x2=\"{Left + plotWidth}\" y2=\"{y:0.#}\"/>\n");
             html.Append(f, $"<text x=\"{Left - 8}\" y=\"{y + 4:0.#}\" text-anchor=\"end\">{(v / unit).ToString("0.###", f)} {unitName}</text>\n");
         }
         html.Append(f, $"<text x=\"{Left + plotWidth / 2}\" y=\"{Height - 8}\" text-anchor=\"middle\">percentile</text>\n");

@@ -30,11 +30,12 @@ internal static class TcpLoadCommand
         // ProcessorCount counts only the CPUs in the affinity mask, so `taskset -c 1 eddy load …` gets one loop.
         var loops = new Option<int>("--loops") { Description = "Event loops (threads) to deal the connections to, one per usable CPU by default", HelpName = "N", DefaultValueFactory = _ => Environment.ProcessorCount };
         var json = new Option<string?>("--json") { Description = "Also write every figure to this file as JSON", HelpName = "FILE" };
-        var quiet = new Option<bool>("--quiet", "-q") { Description = "Print no report (use with --json); errors still go to standard error" };
+        var html = new Option<string?>("--html") { Description = "Also write a self-contained page plotting the latency percentile curve", HelpName = "FILE" };
+        var quiet = new Option<bool>("--quiet", "-q") { Description = "Print no report (use with --json or --html); errors still go to standard error" };
 
         var command = new Command("tcp", "Load a TCP echo server: one-shot clients (default) or closed-loop connections (-d), with latency percentiles")
         {
-            target, connections, message, size, rounds, duration, timeout, loops, json, quiet,
+            target, connections, message, size, rounds, duration, timeout, loops, json, html, quiet,
         };
         command.SetAction(parse =>
         {
@@ -93,15 +94,15 @@ internal static class TcpLoadCommand
                 roundCount,
                 runFor,
                 operationTimeout);
-            return Run(settings, targetText, parse.GetValue(json), parse.GetValue(quiet));
+            return Run(settings, targetText, parse.GetValue(json), parse.GetValue(html), parse.GetValue(quiet));
         });
         return command;
     }
 
-    private static int Run(TcpLoadSettings settings, string targetText, string? jsonPath, bool quiet)
+    private static int Run(TcpLoadSettings settings, string targetText, string? jsonPath, string? htmlPath, bool quiet)
     {
-        // Open the JSON file first: a bad path should fail before a ten-second run, not after it.
         using FileStream? jsonFile = jsonPath is null ? null : LoadCommandLine.OpenOutput("--json", jsonPath);
+        using FileStream? htmlFile = htmlPath is null ? null : LoadCommandLine.OpenOutput("--html", htmlPath);
         if (!quiet)
         {
             Console.WriteLine(Line("target", Describe(settings, targetText)));
@@ -123,6 +124,10 @@ internal static class TcpLoadCommand
             JsonSerializer.Serialize(jsonFile, report, TcpLoadJsonContext.Default.TcpLoadReport);
             jsonFile.WriteByte((byte)'\n');
         }
+        if (htmlFile is not null)
+        {
+            WriteHtml(htmlFile, report);
+        }
         if (!quiet)
         {
             Print(report);
@@ -132,6 +137,24 @@ internal static class TcpLoadCommand
             return LoadCommandLine.Interrupted;
         }
         return report.Successes == 0 ? LoadCommandLine.AllFailed : 0;
+    }
+
+    private static void WriteHtml(Stream stream, TcpLoadReport r)
+    {
+        var f = CultureInfo.InvariantCulture;
+        var figures = new List<(string, string)>
+        {
+            ("target", $"{r.Target} ({r.Address}), tcp echo"),
+            ("load", string.Create(f, $"{r.Connections:N0} connections on {r.Loops} loops, {r.MessageSize:N0}-byte messages, {r.Mode}")),
+            ("messages", string.Create(f, $"{r.Messages:N0} in {r.Seconds:0.00} s ({r.MessagesPerSecond:N1}/s)") + (r.Interrupted ? " (interrupted)" : "")),
+        };
+        foreach (PercentileValue p in r.Percentiles)
+        {
+            figures.Add((p.Percentile == 100 ? "latency max" : string.Create(f, $"latency p{p.Percentile:0.###}"), LatencyPercentiles.Format(p.ValueUs)));
+        }
+        figures.Add(("errors", string.Join(", ", r.ErrorsByKind.Select(e => string.Create(f, $"{e.Key} {e.Value:N0}")))));
+        string what = r.Mode == "one-shot" ? "latency (connect → full reply)" : "latency (send → full reply)";
+        HtmlReport.Write(stream, $"eddy load tcp {r.Target}", figures, [new LatencyCurve(what, r.Distribution)]);
     }
 
     private static string Describe(TcpLoadSettings s, string targetText)
