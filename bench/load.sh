@@ -17,6 +17,12 @@
 #      has no -R (that is wrk2, not packaged), so wrk's own figures are closed-loop: its p50/p99 from
 #      the throughput runs are listed beside them, and BENCHMARKS.md explains the difference.
 #
+#   3. A stalled server: nginx is stopped (SIGSTOP) for STALL_MS in the middle of a DURATION run,
+#      once under wrk, once under `eddy load http` (closed loop), once under `eddy load http -R RATE`.
+#      The closed-loop tools stop sending while the server stalls, so only the requests already in
+#      flight (one per connection) see the stall; at a constant rate every request scheduled during it
+#      waits, and the corrected percentiles show it (coordinated omission, measured).
+#
 #   The servers, each pinned to SERVER_CPU, answer GET /plaintext with a fixed 13-byte body:
 #     nginx - Debian's nginx, one process (bench/peers/nginx/nginx.conf.in: worker_processes 1,
 #             no master, `return 200 "Hello, World!"`)
@@ -26,13 +32,14 @@
 #   `timeout` with a 30 s margin). The servers are killed when the script exits.
 #
 # HOW TO RUN
-#   bench/load.sh                                 # full run, about 4 minutes
+#   bench/load.sh                                 # full run, about 5 minutes
 #   WARMUP=5 ROUNDS=1 DURATION=3 bench/load.sh    # quick smoke test
 #   SERVERS=nginx bench/load.sh                   # one server
 #   EDDY=/path/to/eddy bench/load.sh              # use a prebuilt eddy, skip its build
 #
 #   Environment (defaults in brackets):
-#     WARMUP [30]  ROUNDS [3]  DURATION [10]  CONNS [64]  RATE [20000]  SERVERS ["nginx eddy"]
+#     WARMUP [30]  ROUNDS [3]  DURATION [10]  CONNS [64]  RATE [10000]  SERVERS ["nginx eddy"]
+#     STALL_MS [500] (0: skip part 3; part 3 needs nginx in SERVERS)
 #     SERVER_CPU [0]  LOAD_CPU [1]  PORT_NGINX [9401]  PORT_EDDY [9402]
 #     EDDY [build src/Eddy.Cli into bench/bin/eddy]
 #
@@ -53,12 +60,13 @@ WARMUP=${WARMUP:-30}
 ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-10}
 CONNS=${CONNS:-64}
-RATE=${RATE:-20000}
+RATE=${RATE:-10000}
 SERVERS=${SERVERS:-"nginx eddy"}
 SERVER_CPU=${SERVER_CPU:-0}
 LOAD_CPU=${LOAD_CPU:-1}
 PORT_NGINX=${PORT_NGINX:-9401}
 PORT_EDDY=${PORT_EDDY:-9402}
+STALL_MS=${STALL_MS:-500}
 
 BIN=$BENCH/bin
 STAMP=$(date +%Y%m%d-%H%M%S)
@@ -66,6 +74,7 @@ RESULTS=$BENCH/results
 REPORT=$RESULTS/load-$STAMP.md
 RAW=$RESULTS/load-$STAMP-raw
 RUNS_TSV=$RAW/runs.tsv    # kind server tool round rps p50us p99us errors [uncorrected_p50us uncorrected_p99us]
+STALL_TSV=$RAW/stall.tsv  # tool rps p50us p99us p999us maxus (p999 empty for wrk, which does not print it)
 
 log() { printf '[load.sh %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -76,7 +85,7 @@ for s in $SERVERS; do
   case $s in nginx|eddy) ;; *) die "unknown server '$s' in SERVERS (use nginx, eddy)";; esac
 done
 [[ -n ${SERVERS// /} ]] || die "SERVERS is empty"
-for v in WARMUP ROUNDS DURATION CONNS RATE SERVER_CPU LOAD_CPU PORT_NGINX PORT_EDDY; do
+for v in WARMUP ROUNDS DURATION CONNS RATE SERVER_CPU LOAD_CPU PORT_NGINX PORT_EDDY STALL_MS; do
   [[ ${!v} =~ ^[0-9]+$ ]] || die "$v must be a whole number (got '${!v}')"
 done
 (( ROUNDS >= 1 && DURATION >= 1 && CONNS >= 1 && RATE >= 1 )) || die "ROUNDS, DURATION, CONNS and RATE must be >= 1"
@@ -130,7 +139,8 @@ cleanup() {
     kill -TERM "$LOAD_PID" 2>/dev/null || true
     wait "$LOAD_PID" 2>/dev/null || true
   fi
-  for s in "${!PID[@]}"; do kill -TERM "${PID[$s]}" 2>/dev/null || true; done
+  [[ -n ${STALL_PID:-} ]] && { kill "$STALL_PID" 2>/dev/null || true; }
+  for s in "${!PID[@]}"; do kill -CONT "${PID[$s]}" 2>/dev/null || true; kill -TERM "${PID[$s]}" 2>/dev/null || true; done
   for s in "${!PID[@]}"; do
     for _ in $(seq 50); do kill -0 "${PID[$s]}" 2>/dev/null || break; sleep 0.1; done
     kill -KILL "${PID[$s]}" 2>/dev/null || true
@@ -257,6 +267,51 @@ for s in $SERVERS; do
   sleep 1
 done
 
+# stall_after SERVER SECONDS: in the background, stop the server for STALL_MS after SECONDS, then continue it.
+STALL_PID=
+stall_after() {
+  local pid=${PID[$1]}
+  ( sleep "$2"; kill -STOP "$pid"; sleep "$(awk -v ms="$STALL_MS" 'BEGIN { print ms / 1000 }')"; kill -CONT "$pid" ) &
+  STALL_PID=$!
+}
+
+if (( STALL_MS > 0 )) && [[ " $SERVERS " == *" nginx "* ]]; then
+  : >"$STALL_TSV"
+  half=$(( DURATION / 2 ))
+  for t in wrk eddy eddy-rate; do
+    stall_after nginx "$half"
+    out=$RAW/stall-$t
+    case $t in
+      wrk) run_wrk nginx "$out.txt" >/dev/null ;;
+      eddy) run_eddy nginx "$out.json" >/dev/null ;;
+      eddy-rate) run_eddy nginx "$out.json" -R "$RATE" >/dev/null ;;
+    esac
+    wait "$STALL_PID" || true
+    STALL_PID=
+    python3 - "$t" "$out" >>"$STALL_TSV" <<'EOF'
+import json, re, sys
+tool, out = sys.argv[1], sys.argv[2]
+if tool == "wrk":
+    text = open(out + ".txt").read()
+    unit_us = {"us": 1.0, "ms": 1e3, "s": 1e6, "m": 60e6}
+    def us(v, u): return float(v) * unit_us[u]
+    def pct(p): return us(*re.search(rf"^\s+{p}%\s+([\d.]+)(us|ms|s|m)\s*$", text, re.M).groups())
+    m = re.search(r"^\s+Latency\s+[\d.]+\w+\s+[\d.]+\w+\s+([\d.]+)(us|ms|s|m)", text, re.M)
+    rps = float(re.search(r"^Requests/sec:\s+([\d.]+)", text, re.M).group(1))
+    print(f"wrk\t{rps:.1f}\t{pct(50):.0f}\t{pct(99):.0f}\t\t{us(*m.groups()):.0f}")
+else:
+    r = json.load(open(out + ".json"))
+    rows = [("", r["latencyUs"])]
+    if r.get("uncorrectedLatencyUs"):
+        rows = [(" corrected", r["latencyUs"]), (" uncorrected", r["uncorrectedLatencyUs"])]
+    for label, l in rows:
+        print(f"{tool}{label}\t{r['requestsPerSecond']:.1f}\t{l['p50']}\t{l['p99']}\t{l['p999']}\t{l['max']}")
+EOF
+    log "stall run ($t): $(tail -n1 "$STALL_TSV" | tr '\t' ' ')"
+    sleep 1
+  done
+fi
+
 # ---------------------------------------------------------------- report ----
 
 mkdir -p "$RESULTS"
@@ -270,7 +325,7 @@ mkdir -p "$RESULTS"
   echo "- servers on CPU $SERVER_CPU, load generators on CPU $LOAD_CPU (one thread each); $CONNS connections, GET /plaintext"
   echo "- ${ROUNDS} rounds x ${DURATION}s per tool and server, tool order alternating; eddy serve warmed ${WARMUP}s"
   echo
-  python3 - "$RUNS_TSV" "$SERVERS" "$RATE" <<'EOF'
+  STALL_MS=$STALL_MS python3 - "$RUNS_TSV" "$SERVERS" "$RATE" <<'EOF'
 import statistics, sys
 from collections import defaultdict
 tsv, servers, rate = sys.argv[1], sys.argv[2].split(), int(sys.argv[3])
@@ -317,6 +372,21 @@ for s in servers:
 print()
 errors = {k: sum(r[3] for r in v) for k, v in runs.items()}
 bad = {k: v for k, v in errors.items() if v}
+import os
+stall = os.path.join(os.path.dirname(tsv), "stall.tsv")
+if os.path.exists(stall) and os.path.getsize(stall):
+    print(f"nginx stopped (SIGSTOP) for {os.environ.get('STALL_MS', '500')} ms in the middle of the run:")
+    print()
+    print("| load generator | requests/s | p50 | p99 | p99.9 | max |")
+    print("|---|---:|---:|---:|---:|---:|")
+    names = {"wrk": "wrk -t1 (closed loop)", "eddy": "eddy load (closed loop)",
+             "eddy-rate corrected": f"eddy load -R {rate}, corrected (as wrk2)",
+             "eddy-rate uncorrected": f"eddy load -R {rate}, uncorrected"}
+    for line in open(stall):
+        tool, rps, p50, p99, p999, mx = line.rstrip("\n").split("\t")
+        f = lambda v: "n/a" if v == "" else lat(float(v))
+        print(f"| {names.get(tool, tool)} | {float(rps):,.0f} | {f(p50)} | {f(p99)} | {f(p999)} | {f(mx)} |")
+    print()
 print("Errors (socket errors + non-2xx): " + ("none." if not bad else ", ".join(f"{k[1]} {k[2]} {k[0]}: {int(v)}" for k, v in bad.items())))
 EOF
 } | tee "$REPORT"
