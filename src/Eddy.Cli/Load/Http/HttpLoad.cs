@@ -82,6 +82,9 @@ internal sealed class HttpLoad : IDisposable
 
     public HttpLoadSettings Settings { get; }
 
+    /// <summary>The loops the connections run on (tests measure what they allocate).</summary>
+    internal IReadOnlyList<EventLoop> Loops => _loops.Loops;
+
     /// <summary>The run's time zero: set once, before any loop starts its connections. -R schedules count from it.</summary>
     public long StartTimestamp { get; private set; }
 
