@@ -289,6 +289,7 @@ internal static class HttpLoadCommand
     /// <summary>Connects once before the run, so an unreachable server is one clear error rather than a run of connect errors.</summary>
     private static void CheckReachable(Uri url, IPEndPoint endPoint, TimeSpan timeout)
     {
+        string where = url.Authority == endPoint.ToString() ? url.Authority : $"{url.Authority} ({endPoint})";
         using var socket = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         using var cancel = new CancellationTokenSource(timeout);
         try
@@ -297,11 +298,11 @@ internal static class HttpLoadCommand
         }
         catch (SocketException e)
         {
-            throw new UserError($"cannot connect to {url.Authority} ({endPoint}): {e.Message}");
+            throw new UserError($"cannot connect to {where}: {e.Message}");
         }
         catch (OperationCanceledException)
         {
-            throw new UserError($"cannot connect to {url.Authority} ({endPoint}): no answer within {timeout.TotalSeconds:0.###} s");
+            throw new UserError($"cannot connect to {where}: no answer within {timeout.TotalSeconds:0.###} s");
         }
     }
 
