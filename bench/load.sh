@@ -89,7 +89,7 @@ for v in WARMUP ROUNDS DURATION CONNS RATE SERVER_CPU LOAD_CPU PORT_NGINX PORT_E
   [[ ${!v} =~ ^[0-9]+$ ]] || die "$v must be a whole number (got '${!v}')"
 done
 (( ROUNDS >= 1 && DURATION >= 1 && CONNS >= 1 && RATE >= 1 )) || die "ROUNDS, DURATION, CONNS and RATE must be >= 1"
-for tool in taskset timeout python3 dotnet nginx wrk curl; do
+for tool in taskset timeout python3 dotnet nginx wrk curl pgrep getconf; do
   command -v "$tool" >/dev/null || die "'$tool' not found (Debian: apt-get install nginx wrk curl util-linux coreutils python3)"
 done
 if (( $(nproc --all) < 2 )); then
@@ -185,13 +185,43 @@ start_server() {
 
 # bounded CMD...: runs CMD pinned to LOAD_CPU in the background with a hard time limit, and waits
 # (so that SIGINT to this script is handled at once).
+# When CPU_OUT is set (and DURATION >= 6), also samples the tool's CPU time from 3 s into the run to
+# 2 s before its end, into CPU_OUT: "ticks_before ticks_after seconds_before seconds_after".
 bounded() {
-  local rc=0
+  local rc=0 sampler=
   timeout --kill-after=5 $((DURATION + 30)) taskset -c "$LOAD_CPU" "$@" &
   LOAD_PID=$!
+  if [[ -n ${CPU_OUT:-} ]] && (( DURATION >= 6 )); then
+    sample_cpu "$LOAD_PID" "$CPU_OUT" &
+    sampler=$!
+  fi
   wait "$LOAD_PID" || rc=$?
+  if [[ -n $sampler ]]; then wait "$sampler" 2>/dev/null || true; fi
   LOAD_PID=
   return "$rc"
+}
+
+# sample_cpu TIMEOUT_PID OUT: the tool is the child of `timeout` (taskset execs into it). Its CPU time
+# (utime + stime, /proc/PID/stat fields 14 and 15) over the middle of the run excludes start-up and
+# eddy load's warm-up, so "CPU per request" is the steady-state cost of each tool.
+sample_cpu() {
+  local tool c0 c1 t0 t1
+  sleep 1
+  tool=$(pgrep -P "$1" | head -n1) || return 0
+  [[ -n $tool ]] || return 0
+  sleep 2
+  c0=$(awk '{ print $14 + $15 }' "/proc/$tool/stat" 2>/dev/null) || return 0
+  t0=$(date +%s.%N)
+  sleep $((DURATION - 5))
+  c1=$(awk '{ print $14 + $15 }' "/proc/$tool/stat" 2>/dev/null) || return 0
+  t1=$(date +%s.%N)
+  echo "$c0 $c1 $t0 $t1" >"$2"
+}
+
+# cpu_per_request CPU_FILE RPS -> microseconds of the tool's CPU time per request (or "" without a sample)
+cpu_per_request() {
+  [[ -s $1 ]] || { echo ""; return; }
+  awk -v rps="$2" -v hz="$(getconf CLK_TCK)" '{ printf "%.2f\n", ($2 - $1) / hz * 1e6 / (rps * ($4 - $3)) }' "$1"
 }
 
 # run_wrk SERVER OUT -> "rps p50us p99us errors"
@@ -248,13 +278,16 @@ for ((r = 1; r <= ROUNDS; r++)); do
   for s in $SERVERS; do
     if (( r % 2 == 1 )); then tools="wrk eddy"; else tools="eddy wrk"; fi
     for t in $tools; do
+      CPU_OUT=$RAW/throughput-$s-$t-r$r.cpu
       if [[ $t == wrk ]]; then
         read -r rps p50 p99 errors < <(run_wrk "$s" "$RAW/throughput-$s-$t-r$r.txt")
       else
         read -r rps p50 p99 errors < <(run_eddy "$s" "$RAW/throughput-$s-$t-r$r.json")
       fi
-      log "round $r/$ROUNDS $s, $t: $rps req/s, p50 ${p50}us, p99 ${p99}us, $errors errors"
-      printf 'throughput\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$s" "$t" "$r" "$rps" "$p50" "$p99" "$errors" >>"$RUNS_TSV"
+      cpu=$(cpu_per_request "$CPU_OUT" "$rps")
+      CPU_OUT=
+      log "round $r/$ROUNDS $s, $t: $rps req/s, p50 ${p50}us, p99 ${p99}us, $errors errors, ${cpu:-?} us CPU/request"
+      printf 'throughput\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$s" "$t" "$r" "$rps" "$p50" "$p99" "$errors" "${cpu:-nan}" >>"$RUNS_TSV"
       sleep 1 # let the previous run's sockets close
     done
   done
@@ -351,6 +384,21 @@ for s in servers:
     er = ", ".join(f"{r[0]:,.0f}" for r in runs["throughput", s, "eddy"])
     print(f"| {s} | {w:,.0f} | {e:,.0f} | {ratio} | {wr}; {er} |")
 print()
+import math
+def cpu(s, t):
+    v = [r[4] for r in runs["throughput", s, t] if len(r) > 4 and not math.isnan(r[4])]
+    return statistics.median(v) if v else None
+if any(cpu(s, t) is not None for s in servers for t in ("wrk", "eddy")):
+    print("Load generator CPU time per request, median µs (its own CPU from /proc/PID/stat over the middle of")
+    print("each run, start-up and warm-up excluded; lower is better; the cost that limits a tool on its one core):")
+    print()
+    print("| server | wrk -t1 | eddy load --loops 1 | eddy / wrk |")
+    print("|---|---:|---:|---:|")
+    for s in servers:
+        w, e = cpu(s, "wrk"), cpu(s, "eddy")
+        f = lambda v: "—" if v is None else f"{v:.2f}"
+        print(f"| {s} | {f(w)} | {f(e)} | {'—' if not w or e is None else f'{e / w:.2f}'} |")
+    print()
 print("Latency in those closed-loop runs (median of the runs' p50 / p99):")
 print()
 print("| server | wrk | eddy load |")
