@@ -76,8 +76,9 @@ RAW=$RESULTS/load-$STAMP-raw
 RUNS_TSV=$RAW/runs.tsv    # kind server tool round rps p50us p99us errors [uncorrected_p50us uncorrected_p99us]
 STALL_TSV=$RAW/stall.tsv  # tool rps p50us p99us p999us maxus (p999 empty for wrk, which does not print it)
 
-log() { printf '[load.sh %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-die() { log "ERROR: $*"; exit 1; }
+SCRIPT=load.sh
+# shellcheck source=bench/lib.sh
+source "$BENCH/lib.sh"
 
 # ---------------------------------------------------------------- checks ----
 
@@ -101,15 +102,6 @@ ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 port_of() { case $1 in nginx) echo "$PORT_NGINX";; eddy) echo "$PORT_EDDY";; esac; }
 
-port_in_use() {
-  python3 - "$1" <<'EOF'
-import socket, sys
-s = socket.socket()
-s.settimeout(0.5)
-sys.exit(0 if s.connect_ex(("127.0.0.1", int(sys.argv[1]))) == 0 else 1)
-EOF
-}
-
 for s in $SERVERS; do
   port=$(port_of "$s")
   port_in_use "$port" && die "port $port (for $s) is already in use; set PORT_${s^^}=<free port>"
@@ -117,14 +109,7 @@ done
 
 # ----------------------------------------------------------------- build ----
 
-if [[ -n ${EDDY:-} ]]; then
-  log "using prebuilt eddy: $EDDY"
-else
-  log "building Eddy.Cli (Release)"
-  dotnet build -c Release --nologo -v quiet "$ROOT/src/Eddy.Cli" -o "$BIN/eddy" >&2
-  EDDY=$BIN/eddy/eddy
-fi
-[[ -x $EDDY ]] || die "eddy binary not found or not executable: $EDDY"
+build_eddy
 
 # --------------------------------------------------------------- servers ----
 
@@ -135,17 +120,8 @@ mkdir -p "$RAW"
 cleanup() {
   local rc=$?
   trap - INT TERM
-  if [[ -n $LOAD_PID ]]; then
-    kill -TERM "$LOAD_PID" 2>/dev/null || true
-    wait "$LOAD_PID" 2>/dev/null || true
-  fi
   [[ -n ${STALL_PID:-} ]] && { kill "$STALL_PID" 2>/dev/null || true; }
-  for s in "${!PID[@]}"; do kill -CONT "${PID[$s]}" 2>/dev/null || true; kill -TERM "${PID[$s]}" 2>/dev/null || true; done
-  for s in "${!PID[@]}"; do
-    for _ in $(seq 50); do kill -0 "${PID[$s]}" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "${PID[$s]}" 2>/dev/null || true
-    wait "${PID[$s]}" 2>/dev/null || true
-  done
+  cleanup_servers
   exit "$rc"
 }
 trap cleanup EXIT
