@@ -110,8 +110,9 @@ RAW=$RESULTS/http-$STAMP-raw
 RUNS_TSV=$RAW/runs.tsv    # workload path conns depth round server rps requests p50us p99us non2xx sockerr cpu_us other% other_load% attempts
 RSS_TSV=$RAW/rss.tsv      # server VmHWM_kB VmRSS_kB
 
-log() { printf '[http.sh %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-die() { log "ERROR: $*"; exit 1; }
+SCRIPT=http.sh
+# shellcheck source=bench/lib.sh
+source "$BENCH/lib.sh"
 
 # ---------------------------------------------------------------- checks ----
 
@@ -148,15 +149,6 @@ port_of() {
   esac
 }
 
-port_in_use() {
-  python3 - "$1" <<'EOF'
-import socket, sys
-s = socket.socket()
-s.settimeout(0.5)
-sys.exit(0 if s.connect_ex(("127.0.0.1", int(sys.argv[1]))) == 0 else 1)
-EOF
-}
-
 # Fail early, before the builds, if a port is taken.
 for s in $SERVERS; do
   port=$(port_of "$s")
@@ -181,14 +173,7 @@ fi
 KESTREL=$BIN/kestrel-minimal/KestrelMinimal
 
 if has eddy; then
-  if [[ -n ${EDDY:-} ]]; then
-    log "using prebuilt eddy: $EDDY"
-  else
-    log "building Eddy.Cli (Release)"
-    dotnet build -c Release --nologo -v quiet "$ROOT/src/Eddy.Cli" -o "$BIN/eddy" >&2
-    EDDY=$BIN/eddy/eddy
-  fi
-  [[ -x $EDDY ]] || die "eddy binary not found or not executable: $EDDY"
+  build_eddy
 fi
 
 # --------------------------------------------------------------- servers ----
@@ -200,19 +185,7 @@ mkdir -p "$RAW"
 cleanup() {
   local rc=$?
   trap - INT TERM
-  if [[ -n $LOAD_PID ]]; then
-    kill -TERM "$LOAD_PID" 2>/dev/null || true   # timeout forwards it to wrk
-    wait "$LOAD_PID" 2>/dev/null || true
-  fi
-  for s in "${!PID[@]}"; do
-    kill -TERM "${PID[$s]}" 2>/dev/null || true
-  done
-  for s in "${!PID[@]}"; do
-    # Give each server up to 5 s to exit, then SIGKILL it.
-    for _ in $(seq 50); do kill -0 "${PID[$s]}" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "${PID[$s]}" 2>/dev/null || true
-    wait "${PID[$s]}" 2>/dev/null || true
-  done
+  cleanup_servers
   exit "$rc"
 }
 trap cleanup EXIT

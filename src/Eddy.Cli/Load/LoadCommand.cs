@@ -8,5 +8,6 @@ internal static class LoadCommand
     public static Command Create() => new("load", "Generate load against a server and report throughput and latency")
     {
         TcpLoadCommand.Create(),
+        Http.HttpLoadCommand.Create(),
     };
 }

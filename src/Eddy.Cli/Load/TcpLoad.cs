@@ -189,12 +189,7 @@ internal sealed class TcpLoad : IDisposable
     private TcpLoadResult Merge()
     {
         var latency = (LongHistogram)_workers[0].Latency.Copy();
-        var errors = new long[Enum.GetValues<LoadErrorKind>().Length];
-        var details = new SortedDictionary<string, long>[errors.Length];
-        for (int k = 0; k < details.Length; k++)
-        {
-            details[k] = new SortedDictionary<string, long>(StringComparer.Ordinal);
-        }
+        var (errors, details) = LoadErrorTally.Merge(_workers.Select(w => w.Errors));
         long messages = 0;
         long end = 0;
         for (int i = 0; i < _workers.Length; i++)
@@ -206,11 +201,6 @@ internal sealed class TcpLoad : IDisposable
             }
             messages += worker.Messages;
             end = Math.Max(end, worker.EndTimestamp);
-            foreach (var ((kind, cause), count) in worker.ErrorCauses)
-            {
-                errors[(int)kind] += count;
-                details[(int)kind][cause] = details[(int)kind].GetValueOrDefault(cause) + count;
-            }
         }
         // Interrupted before the first barrier: nothing ran.
         double seconds = StartTimestamp == 0 ? 0 : Stopwatch.GetElapsedTime(StartTimestamp, end).TotalSeconds;

@@ -15,9 +15,6 @@ namespace Eddy.Cli.Load;
 /// </summary>
 internal static class TcpLoadCommand
 {
-    public const int AllFailed = 1;
-    public const int Interrupted = 130; // 128 + SIGINT, as shells report it
-
     private const int MaxMessageSize = 16 * 1024 * 1024;
     private const int LabelWidth = 16;
 
@@ -33,11 +30,12 @@ internal static class TcpLoadCommand
         // ProcessorCount counts only the CPUs in the affinity mask, so `taskset -c 1 eddy load …` gets one loop.
         var loops = new Option<int>("--loops") { Description = "Event loops (threads) to deal the connections to, one per usable CPU by default", HelpName = "N", DefaultValueFactory = _ => Environment.ProcessorCount };
         var json = new Option<string?>("--json") { Description = "Also write every figure to this file as JSON", HelpName = "FILE" };
-        var quiet = new Option<bool>("--quiet", "-q") { Description = "Print no report (use with --json); errors still go to standard error" };
+        var html = new Option<string?>("--html") { Description = "Also write a self-contained page plotting the latency percentile curve", HelpName = "FILE" };
+        var quiet = new Option<bool>("--quiet", "-q") { Description = "Print no report (use with --json or --html); errors still go to standard error" };
 
         var command = new Command("tcp", "Load a TCP echo server: one-shot clients (default) or closed-loop connections (-d), with latency percentiles")
         {
-            target, connections, message, size, rounds, duration, timeout, loops, json, quiet,
+            target, connections, message, size, rounds, duration, timeout, loops, json, html, quiet,
         };
         command.SetAction(parse =>
         {
@@ -52,12 +50,12 @@ internal static class TcpLoadCommand
                 throw new UserError($"--rounds must be at least 1, not {roundCount}");
             }
             string? durationText = parse.GetValue(duration);
-            TimeSpan? runFor = durationText is null ? null : ParseDuration("--duration", durationText);
+            TimeSpan? runFor = durationText is null ? null : LoadCommandLine.ParseDuration("--duration", durationText);
             if (runFor is not null && parse.GetResult(rounds) is { Implicit: false })
             {
                 throw new UserError("--rounds is for one-shot clients; it cannot be combined with -d/--duration");
             }
-            TimeSpan operationTimeout = ParseDuration("--timeout", parse.GetValue(timeout)!);
+            TimeSpan operationTimeout = LoadCommandLine.ParseDuration("--timeout", parse.GetValue(timeout)!);
             int loopCount = parse.GetValue(loops);
             if (loopCount < 1)
             {
@@ -85,7 +83,7 @@ internal static class TcpLoadCommand
             }
 
             string targetText = parse.GetValue(target)!;
-            IPEndPoint endPoint = ResolveTarget(targetText); // last: it may wait for DNS
+            IPEndPoint endPoint = LoadCommandLine.ResolveTarget(targetText); // last: it may wait for DNS
 
             var settings = new TcpLoadSettings(
                 endPoint,
@@ -96,15 +94,15 @@ internal static class TcpLoadCommand
                 roundCount,
                 runFor,
                 operationTimeout);
-            return Run(settings, targetText, parse.GetValue(json), parse.GetValue(quiet));
+            return Run(settings, targetText, parse.GetValue(json), parse.GetValue(html), parse.GetValue(quiet));
         });
         return command;
     }
 
-    private static int Run(TcpLoadSettings settings, string targetText, string? jsonPath, bool quiet)
+    private static int Run(TcpLoadSettings settings, string targetText, string? jsonPath, string? htmlPath, bool quiet)
     {
-        // Open the JSON file first: a bad path should fail before a ten-second run, not after it.
-        using FileStream? jsonFile = jsonPath is null ? null : OpenJson(jsonPath);
+        using FileStream? jsonFile = jsonPath is null ? null : LoadCommandLine.OpenOutput("--json", jsonPath);
+        using FileStream? htmlFile = htmlPath is null ? null : LoadCommandLine.OpenOutput("--html", htmlPath);
         if (!quiet)
         {
             Console.WriteLine(Line("target", Describe(settings, targetText)));
@@ -126,27 +124,37 @@ internal static class TcpLoadCommand
             JsonSerializer.Serialize(jsonFile, report, TcpLoadJsonContext.Default.TcpLoadReport);
             jsonFile.WriteByte((byte)'\n');
         }
+        if (htmlFile is not null)
+        {
+            WriteHtml(htmlFile, report);
+        }
         if (!quiet)
         {
             Print(report);
         }
         if (report.Interrupted)
         {
-            return Interrupted;
+            return LoadCommandLine.Interrupted;
         }
-        return report.Successes == 0 ? AllFailed : 0;
+        return report.Successes == 0 ? LoadCommandLine.AllFailed : 0;
     }
 
-    private static FileStream OpenJson(string path)
+    private static void WriteHtml(Stream stream, TcpLoadReport r)
     {
-        try
+        var f = CultureInfo.InvariantCulture;
+        var figures = new List<(string, string)>
         {
-            return new FileStream(path, FileMode.Create, FileAccess.Write);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            ("target", $"{r.Target} ({r.Address}), tcp echo"),
+            ("load", string.Create(f, $"{r.Connections:N0} connections on {r.Loops} loops, {r.MessageSize:N0}-byte messages, {r.Mode}")),
+            ("messages", string.Create(f, $"{r.Messages:N0} in {r.Seconds:0.00} s ({r.MessagesPerSecond:N1}/s)") + (r.Interrupted ? " (interrupted)" : "")),
+        };
+        foreach (PercentileValue p in r.Percentiles)
         {
-            throw new UserError($"cannot write --json file: {e.Message}");
+            figures.Add((p.Percentile == 100 ? "latency max" : string.Create(f, $"latency p{p.Percentile:0.###}"), LatencyPercentiles.Format(p.ValueUs)));
         }
+        figures.Add(("errors", string.Join(", ", r.ErrorsByKind.Select(e => string.Create(f, $"{e.Key} {e.Value:N0}")))));
+        string what = r.Mode == "one-shot" ? "latency (connect → full reply)" : "latency (send → full reply)";
+        HtmlReport.Write(stream, $"eddy load tcp {r.Target}", figures, [new LatencyCurve(what, r.Distribution)]);
     }
 
     private static string Describe(TcpLoadSettings s, string targetText)
@@ -201,100 +209,4 @@ internal static class TcpLoadCommand
     }
 
     private static string Line(string label, string value) => label.PadRight(LabelWidth) + value;
-
-    /// <summary>
-    /// Parses HOST:PORT. The host is an IP literal or a name, resolved here, once, before any loop starts;
-    /// IPv4 is preferred because the echo servers listen on 127.0.0.1 by default while "localhost" may
-    /// resolve to ::1 first. IPv6 literals need brackets, as in URLs (RFC 3986 §3.2.2): [::1]:8888.
-    /// </summary>
-    internal static IPEndPoint ResolveTarget(string text)
-    {
-        string host;
-        string port;
-        if (text.StartsWith('['))
-        {
-            int close = text.IndexOf(']');
-            if (close < 0 || close + 1 >= text.Length || text[close + 1] != ':')
-            {
-                throw new UserError($"'{text}' is not HOST:PORT (an IPv6 address is written [::1]:8888)");
-            }
-            host = text[1..close];
-            port = text[(close + 2)..];
-        }
-        else
-        {
-            int colon = text.LastIndexOf(':');
-            if (colon < 0)
-            {
-                throw new UserError($"'{text}' is not HOST:PORT: the port is missing (e.g. 127.0.0.1:8888)");
-            }
-            host = text[..colon];
-            port = text[(colon + 1)..];
-            if (host.Contains(':'))
-            {
-                throw new UserError($"'{text}' is not HOST:PORT: write an IPv6 address in brackets, e.g. [::1]:8888");
-            }
-        }
-        if (host.Length == 0)
-        {
-            throw new UserError($"'{text}' is not HOST:PORT: the host is missing (e.g. 127.0.0.1:8888)");
-        }
-        if (!int.TryParse(port, NumberStyles.None, CultureInfo.InvariantCulture, out int portNumber))
-        {
-            throw new UserError($"'{port}' is not a port number (in '{text}')");
-        }
-        if (portNumber is < 1 or > 65535)
-        {
-            throw new UserError($"port {portNumber} is out of range: it must be between 1 and 65535");
-        }
-        return new IPEndPoint(ResolveHost(host), portNumber);
-    }
-
-    private static IPAddress ResolveHost(string host)
-    {
-        if (IPAddress.TryParse(host, out IPAddress? literal))
-        {
-            return literal;
-        }
-        IPAddress[] addresses;
-        try
-        {
-            addresses = Dns.GetHostAddresses(host);
-        }
-        catch (SocketException e)
-        {
-            throw new UserError($"cannot resolve '{host}': {e.Message}");
-        }
-        return Array.Find(addresses, a => a.AddressFamily == AddressFamily.InterNetwork)
-            ?? Array.Find(addresses, a => a.AddressFamily == AddressFamily.InterNetworkV6)
-            ?? throw new UserError($"cannot resolve '{host}': no IPv4 or IPv6 address");
-    }
-
-    /// <summary>Parses a positive duration: a number and a unit, ms, s, m or h ("500ms", "1.5s", "1m"); a bare number is seconds.</summary>
-    internal static TimeSpan ParseDuration(string option, string text)
-    {
-        ReadOnlySpan<char> span = text.AsSpan().Trim();
-        (string Suffix, double Seconds)[] units = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)];
-        double scale = 1;
-        foreach (var (suffix, seconds) in units)
-        {
-            if (span.EndsWith(suffix, StringComparison.OrdinalIgnoreCase))
-            {
-                span = span[..^suffix.Length];
-                scale = seconds;
-                break;
-            }
-        }
-        if (!double.TryParse(span, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out double value)
-            || !double.IsFinite(value) || value * scale > TimeSpan.FromDays(1).TotalSeconds)
-        {
-            throw new UserError($"{option} '{text}' is not a duration: use a number and a unit, e.g. 10s, 500ms, 1m (at most 24h)");
-        }
-        TimeSpan result = TimeSpan.FromSeconds(value * scale);
-        if (result < TimeSpan.FromMilliseconds(1))
-        {
-            throw new UserError($"{option} must be at least 1ms, not '{text}'");
-        }
-        return result;
-    }
 }

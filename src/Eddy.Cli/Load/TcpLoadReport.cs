@@ -1,5 +1,4 @@
 using System.Text.Json.Serialization;
-using HdrHistogram;
 
 namespace Eddy.Cli.Load;
 
@@ -9,9 +8,6 @@ namespace Eddy.Cli.Load;
 /// </summary>
 internal sealed class TcpLoadReport
 {
-    /// <summary>The latency percentiles listed in <see cref="Percentiles"/>.</summary>
-    private static readonly double[] PercentileLadder = [50, 75, 90, 95, 99, 99.9, 99.99, 99.999, 100];
-
     /// <summary>"one-shot" or "closed-loop".</summary>
     public required string Mode { get; init; }
 
@@ -58,7 +54,11 @@ internal sealed class TcpLoadReport
 
     public required LatencySummary LatencyUs { get; init; }
 
+    /// <summary>p50, p75, p90, p95, p99, p99.9, p99.99, p99.999 and p100 (the max).</summary>
     public required List<PercentileValue> Percentiles { get; init; }
+
+    /// <summary>The full percentile distribution, as HdrHistogram's percentile output lists it.</summary>
+    public required List<DistributionPoint> Distribution { get; init; }
 
     /// <summary>True when a signal stopped the run early: the figures cover the time until then.</summary>
     public required bool Interrupted { get; init; }
@@ -84,13 +84,6 @@ internal sealed class TcpLoadReport
                 details[KindName(kind)] = new Dictionary<string, long>(result.ErrorDetails[(int)kind]);
             }
         }
-        HistogramBase latency = result.LatencyUs;
-        bool hasLatency = latency.TotalCount > 0;
-        var percentiles = new List<PercentileValue>(PercentileLadder.Length);
-        foreach (double p in PercentileLadder)
-        {
-            percentiles.Add(new PercentileValue(p, hasLatency ? latency.GetValueAtPercentile(p) : 0));
-        }
         double seconds = result.Seconds;
         return new TcpLoadReport
         {
@@ -110,38 +103,13 @@ internal sealed class TcpLoadReport
             Errors = result.Errors,
             ErrorsByKind = byKind,
             ErrorDetails = details,
-            LatencyUs = new LatencySummary
-            {
-                P50 = hasLatency ? latency.GetValueAtPercentile(50) : 0,
-                P90 = hasLatency ? latency.GetValueAtPercentile(90) : 0,
-                P99 = hasLatency ? latency.GetValueAtPercentile(99) : 0,
-                P999 = hasLatency ? latency.GetValueAtPercentile(99.9) : 0,
-                Max = hasLatency ? latency.GetMaxValue() : 0,
-                Mean = hasLatency ? Math.Round(latency.GetMean(), 1) : 0,
-            },
-            Percentiles = percentiles,
+            LatencyUs = LatencySummary.From(result.LatencyUs),
+            Percentiles = LatencyPercentiles.Ladder(result.LatencyUs),
+            Distribution = LatencyPercentiles.Distribution(result.LatencyUs),
             Interrupted = result.IsInterrupted,
         };
     }
 }
-
-/// <summary>Latency in microseconds. Values are HdrHistogram buckets: within 0.1% of the recorded value.</summary>
-internal sealed class LatencySummary
-{
-    public long P50 { get; init; }
-
-    public long P90 { get; init; }
-
-    public long P99 { get; init; }
-
-    public long P999 { get; init; }
-
-    public long Max { get; init; }
-
-    public double Mean { get; init; }
-}
-
-internal sealed record PercentileValue(double Percentile, long ValueUs);
 
 /// <summary>Source-generated serialization: the CLI is trimmed and AOT-compiled, so no reflection.</summary>
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, WriteIndented = true)]

@@ -1,4 +1,3 @@
-using System.Net;
 using System.Net.Sockets;
 
 namespace Eddy.Cli.Load;
@@ -13,54 +12,32 @@ internal static class TcpLoadWarmup
 {
     public static void Run(TcpLoadSettings settings)
     {
-        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        try
+        using LoopbackResponder? server = LoopbackResponder.TryStart(Echo);
+        if (server is null)
         {
-            listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-            listener.Listen();
+            return;
         }
-        catch (SocketException)
-        {
-            return; // no IPv4 loopback here: run cold rather than not at all
-        }
-        var server = new Thread(() => Serve(listener)) { Name = "eddy-load-warmup", IsBackground = true };
-        server.Start();
         TcpLoadSettings warmup = settings with
         {
-            Target = (IPEndPoint)listener.LocalEndPoint!,
+            Target = server.EndPoint,
             Connections = 1,
             Loops = 1,
             MessageSize = settings.Message?.Length ?? Math.Min(settings.MessageSize, 4096),
             Rounds = 2,
             Duration = null,
         };
-        using (var load = new TcpLoad(warmup))
-        {
-            load.Run();
-        }
-        listener.Close(); // ends the blocked Accept
-        server.Join();
+        using var load = new TcpLoad(warmup);
+        load.Run();
     }
 
     /// <summary>The tutorial's blocking echo server in miniature: one client at a time is all the warm-up needs.</summary>
-    private static void Serve(Socket listener)
+    private static void Echo(Socket client)
     {
         var buffer = new byte[64 * 1024];
-        try
+        int n;
+        while ((n = client.Receive(buffer)) > 0)
         {
-            while (true)
-            {
-                using Socket client = listener.Accept();
-                int n;
-                while ((n = client.Receive(buffer)) > 0)
-                {
-                    client.Send(buffer.AsSpan(0, n));
-                }
-            }
-        }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException)
-        {
-            // The listener was closed: the warm-up is over.
+            client.Send(buffer.AsSpan(0, n));
         }
     }
 }

@@ -74,7 +74,7 @@ internal sealed class TcpLoadWorker : IDisposable
     public long Messages { get; private set; }
 
     /// <summary>Failures by kind and cause (an errno name, "closed before full reply", …). Touched only when something fails.</summary>
-    public Dictionary<(LoadErrorKind Kind, string Cause), long> ErrorCauses { get; } = [];
+    public LoadErrorTally Errors { get; } = new();
 
     /// <summary>When this loop stopped: its last round ended, the duration ran out, or the run was interrupted.</summary>
     public long EndTimestamp { get; private set; }
@@ -276,11 +276,7 @@ internal sealed class TcpLoadWorker : IDisposable
         }
     }
 
-    private void CountFailure(LoadErrorKind kind, string cause)
-    {
-        var key = (kind, cause);
-        ErrorCauses[key] = ErrorCauses.GetValueOrDefault(key) + 1;
-    }
+    private void CountFailure(LoadErrorKind kind, string cause) => Errors.Count(kind, cause);
 
     private void StartWatchdog()
     {

@@ -44,7 +44,7 @@ public class LoadTcpTests
         string json = Path.Combine(Path.GetTempPath(), $"eddy-load-{Guid.NewGuid():N}.json");
         try
         {
-            var result = await EddyCli.RunAsync(Timeout, "load", "tcp", server.EndPoint.ToString(), "-c", "8", "--size", "1024", "-d", "1s", "--json", json, "--quiet");
+            var result = await EddyCli.RunAsync(Timeout, "load", "tcp", server.EndPoint.ToString(), "-c", "8", "--size", "1024", "-d", "1s", "--json", json, "--html", json + ".html", "--quiet");
 
             Assert.Equal(0, result.ExitCode);
             using JsonDocument report = JsonDocument.Parse(await File.ReadAllTextAsync(json));
@@ -52,10 +52,13 @@ public class LoadTcpTests
             Assert.True(root.GetProperty("messages").GetInt64() > 100);
             Assert.Equal(0, root.GetProperty("errors").GetInt64());
             Assert.InRange(root.GetProperty("seconds").GetDouble(), 0.9, 5);
+            Assert.True(root.GetProperty("distribution").GetArrayLength() > 10);
+            Assert.Contains("<polyline", await File.ReadAllTextAsync(json + ".html"));
         }
         finally
         {
             File.Delete(json);
+            File.Delete(json + ".html");
         }
     }
 

@@ -1,0 +1,366 @@
+using System.Diagnostics;
+using Eddy.Interop;
+using Eddy.Transports;
+
+namespace Eddy.Cli.Load.Http;
+
+/// <summary>
+/// One keep-alive connection of the load generator: a <see cref="Protocol"/> on its worker's loop that
+/// writes requests (a batch of <see cref="HttpLoadSettings.Pipeline"/> in one write), frames the responses
+/// in place as they arrive, and reconnects when the server closes. The slot outlives its TCP connections:
+/// buffers and schedule carry over a reconnect. Loop thread only.
+/// <code>
+/// Connect -> ConnectionMade -> (SendReady -> DataReceived*)* -> [EofReceived] -> ConnectionLost -> Connect …
+/// </code>
+/// Every request ends as one response or one error, so with <c>-n</c> the run ends when all have ended.
+/// Latency runs from a request's intended send time — its write, or with <c>-R</c> its slot in the
+/// schedule (wrk2's correction for coordinated omission) — to the last byte of its response.
+/// </summary>
+internal sealed class HttpLoadConnection : Protocol
+{
+    private const int InitialCarry = 4 * 1024;
+
+    private readonly HttpLoadWorker _worker;
+    private readonly HttpResponseReader _reader;
+    private readonly int _depth;
+    private readonly long[] _intendedAt; // ring of the requests in flight, oldest at _first: when each was due
+    private readonly long[] _sentAt;     // … and when it was written
+    private readonly long _scheduleOffset; // -R: when request 0 of this connection is due, in Stopwatch ticks from the start
+    private readonly double _interval;    // -R: ticks between this connection's requests
+    private Transport? _transport;
+    private int _first;
+    private int _inFlight;
+    private long _toSend;    // requests this connection may still start (long.MaxValue without -n)
+    private long _scheduled; // -R: index of the next request in this connection's schedule
+    private byte[]? _carry;  // an incomplete head (or trailer line) split by a read, kept until the rest arrives
+    private int _carryLength;
+    private bool _isClosedByServer; // the server said it would close: reconnect at once, not an error
+    private bool _isAborted;        // we closed it after counting why: ConnectionLost counts nothing more
+
+    public HttpLoadConnection(HttpLoadWorker worker, long toSend, long scheduleOffset, double interval)
+    {
+        _worker = worker;
+        _depth = worker.Settings.Pipeline;
+        _reader = new HttpResponseReader(worker.Settings.IsHeadRequest);
+        _intendedAt = new long[_depth];
+        _sentAt = new long[_depth];
+        _toSend = toSend;
+        _scheduleOffset = scheduleOffset;
+        _interval = interval;
+        Factory = () => this;
+    }
+
+    public HttpLoadWorker Worker => _worker;
+
+    /// <summary>For <c>ConnectAsync</c>: the slot is its own protocol on every connection.</summary>
+    public Func<HttpLoadConnection> Factory { get; }
+
+    public bool IsConnected => _transport is not null;
+
+    /// <summary>Set while a connect is pending, so the slot is not connected twice.</summary>
+    public bool IsConnecting { get; set; }
+
+    /// <summary>Every request this slot was given has ended (only with <c>-n</c>).</summary>
+    public bool IsDone => _toSend == 0 && _inFlight == 0;
+
+    /// <summary>The timeout of a connect in progress: cancelled when the run stops.</summary>
+    public CancellationTokenSource? PendingConnect { get; set; }
+
+    /// <summary>Set once the worker has counted this slot as done.</summary>
+    public bool IsFinished { get; set; }
+
+    /// <summary>Stopwatch ticks at which the oldest request in flight was written, or 0 when none is.</summary>
+    public long OldestSentAt => _inFlight > 0 ? _sentAt[_first] : 0;
+
+    public override void ConnectionMade(Transport transport)
+    {
+        IsConnecting = false;
+        _transport = transport;
+        _first = 0;
+        _inFlight = 0;
+        _carryLength = 0;
+        _isClosedByServer = false;
+        _isAborted = false;
+        _reader.Reset();
+        if (_worker.IsStopping || IsDone)
+        {
+            Abort();
+            return;
+        }
+        SendReady();
+    }
+
+    /// <summary>
+    /// Writes what may go now. As fast as possible: a new batch once the last one is answered (as wrk
+    /// does). With <c>-R</c>: every request whose time has come, up to the pipeline depth in flight; a
+    /// server that falls behind delays the writes but not the schedule.
+    /// </summary>
+    public void SendReady()
+    {
+        Transport? transport = _transport;
+        if (transport is null || _toSend == 0 || _worker.IsStopping)
+        {
+            return;
+        }
+        long now = Stopwatch.GetTimestamp();
+        int count = 0;
+        if (!_worker.Settings.IsPaced)
+        {
+            if (_inFlight > 0)
+            {
+                return;
+            }
+            count = (int)Math.Min(_depth, _toSend);
+            for (int i = 0; i < count; i++)
+            {
+                Push(now, now);
+            }
+        }
+        else
+        {
+            while (_inFlight < _depth && count < _toSend)
+            {
+                long due = _worker.StartTimestamp + _scheduleOffset + (long)(_scheduled * _interval);
+                if (due > now + HttpLoadWorker.PacingLeadTicks)
+                {
+                    _worker.ArmTicker(due - HttpLoadWorker.PacingLeadTicks);
+                    break;
+                }
+                // Up to a timer tick early (see PacingLeadTicks): then the latency counts from the actual write.
+                Push(Math.Min(due, now), now);
+                _scheduled++;
+                count++;
+            }
+            if (count == 0)
+            {
+                return;
+            }
+        }
+        if (_worker.HasRequestLimit)
+        {
+            _toSend -= count;
+        }
+        _worker.RequestsSent += count;
+        transport.Write(_worker.RequestBatch.AsSpan(0, count * _worker.RequestLength));
+    }
+
+    private void Push(long intendedAt, long sentAt)
+    {
+        int slot = _first + _inFlight;
+        if (slot >= _depth)
+        {
+            slot -= _depth;
+        }
+        _intendedAt[slot] = intendedAt;
+        _sentAt[slot] = sentAt;
+        _inFlight++;
+    }
+
+    public override void DataReceived(ReadOnlySpan<byte> data)
+    {
+        _worker.BytesRead += data.Length;
+        if (_carryLength == 0)
+        {
+            int used = Consume(data);
+            if (used < data.Length && _transport is not null)
+            {
+                Keep(data[used..]);
+            }
+        }
+        else
+        {
+            ConsumeWithCarry(data);
+        }
+        if (_transport is not null && !_isAborted && !_isClosedByServer)
+        {
+            SendReady();
+        }
+    }
+
+    /// <summary>Frames every complete response in <paramref name="input"/>; returns how many bytes were used (the rest is an incomplete head).</summary>
+    private int Consume(ReadOnlySpan<byte> input)
+    {
+        int position = 0;
+        while (position < input.Length)
+        {
+            if (_inFlight == 0)
+            {
+                Fail(LoadErrorKind.Read, "response without a request", 1);
+                return input.Length;
+            }
+            ResponseReadStatus status;
+            int used;
+            try
+            {
+                status = _reader.Read(input[position..], out used);
+            }
+            catch (HttpResponseFormatException e)
+            {
+                Fail(LoadErrorKind.Read, e.Message, _inFlight);
+                return input.Length;
+            }
+            position += used;
+            if (status == ResponseReadStatus.NeedMoreData)
+            {
+                return position;
+            }
+            OnResponse();
+            if (_isClosedByServer || _transport is null)
+            {
+                return input.Length;
+            }
+        }
+        return position;
+    }
+
+    /// <summary>The slow path: a head was split by the last read. Append to the kept bytes until it completes, then go back to reading in place.</summary>
+    private void ConsumeWithCarry(ReadOnlySpan<byte> data)
+    {
+        while (!data.IsEmpty)
+        {
+            if (_carryLength == _carry!.Length && !TryGrowCarry(_carryLength + 1))
+            {
+                return;
+            }
+            int take = Math.Min(data.Length, _carry.Length - _carryLength);
+            data[..take].CopyTo(_carry.AsSpan(_carryLength));
+            data = data[take..];
+            _carryLength += take;
+            int used = Consume(_carry.AsSpan(0, _carryLength));
+            if (_transport is null || _isAborted || _isClosedByServer)
+            {
+                return;
+            }
+            _carry.AsSpan(used, _carryLength - used).CopyTo(_carry);
+            _carryLength -= used;
+            if (_carryLength == 0)
+            {
+                int rest = Consume(data);
+                if (rest < data.Length && _transport is not null)
+                {
+                    Keep(data[rest..]);
+                }
+                return;
+            }
+        }
+    }
+
+    private void Keep(ReadOnlySpan<byte> rest)
+    {
+        if (_isAborted || _isClosedByServer || !TryGrowCarry(rest.Length))
+        {
+            return;
+        }
+        rest.CopyTo(_carry);
+        _carryLength = rest.Length;
+    }
+
+    private bool TryGrowCarry(int needed)
+    {
+        if (_carry is not null && _carry.Length >= needed)
+        {
+            return true;
+        }
+        if (needed > HttpResponseReader.MaxHeadBytes + 4)
+        {
+            Fail(LoadErrorKind.Read, $"response head over {HttpResponseReader.MaxHeadBytes / 1024} KiB", _inFlight);
+            return false;
+        }
+        int size = Math.Max(_carry?.Length * 2 ?? InitialCarry, needed);
+        var grown = new byte[Math.Min(size, HttpResponseReader.MaxHeadBytes + 4)];
+        _carry?.AsSpan(0, _carryLength).CopyTo(grown);
+        _carry = grown;
+        return true;
+    }
+
+    private void OnResponse()
+    {
+        long now = Stopwatch.GetTimestamp();
+        int first = _first;
+        _worker.RecordResponse(_reader.StatusCode, now - _intendedAt[first], now - _sentAt[first]);
+        _first = first + 1 == _depth ? 0 : first + 1;
+        _inFlight--;
+        if (_reader.IsConnectionClose)
+        {
+            // The server closes after this response: what else was pipelined will not be answered.
+            if (_inFlight > 0)
+            {
+                _worker.CountError(LoadErrorKind.Read, "closed by the server with requests pending", _inFlight);
+                _inFlight = 0;
+            }
+            _isClosedByServer = true;
+            _worker.ClosedByServer++;
+            _transport!.Close();
+        }
+        else if (IsDone)
+        {
+            _transport!.Close();
+        }
+    }
+
+    public override bool EofReceived()
+    {
+        if (_reader.TryCompleteAtEof() && _inFlight > 0)
+        {
+            OnResponse(); // a body that ran until the close
+        }
+        else if (_inFlight > 0 && !_worker.IsStopping)
+        {
+            _worker.CountError(LoadErrorKind.Read, "closed before the response", _inFlight);
+            _inFlight = 0;
+        }
+        return false;
+    }
+
+    public override void ConnectionLost(Exception? error)
+    {
+        _transport = null;
+        _carryLength = 0;
+        if (_worker.IsStopping)
+        {
+            return;
+        }
+        if (!_isAborted && (error is not null || _inFlight > 0))
+        {
+            // A failed send is a write error, anything else (a reset, a failed recv) a read error.
+            LoadErrorKind kind = error is PosixException { Operation: "send" or "writev" } ? LoadErrorKind.Write : LoadErrorKind.Read;
+            string cause = error is PosixException p ? p.ErrnoName : error?.GetType().Name ?? "closed before the response";
+            _worker.CountError(kind, cause, Math.Max(_inFlight, 1));
+        }
+        _inFlight = 0;
+        _worker.OnConnectionLost(this);
+    }
+
+    /// <summary>The oldest request in flight is overdue: every request in flight counts as a timeout, and the connection starts over.</summary>
+    public void TimeOut()
+    {
+        _worker.CountError(LoadErrorKind.Timeout, "no response in time", _inFlight);
+        _inFlight = 0;
+        Abort();
+    }
+
+    /// <summary>A connect failed: with <c>-n</c>, one request ends as that error, so a dead server cannot keep the run going.</summary>
+    public void OnConnectFailed()
+    {
+        IsConnecting = false;
+        if (_worker.HasRequestLimit && _toSend > 0)
+        {
+            _toSend--;
+        }
+    }
+
+    private void Fail(LoadErrorKind kind, string cause, int requests)
+    {
+        _worker.CountError(kind, cause, Math.Max(requests, 1));
+        _inFlight = 0;
+        Abort();
+    }
+
+    /// <summary>Closes at once without counting anything (the caller counted why).</summary>
+    public void Abort()
+    {
+        _isAborted = true;
+        _carryLength = 0;
+        _transport?.Abort();
+    }
+}

@@ -1,0 +1,203 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace Eddy.FunctionalTests.Cli;
+
+/// <summary>How <see cref="RawHttpServer"/> answers.</summary>
+internal enum RawHttpBehavior
+{
+    /// <summary>200 with Content-Length.</summary>
+    ContentLength,
+
+    /// <summary>200 with Transfer-Encoding: chunked, the body in three chunks, and a trailer.</summary>
+    Chunked,
+
+    /// <summary>200 with Connection: close, then closes: one request per connection.</summary>
+    CloseAfterResponse,
+
+    /// <summary>Reads the request, then closes without answering.</summary>
+    CloseWithoutAnswer,
+
+    /// <summary>Reads requests and never answers.</summary>
+    NeverAnswer,
+}
+
+/// <summary>
+/// A tiny HTTP/1.1 responder on plain blocking sockets, one thread per connection, that counts what it
+/// receives: requests (heads, plus any Content-Length body), connections, and the most requests that
+/// arrived in one read (pipelining). Not Eddy's server on purpose: it checks the load generator against
+/// an independent reading of the bytes. Binds 127.0.0.1:0; every read has a timeout.
+/// </summary>
+internal sealed class RawHttpServer : IDisposable
+{
+    private static readonly byte[] Body = "hello, load"u8.ToArray();
+
+    private readonly Socket _listener = new(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+    private readonly RawHttpBehavior _behavior;
+    private readonly int _maxConnections;
+    private readonly Thread _acceptor;
+    private readonly List<Socket> _clients = [];
+    private long _requests;
+    private int _connections;
+    private int _maxPerRead;
+    private volatile bool _isDisposed;
+
+    /// <param name="maxConnections">After accepting this many connections the listener closes: later connects are refused.</param>
+    public RawHttpServer(RawHttpBehavior behavior = RawHttpBehavior.ContentLength, int maxConnections = int.MaxValue)
+    {
+        _behavior = behavior;
+        _maxConnections = maxConnections;
+        _listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        _listener.Listen(512);
+        EndPoint = (IPEndPoint)_listener.LocalEndPoint!;
+        _acceptor = new Thread(Accept) { IsBackground = true, Name = "raw-http-accept" };
+        _acceptor.Start();
+    }
+
+    public IPEndPoint EndPoint { get; }
+
+    public string Url(string path = "/") => $"http://{EndPoint}{path}";
+
+    /// <summary>The request with this 1-based number (counted over all connections) is answered only after <see cref="StallFor"/>.</summary>
+    public long StallAtRequest { get; init; } = -1;
+
+    public TimeSpan StallFor { get; init; }
+
+    public long Requests => Interlocked.Read(ref _requests);
+
+    public int Connections => Volatile.Read(ref _connections);
+
+    /// <summary>The most complete requests found in one read.</summary>
+    public int MaxRequestsPerRead => Volatile.Read(ref _maxPerRead);
+
+    private void Accept()
+    {
+        try
+        {
+            while (!_isDisposed)
+            {
+                Socket client = _listener.Accept();
+                lock (_clients)
+                {
+                    _clients.Add(client);
+                }
+                if (Interlocked.Increment(ref _connections) >= _maxConnections)
+                {
+                    _listener.Close();
+                }
+                new Thread(() => Serve(client)) { IsBackground = true, Name = "raw-http-conn" }.Start();
+            }
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            // Closed: by Dispose, or after maxConnections.
+        }
+    }
+
+    private void Serve(Socket client)
+    {
+        var pending = new List<byte>();
+        var buffer = new byte[64 * 1024];
+        client.ReceiveTimeout = 30_000;
+        try
+        {
+            int n;
+            while ((n = client.Receive(buffer)) > 0)
+            {
+                pending.AddRange(buffer.AsSpan(0, n));
+                int complete = 0;
+                var output = new MemoryStream();
+                while (TryTakeRequest(pending))
+                {
+                    complete++;
+                    long number = Interlocked.Increment(ref _requests);
+                    if (number == StallAtRequest)
+                    {
+                        Thread.Sleep(StallFor);
+                    }
+                    switch (_behavior)
+                    {
+                        case RawHttpBehavior.CloseWithoutAnswer:
+                            return;
+                        case RawHttpBehavior.NeverAnswer:
+                            continue;
+                        case RawHttpBehavior.CloseAfterResponse:
+                            client.Send(Encoding.ASCII.GetBytes($"HTTP/1.1 200 OK\r\nContent-Length: {Body.Length}\r\nConnection: close\r\n\r\n").Concat(Body).ToArray());
+                            client.Shutdown(SocketShutdown.Both);
+                            return;
+                        case RawHttpBehavior.Chunked:
+                            output.Write("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n2\r\n, \r\n4;ext=1\r\nload\r\n0\r\nX-Trailer: yes\r\n\r\n"u8);
+                            break;
+                        default:
+                            output.Write(Encoding.ASCII.GetBytes($"HTTP/1.1 200 OK\r\nContent-Length: {Body.Length}\r\n\r\n"));
+                            output.Write(Body);
+                            break;
+                    }
+                }
+                InterlockedMax(ref _maxPerRead, complete);
+                if (output.Length > 0)
+                {
+                    client.Send(output.ToArray());
+                }
+            }
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            // The client left, or we are disposed.
+        }
+        finally
+        {
+            client.Dispose();
+        }
+    }
+
+    /// <summary>Removes one complete request (head and Content-Length body) from the front of <paramref name="pending"/>.</summary>
+    private static bool TryTakeRequest(List<byte> pending)
+    {
+        byte[] bytes = [.. pending];
+        int end = bytes.AsSpan().IndexOf("\r\n\r\n"u8);
+        if (end < 0)
+        {
+            return false;
+        }
+        string head = Encoding.ASCII.GetString(bytes, 0, end);
+        int length = 0;
+        foreach (string line in head.Split("\r\n"))
+        {
+            if (line.StartsWith("Content-Length:", StringComparison.OrdinalIgnoreCase))
+            {
+                length = int.Parse(line["Content-Length:".Length..].Trim());
+            }
+        }
+        int total = end + 4 + length;
+        if (bytes.Length < total)
+        {
+            return false;
+        }
+        pending.RemoveRange(0, total);
+        return true;
+    }
+
+    private static void InterlockedMax(ref int target, int value)
+    {
+        int current;
+        while (value > (current = Volatile.Read(ref target)) && Interlocked.CompareExchange(ref target, value, current) != current)
+        {
+        }
+    }
+
+    public void Dispose()
+    {
+        _isDisposed = true;
+        _listener.Dispose();
+        lock (_clients)
+        {
+            foreach (Socket client in _clients)
+            {
+                client.Dispose();
+            }
+        }
+        _acceptor.Join(TimeSpan.FromSeconds(5));
+    }
+}
