@@ -1,5 +1,7 @@
 using System.CommandLine;
 using System.Net;
+using Eddy.Http;
+using Eddy.Interop;
 using Eddy.Loop;
 using Eddy.Transports;
 
@@ -14,7 +16,9 @@ internal static class ServeCommand
         var port = CommandLine.PortOption(8080);
         var loops = new Option<int>("--loops") { Description = "Event loops, one thread each (default: one per core)", DefaultValueFactory = _ => Environment.ProcessorCount };
         var staticDir = new Option<string?>("--static") { Description = "Folder served under /static/ (default: the demo's own files)" };
-        var command = new Command("serve", "Serve the demo web app (/, /plaintext, /json, /anything, /static/)") { host, port, loops, staticDir };
+        var drainTimeout = new Option<double>("--drain-timeout") { Description = "Seconds that requests in flight get to finish on SIGINT/SIGTERM before their connections are cut (default 30, as Kestrel's ShutdownTimeout)", DefaultValueFactory = _ => 30 };
+        var maxConnections = new Option<long?>("--max-connections") { Description = "Most connections served at once; more are accepted and closed at once (default: no limit)" };
+        var command = new Command("serve", "Serve the demo web app (/, /plaintext, /json, /anything, /static/)") { host, port, loops, staticDir, drainTimeout, maxConnections };
         command.SetAction(parse =>
         {
             int loopCount = parse.GetValue(loops);
@@ -27,15 +31,27 @@ internal static class ServeCommand
             {
                 throw new UserError($"--static: no folder {folder}");
             }
+            double drainSeconds = parse.GetValue(drainTimeout);
+            if (!(drainSeconds >= 0 && drainSeconds <= TimeSpan.MaxValue.TotalSeconds))
+            {
+                throw new UserError($"--drain-timeout must be a number of seconds, 0 or more, not {drainSeconds}");
+            }
+            long? connectionLimit = parse.GetValue(maxConnections);
+            if (connectionLimit < 1)
+            {
+                throw new UserError($"--max-connections must be at least 1, not {connectionLimit}");
+            }
             var endPoint = new IPEndPoint(CommandLine.ParseHost(parse.GetValue(host)!), parse.GetValue(port));
             var app = DemoApp.Create(folder);
+            var options = new HttpServerOptions { MaxConnections = connectionLimit };
+            ulong descriptors = DescriptorLimit.RaiseToHardLimit(); // each connection is a descriptor
 
             using var group = new LoopGroup(loopCount, i => new EventLoopOptions { Name = $"eddy-http-{i}" });
             group.Start();
             GroupServer server;
             try
             {
-                server = app.ListenAsync(group, endPoint).GetAwaiter().GetResult();
+                server = app.ListenAsync(group, endPoint, options).GetAwaiter().GetResult();
             }
             catch (Exception e) when (e is not UserError)
             {
@@ -44,14 +60,12 @@ internal static class ServeCommand
             var stop = new ManualResetEventSlim();
             using (CommandLine.OnTerminationSignal(stop.Set))
             {
-                Console.WriteLine($"eddy serve: listening on http://{server.EndPoint} ({loopCount} loop{(loopCount == 1 ? "" : "s")}); Ctrl-C stops");
+                Console.WriteLine($"eddy serve: listening on http://{server.EndPoint} ({loopCount} loop{(loopCount == 1 ? "" : "s")}, descriptor limit {descriptors}); Ctrl-C stops");
                 stop.Wait();
             }
-            // Graceful stop: no new connections; let requests in flight finish (up to 5 s), then close the rest.
-            server.CloseAsync().Wait();
-            Task.WhenAny(server.WaitClosedAsync(), Task.Delay(TimeSpan.FromSeconds(5))).Wait();
-            server.CloseClientsAsync().Wait();
-            server.WaitClosedAsync().Wait(TimeSpan.FromSeconds(5));
+            // Graceful stop: no new connections; idle keep-alive connections close now, requests in flight
+            // finish (up to the drain timeout), then whatever is left is cut.
+            server.ShutdownAsync(TimeSpan.FromSeconds(drainSeconds)).Wait();
             Console.WriteLine("eddy serve: stopped");
             return 0;
         });

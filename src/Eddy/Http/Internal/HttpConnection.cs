@@ -14,6 +14,12 @@ namespace Eddy.Http.Internal;
 /// costs no allocation; one that goes asynchronous holds the connection's next requests (in order) until
 /// it is done. Bad input gets its 4xx/5xx and the connection is closed after it.
 /// </para>
+/// <para>
+/// Back-pressure: while the transport's write buffer is above its high-water mark (the client is not
+/// reading), the connection handles no further request and stops reading, so its buffered output stays
+/// near the mark (plus at most one response); if the client then reads slower than
+/// <see cref="HttpServerOptions.MinResponseDataRate"/>, the connection is aborted.
+/// </para>
 /// <para>Loop thread only. States: <c>Head → Body? → Handler → Head …</c>, or <c>Closed</c>.</para>
 /// </summary>
 internal sealed partial class HttpConnection : Protocol, IResponseSink
@@ -25,6 +31,8 @@ internal sealed partial class HttpConnection : Protocol, IResponseSink
         Handler,
         Closed,
     }
+
+    private static readonly Action<object?> s_onWritingResumed = static s => ((HttpConnection)s!).OnWritingResumed();
 
     private readonly EventLoop _loop;
     private readonly RequestHandler _application;
@@ -45,12 +53,16 @@ internal sealed partial class HttpConnection : Protocol, IResponseSink
     private ChunkedDecoder? _chunked;
     private bool _readingPaused;
     private bool _writingPaused;
+    private bool _shuttingDown;         // the server is shutting down: close after the exchange in flight
     private TaskCompletionSource? _drained;
 
     // Timeouts, checked once a second by the heartbeat (Environment.TickCount64 milliseconds; 0 = none).
     private long _deadline;
     private long _bodyStarted;
     private long _bodyReceived;
+    private long _bytesWritten;         // handed to the transport; minus its write buffer = sent
+    private long _writeWindowStart;     // while output is backed up: when the current rate window began (0 = none)
+    private long _writeWindowSent;
 
     public HttpConnection(EventLoop loop, RequestHandler application, HttpServerOptions options, HttpHeartbeat heartbeat)
     {
@@ -81,9 +93,14 @@ internal sealed partial class HttpConnection : Protocol, IResponseSink
         {
             ArmHeadersTimeout(); // the first byte of a request starts its clock
         }
-        if (_pendingLength > 0 || _state == State.Handler)
+        if (_pendingLength > 0 || _state == State.Handler || _writingPaused)
         {
             AppendPending(data);
+            if (_writingPaused)
+            {
+                PauseReading(); // the client is not reading its answers: handle nothing more until it does
+                return;
+            }
             if (_state == State.Handler)
             {
                 // A handler is running: hold what comes, in order, up to a limit; then let TCP slow the client.
@@ -136,7 +153,11 @@ internal sealed partial class HttpConnection : Protocol, IResponseSink
         ReleasePending();
     }
 
-    public override void PauseWriting() => _writingPaused = true;
+    public override void PauseWriting()
+    {
+        _writingPaused = true;
+        PauseReading();
+    }
 
     public override void ResumeWriting()
     {
@@ -144,6 +165,40 @@ internal sealed partial class HttpConnection : Protocol, IResponseSink
         TaskCompletionSource? drained = _drained;
         _drained = null;
         drained?.TrySetResult();
+        // Called from inside the transport's flush: handle the requests held meanwhile in a callback of their own.
+        _loop.CallSoon(s_onWritingResumed, this);
+    }
+
+    private void OnWritingResumed()
+    {
+        if (_writingPaused || _state is not (State.Head or State.Body))
+        {
+            return; // paused again, or a handler is running and will go on with the held requests when it ends
+        }
+        ProcessPending();
+        if (_state != State.Closed)
+        {
+            MaybeResumeReading();
+            CloseIfPeerDone();
+        }
+        Flush();
+    }
+
+    /// <summary>
+    /// The server is shutting down: an idle connection closes now; one with a request in flight answers it
+    /// (with <c>Connection: close</c> if its head is not out yet) and then closes.
+    /// </summary>
+    public override void ShutdownRequested(Transport transport)
+    {
+        _shuttingDown = true;
+        if (_state == State.Head && _pendingLength == 0)
+        {
+            CloseAfterFlush();
+        }
+        else if (_state == State.Handler && !_response.HasStarted)
+        {
+            _response.CloseConnection = true;
+        }
     }
 
     /// <summary>Parses and handles requests from <paramref name="input"/>; returns how much of it was consumed.</summary>
@@ -152,7 +207,7 @@ internal sealed partial class HttpConnection : Protocol, IResponseSink
         int offset = 0;
         try
         {
-            while (_state is State.Head or State.Body)
+            while (_state is State.Head or State.Body && !_writingPaused)
             {
                 if (_state == State.Head)
                 {
@@ -168,6 +223,10 @@ internal sealed partial class HttpConnection : Protocol, IResponseSink
                 if (_state == State.Handler)
                 {
                     RunHandler();
+                    if (_output.Length > _transport.WriteBufferHighWaterMark)
+                    {
+                        Flush(); // a large batch: let the transport say whether the client keeps up before the next request
+                    }
                 }
             }
         }
@@ -273,7 +332,7 @@ internal sealed partial class HttpConnection : Protocol, IResponseSink
     {
         _response.Reset();
         _response.IsHead = _head.Verb == HttpVerb.Head;
-        _response.CloseConnection = !_head.KeepAlive;
+        _response.CloseConnection = !_head.KeepAlive || _shuttingDown;
     }
 
     private void RunHandler()
@@ -319,10 +378,9 @@ internal sealed partial class HttpConnection : Protocol, IResponseSink
         if (_state != State.Closed)
         {
             ProcessPending(); // the requests that queued up behind this one
-            if (_readingPaused && _pendingLength <= _options.MaxPipelinedBytes && _state != State.Closed)
+            if (_state != State.Closed)
             {
-                _readingPaused = false;
-                _transport.ResumeReading();
+                MaybeResumeReading();
             }
             CloseIfPeerDone();
         }
@@ -360,7 +418,7 @@ internal sealed partial class HttpConnection : Protocol, IResponseSink
             CloseAfterFlush(); // the client sees EOF before the announced length: a truncated response, not a mixed-up one
             return;
         }
-        bool keepAlive = _head.KeepAlive && !_response.CloseConnection;
+        bool keepAlive = _head.KeepAlive && !_response.CloseConnection && !_shuttingDown;
         _request.Reset();
         _context.Reset();
         _state = State.Head;
@@ -418,6 +476,7 @@ internal sealed partial class HttpConnection : Protocol, IResponseSink
     {
         if (_output.Length > 0)
         {
+            _bytesWritten += _output.Length;
             _transport.Write(_output.WrittenSpan);
             _output.Clear();
         }
@@ -444,6 +503,15 @@ internal sealed partial class HttpConnection : Protocol, IResponseSink
         {
             _readingPaused = true;
             _transport.PauseReading();
+        }
+    }
+
+    private void MaybeResumeReading()
+    {
+        if (_readingPaused && !_writingPaused && _pendingLength <= _options.MaxPipelinedBytes)
+        {
+            _readingPaused = false;
+            _transport.ResumeReading();
         }
     }
 
@@ -480,10 +548,10 @@ internal sealed partial class HttpConnection : Protocol, IResponseSink
 
     private void ArmKeepAliveTimeout() => _deadline = -(Environment.TickCount64 + (long)_options.KeepAliveTimeout.TotalMilliseconds);
 
-    /// <summary>Called once a second: enforces the head, keep-alive and body-rate timeouts.</summary>
+    /// <summary>Called once a second: enforces the head, keep-alive, body-rate and response-rate timeouts.</summary>
     internal void OnHeartbeat(long now)
     {
-        if (_state == State.Closed)
+        if (_state == State.Closed || IsResponseTooSlow(now))
         {
             return;
         }
@@ -504,6 +572,43 @@ internal sealed partial class HttpConnection : Protocol, IResponseSink
                 Reject(408, "The request body arrived too slowly.");
             }
         }
+    }
+
+    /// <summary>
+    /// Slow read: while output waits in the transport's buffer, every grace-period window must see at least
+    /// <see cref="HttpServerOptions.MinResponseDataRate"/> bytes per second leave it, or the connection is aborted
+    /// (a client that stops reading cannot pin the buffer, or a handler awaiting drain, forever).
+    /// </summary>
+    private bool IsResponseTooSlow(long now)
+    {
+        int buffered = _transport.WriteBufferSize;
+        if (buffered == 0 || _options.MinResponseDataRate <= 0)
+        {
+            _writeWindowStart = 0;
+            return false;
+        }
+        long sent = _bytesWritten - buffered;
+        if (_writeWindowStart == 0)
+        {
+            _writeWindowStart = now;
+            _writeWindowSent = sent;
+            return false;
+        }
+        double elapsed = (now - _writeWindowStart) / 1000.0;
+        if (elapsed < _options.MinResponseDataRateGracePeriod.TotalSeconds)
+        {
+            return false;
+        }
+        if (sent - _writeWindowSent < elapsed * _options.MinResponseDataRate)
+        {
+            _state = State.Closed;
+            _output.Clear();
+            _transport.Abort();
+            return true;
+        }
+        _writeWindowStart = now;
+        _writeWindowSent = sent;
+        return false;
     }
 
     private static string Escape(string text)
