@@ -25,6 +25,28 @@ internal sealed class HttpTestServer : IDisposable
 
     public IPEndPoint EndPoint { get; }
 
+    /// <summary>The server, for its counters and shutdown.</summary>
+    public GroupServer Server => _server;
+
+    /// <summary>Waits until the server has exactly <paramref name="count"/> live connections; fails after the timeout.</summary>
+    public async Task WaitForConnectionCountAsync(int count, TimeSpan? timeout = null)
+    {
+        using var deadline = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(10));
+        int now;
+        while ((now = await _server.GetConnectionCountAsync()) != count)
+        {
+            if (deadline.IsCancellationRequested)
+            {
+                Assert.Fail($"the server has {now} connections, not {count}");
+            }
+            await Task.Delay(20);
+        }
+    }
+
+    /// <summary>One request on a new connection: the server still answers, promptly.</summary>
+    public async Task AssertServesPlaintextAsync() =>
+        Assert.EndsWith("Hello, World!", await RawAsync("GET /plaintext HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+
     /// <summary>The one loop serving the app.</summary>
     public EventLoop Loop => _loops.Loops[0];
 

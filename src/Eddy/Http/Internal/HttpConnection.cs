@@ -366,6 +366,10 @@ internal sealed partial class HttpConnection : Protocol, IResponseSink
         {
             await task; // resumes on the loop thread
         }
+        catch (IOException) when (_state == State.Closed)
+        {
+            // The connection was lost under a streaming handler (the client went away or read too slowly): not a bug to log.
+        }
         catch (Exception e)
         {
             OnHandlerFailed(e);
