@@ -81,8 +81,45 @@ internal sealed class HttpTestServer : IDisposable
         return socket;
     }
 
-    public static async Task<string> ReadToEndAsync(Socket socket, int timeoutMs = 5000)
+    public static async Task<string> ReadToEndAsync(Socket socket, int timeoutMs = 5000) => (await ReadAsync(socket, timeoutMs)).Text;
+
+    /// <summary>Reads until the server closes the connection; fails if it is still open after <paramref name="timeout"/>.</summary>
+    public static async Task<string> ReadUntilClosedAsync(Socket socket, TimeSpan timeout)
     {
+        (string text, bool closed) = await ReadAsync(socket, (int)timeout.TotalMilliseconds);
+        Assert.True(closed, $"the server left the connection open for {timeout.TotalSeconds} s; it sent: {text.Split('\r')[0]}");
+        return text;
+    }
+
+    /// <summary>A keep-alive GET /plaintext on <paramref name="socket"/>: true when the answer came.</summary>
+    public static async Task<bool> PlaintextOnAsync(Socket socket, TimeSpan timeout)
+    {
+        var received = new StringBuilder();
+        var buffer = new byte[4096];
+        using var cts = new CancellationTokenSource(timeout);
+        try
+        {
+            await socket.SendAsync("GET /plaintext HTTP/1.1\r\nHost: x\r\n\r\n"u8.ToArray(), SocketFlags.None, cts.Token);
+            while (!received.ToString().EndsWith("Hello, World!", StringComparison.Ordinal))
+            {
+                int n = await socket.ReceiveAsync(buffer, SocketFlags.None, cts.Token);
+                if (n == 0)
+                {
+                    return false;
+                }
+                received.Append(Encoding.Latin1.GetString(buffer, 0, n));
+            }
+            return true;
+        }
+        catch (Exception e) when (e is OperationCanceledException or SocketException)
+        {
+            return false;
+        }
+    }
+
+    private static async Task<(string Text, bool Closed)> ReadAsync(Socket socket, int timeoutMs)
+    {
+        bool closed = true;
         var received = new MemoryStream();
         var buffer = new byte[65536];
         using var timeout = new CancellationTokenSource(timeoutMs);
@@ -97,11 +134,12 @@ internal sealed class HttpTestServer : IDisposable
         catch (OperationCanceledException)
         {
             // The connection stayed open: return what came.
+            closed = false;
         }
         catch (SocketException)
         {
             // Reset after the response: return what came.
         }
-        return Encoding.Latin1.GetString(received.ToArray());
+        return (Encoding.Latin1.GetString(received.ToArray()), closed);
     }
 }

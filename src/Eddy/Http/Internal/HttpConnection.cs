@@ -366,7 +366,7 @@ internal sealed partial class HttpConnection : Protocol, IResponseSink
         {
             await task; // resumes on the loop thread
         }
-        catch (IOException) when (_state == State.Closed)
+        catch (IOException) when (_state == State.Closed || _transport.IsClosing)
         {
             // The connection was lost under a streaming handler (the client went away or read too slowly): not a bug to log.
         }
