@@ -568,7 +568,7 @@ internal sealed partial class HttpConnection : Protocol, IResponseSink
         {
             CloseAfterFlush(); // an idle keep-alive connection: close quietly
         }
-        else if (_state == State.Body && _options.MinRequestBodyDataRate > 0)
+        else if (_state == State.Body && _options.MinRequestBodyDataRate > 0 && !_readingPaused) // not while we hold the client back
         {
             double elapsed = (now - _bodyStarted) / 1000.0;
             if (elapsed > _options.MinRequestBodyDataRateGracePeriod.TotalSeconds && _bodyReceived < elapsed * _options.MinRequestBodyDataRate)
