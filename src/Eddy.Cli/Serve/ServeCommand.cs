@@ -1,4 +1,6 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
+using System.Globalization;
 using System.Net;
 using Eddy.Http;
 using Eddy.Interop;
@@ -16,8 +18,17 @@ internal static class ServeCommand
         var port = CommandLine.PortOption(8080);
         var loops = new Option<int>("--loops") { Description = "Event loops, one thread each (default: one per core)", DefaultValueFactory = _ => Environment.ProcessorCount };
         var staticDir = new Option<string?>("--static") { Description = "Folder served under /static/ (default: the demo's own files)" };
-        var drainTimeout = new Option<double>("--drain-timeout") { Description = "Seconds that requests in flight get to finish on SIGINT/SIGTERM before their connections are cut (default 30, as Kestrel's ShutdownTimeout)", DefaultValueFactory = _ => 30 };
-        var maxConnections = new Option<long?>("--max-connections") { Description = "Most connections served at once; more are accepted and closed at once (default: no limit)" };
+        var drainTimeout = new Option<double>("--drain-timeout")
+        {
+            Description = "Seconds that requests in flight get to finish on SIGINT/SIGTERM before their connections are cut (default 30, as Kestrel's ShutdownTimeout)",
+            DefaultValueFactory = _ => 30,
+            Validators = { result => Check(result, text => double.TryParse(text, CultureInfo.InvariantCulture, out double s) ? s is >= 0 and <= 86_400 : null, "--drain-timeout must be 0 to 86400 seconds") },
+        };
+        var maxConnections = new Option<long>("--max-connections")
+        {
+            Description = "Most connections served at once; more are accepted and closed at once (default: no limit)",
+            Validators = { result => Check(result, text => long.TryParse(text, CultureInfo.InvariantCulture, out long n) ? n >= 1 : null, "--max-connections must be at least 1") },
+        };
         var command = new Command("serve", "Serve the demo web app (/, /plaintext, /json, /anything, /static/)") { host, port, loops, staticDir, drainTimeout, maxConnections };
         command.SetAction(parse =>
         {
@@ -32,15 +43,7 @@ internal static class ServeCommand
                 throw new UserError($"--static: no folder {folder}");
             }
             double drainSeconds = parse.GetValue(drainTimeout);
-            if (!(drainSeconds >= 0 && drainSeconds <= TimeSpan.MaxValue.TotalSeconds))
-            {
-                throw new UserError($"--drain-timeout must be a number of seconds, 0 or more, not {drainSeconds}");
-            }
-            long? connectionLimit = parse.GetValue(maxConnections);
-            if (connectionLimit < 1)
-            {
-                throw new UserError($"--max-connections must be at least 1, not {connectionLimit}");
-            }
+            long? connectionLimit = parse.GetResult(maxConnections) is null ? null : parse.GetValue(maxConnections);
             var endPoint = new IPEndPoint(CommandLine.ParseHost(parse.GetValue(host)!), parse.GetValue(port));
             var app = DemoApp.Create(folder);
             var options = new HttpServerOptions { MaxConnections = connectionLimit };
@@ -70,5 +73,15 @@ internal static class ServeCommand
             return 0;
         });
         return command;
+    }
+
+    /// <summary>Reports <paramref name="message"/> when the option's value is out of range; a value that is not a number (<paramref name="inRange"/> gives null) is left to the parser's own error.</summary>
+    private static void Check(OptionResult result, Func<string, bool?> inRange, string message)
+    {
+        string? text = result.Tokens.LastOrDefault()?.Value;
+        if (text is not null && inRange(text) == false)
+        {
+            result.AddError($"{message}, not {text}");
+        }
     }
 }

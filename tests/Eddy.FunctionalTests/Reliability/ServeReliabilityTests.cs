@@ -69,6 +69,47 @@ public class ServeReliabilityTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task MaxConnectionsIsOneLimitOverAllLoops()
+    {
+        const int Limit = 4;
+        using ServeProcess serve = await ServeProcess.StartAsync(null, "--loops", "2", "--max-connections", Limit.ToString());
+        var held = new List<Socket>();
+        try
+        {
+            for (int i = 0; i < Limit; i++)
+            {
+                held.Add(await Client.ConnectAsync(serve.EndPoint));
+                Assert.True(await HttpTestServer.PlaintextOnAsync(held[^1], TestTimeouts.Wait), $"connection {i + 1} of {Limit} was not served");
+            }
+
+            // SO_REUSEPORT spreads these over both loops; a limit per loop would let some through.
+            for (int i = 0; i < 2 * Limit; i++)
+            {
+                using Socket refused = await Client.ConnectAsync(serve.EndPoint);
+                Assert.Equal("", await HttpTestServer.ReadUntilClosedAsync(refused, TestTimeouts.Wait));
+            }
+
+            // Once the server has seen a close, a slot is free again.
+            held[0].Dispose();
+            var clock = Stopwatch.StartNew();
+            while (true)
+            {
+                using Socket again = await Client.ConnectAsync(serve.EndPoint);
+                if (await HttpTestServer.PlaintextOnAsync(again, TestTimeouts.Wait))
+                {
+                    break;
+                }
+                Assert.True(clock.Elapsed < TestTimeouts.Wait, "connections are still refused after a slot freed");
+                await Task.Delay(100);
+            }
+        }
+        finally
+        {
+            held.ForEach(s => s.Dispose());
+        }
+    }
+
+    [Fact]
     public async Task OutOfDescriptorsTheServerKeepsServingItsConnectionsWithoutSpinningAndAcceptsAgainOnceSomeAreFree()
     {
         using ServeProcess serve = await ServeProcess.StartAsync(128, "--loops", "1");
