@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Eddy.FunctionalTests.Http;
 using Eddy.FunctionalTests.Transports;
+using Xunit.Abstractions;
 
 namespace Eddy.FunctionalTests.Reliability;
 
@@ -11,7 +12,7 @@ namespace Eddy.FunctionalTests.Reliability;
 /// pipelined) to <c>/anything</c>, and each gets exactly its own body back: nothing lost, reordered or
 /// mixed between connections or between pipelined requests. Seeded, so a failure reproduces.
 /// </summary>
-public class DataIntegrityTests : IDisposable
+public class DataIntegrityTests(ITestOutputHelper output) : IDisposable
 {
     private const int Seed = 20261126;
     private const int Clients = 16;
@@ -19,6 +20,7 @@ public class DataIntegrityTests : IDisposable
     private const int MaxBody = 256 * 1024;
 
     private readonly HttpTestServer _server = new(ReliabilityApp.Create());
+    private long _bytesChecked;
 
     public void Dispose() => _server.Dispose();
 
@@ -27,6 +29,7 @@ public class DataIntegrityTests : IDisposable
     {
         int[] checkedBodies = await Task.WhenAll(Enumerable.Range(0, Clients).Select(RunClientAsync)).WaitAsync(TimeSpan.FromSeconds(60));
 
+        output.WriteLine($"{checkedBodies.Sum()} bodies ({Interlocked.Read(ref _bytesChecked):N0} bytes) echoed exactly over {Clients} concurrent connections");
         Assert.Equal(Clients * RequestsPerClient, checkedBodies.Sum());
         Assert.Empty(_server.Errors);
     }
@@ -57,6 +60,7 @@ public class DataIntegrityTests : IDisposable
                 Assert.Equal($"/anything/{client}/{done + i}", echo.RootElement.GetProperty("url").GetString());
                 string? data = echo.RootElement.GetProperty("data").GetString();
                 Assert.True(data == bodies[i], $"client {client}, request {done + i}: a body of {bodies[i].Length} bytes came back as {data?.Length} different bytes (seed {Seed})");
+                Interlocked.Add(ref _bytesChecked, bodies[i].Length);
             }
             done += group;
         }

@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using Eddy.FunctionalTests.Http;
 using Eddy.FunctionalTests.Transports;
 using Eddy.Loop;
+using Xunit.Abstractions;
 
 namespace Eddy.FunctionalTests.Reliability;
 
@@ -10,7 +11,7 @@ namespace Eddy.FunctionalTests.Reliability;
 /// <see cref="GroupServer.ShutdownAsync"/>: no new connections, idle keep-alive connections closed at once,
 /// requests in flight answered (with <c>Connection: close</c>) up to the drain timeout, the rest cut.
 /// </summary>
-public class GracefulShutdownTests : IDisposable
+public class GracefulShutdownTests(ITestOutputHelper output) : IDisposable
 {
     private readonly HttpTestServer _server = new(ReliabilityApp.Create());
 
@@ -39,6 +40,7 @@ public class GracefulShutdownTests : IDisposable
         Assert.Contains("\r\nConnection: close\r\n", answer);
         Assert.EndsWith("slept", answer);
         await shutdown.WaitAsync(TestTimeouts.Wait);
+        output.WriteLine($"idle connection closed after {idleClosedAfter.TotalMilliseconds:F0} ms; shutdown with a 2 s request in flight took {clock.Elapsed.TotalSeconds:F2} s");
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"shutdown took {clock.Elapsed} for a 2 s request");
         Assert.Equal(0, await _server.Server.GetConnectionCountAsync());
         Assert.Empty(_server.Errors);
@@ -54,6 +56,7 @@ public class GracefulShutdownTests : IDisposable
         var clock = Stopwatch.StartNew();
         await _server.Server.ShutdownAsync(TimeSpan.FromMilliseconds(500)).WaitAsync(TestTimeouts.Wait);
 
+        output.WriteLine($"shutdown with a 0.5 s drain timeout took {clock.Elapsed.TotalSeconds:F2} s");
         Assert.InRange(clock.Elapsed.TotalSeconds, 0.45, 5);
         Assert.Equal("", await HttpTestServer.ReadUntilClosedAsync(stuck, TestTimeouts.Wait));
         Assert.Equal(0, await _server.Server.GetConnectionCountAsync());
