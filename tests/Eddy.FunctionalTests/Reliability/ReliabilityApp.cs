@@ -27,6 +27,12 @@ internal static class ReliabilityApp
         });
         // /big: a 256 KiB body sent at once.
         app.MapGet("/big", context => context.Response.Bytes(s_big));
+        // /bytes/{kib}: a body of that many KiB sent at once.
+        app.MapGet("/bytes/{kib:int}", context =>
+        {
+            context.Request.RouteValues.TryGetInt("kib", out int kib);
+            context.Response.Bytes(new byte[kib * 1024]);
+        });
         // /slow/{ms}: answers after a delay on the loop.
         app.MapGet("/slow/{ms:int}", async context =>
         {

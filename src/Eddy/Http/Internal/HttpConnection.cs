@@ -555,7 +555,7 @@ internal sealed partial class HttpConnection : Protocol, IResponseSink
     /// <summary>Called once a second: enforces the head, keep-alive, body-rate and response-rate timeouts.</summary>
     internal void OnHeartbeat(long now)
     {
-        if (_state == State.Closed || IsResponseTooSlow(now))
+        if (IsResponseTooSlow(now) || _state == State.Closed) // closed, but perhaps still flushing its last answer
         {
             return;
         }
