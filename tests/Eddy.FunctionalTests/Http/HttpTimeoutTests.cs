@@ -37,6 +37,37 @@ public class HttpTimeoutTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public async Task AHeadTrickledAByteAtATimeIsCutAtTheHeadersTimeoutFromItsFirstByte()
+    {
+        using var slow = await _server.ConnectAsync();
+        byte[] head = "GET /plaintext HTTP/1.1\r\nHost: x\r\nUser-Agent: a-very-slow-client\r\n\r\n"u8.ToArray();
+        var clock = Stopwatch.StartNew();
+
+        // One byte every 100 ms would take 6 s; each byte must not restart the 1 s clock.
+        for (int i = 0; i < head.Length && clock.Elapsed < TimeSpan.FromSeconds(5); i++)
+        {
+            try
+            {
+                await slow.SendAsync(head.AsMemory(i, 1));
+            }
+            catch (System.Net.Sockets.SocketException)
+            {
+                break; // the server closed it
+            }
+            if (slow.Available > 0)
+            {
+                break;
+            }
+            await Task.Delay(100);
+        }
+        string answer = await HttpTestServer.ReadToEndAsync(slow, timeoutMs: 3000);
+
+        output.WriteLine($"the trickled head was answered {answer.Split('\r')[0]} after {clock.Elapsed.TotalSeconds:F1} s (timeout 1 s)");
+        Assert.StartsWith("HTTP/1.1 408 ", answer);
+        Assert.InRange(clock.Elapsed.TotalSeconds, 0.9, 4.5);
+    }
+
+    [Fact]
     public async Task AnIdleKeepAliveConnectionIsClosed()
     {
         using var idle = await _server.ConnectAsync();

@@ -440,9 +440,9 @@ internal sealed partial class HttpConnection : Protocol, IResponseSink
         {
             return;
         }
-        if (_state == State.Head && _deadline != 0)
+        if (_state == State.Head && _deadline < 0)
         {
-            ArmHeadersTimeout();
+            ArmHeadersTimeout(); // a held request starts its clock now; one already started keeps it (slowloris)
         }
         int consumed = Process(_pending.AsSpan(0, _pendingLength));
         if (_state == State.Closed)
