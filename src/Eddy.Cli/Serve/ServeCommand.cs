@@ -20,7 +20,7 @@ internal static class ServeCommand
         var staticDir = new Option<string?>("--static") { Description = "Folder served under /static/ (default: the demo's own files)" };
         var drainTimeout = new Option<double>("--drain-timeout")
         {
-            Description = "Seconds that requests in flight get to finish on SIGINT/SIGTERM before their connections are cut (default 30, as Kestrel's ShutdownTimeout)",
+            Description = "Seconds that requests in flight get to finish on SIGINT/SIGTERM before their connections are cut (as Kestrel's ShutdownTimeout)",
             DefaultValueFactory = _ => 30,
             Validators = { result => Check(result, text => double.TryParse(text, CultureInfo.InvariantCulture, out double s) ? s is >= 0 and <= 86_400 : null, "--drain-timeout must be 0 to 86400 seconds") },
         };
