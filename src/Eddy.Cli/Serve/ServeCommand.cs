@@ -1,5 +1,9 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
+using System.Globalization;
 using System.Net;
+using Eddy.Http;
+using Eddy.Interop;
 using Eddy.Loop;
 using Eddy.Transports;
 
@@ -14,7 +18,18 @@ internal static class ServeCommand
         var port = CommandLine.PortOption(8080);
         var loops = new Option<int>("--loops") { Description = "Event loops, one thread each (default: one per core)", DefaultValueFactory = _ => Environment.ProcessorCount };
         var staticDir = new Option<string?>("--static") { Description = "Folder served under /static/ (default: the demo's own files)" };
-        var command = new Command("serve", "Serve the demo web app (/, /plaintext, /json, /anything, /static/)") { host, port, loops, staticDir };
+        var drainTimeout = new Option<double>("--drain-timeout")
+        {
+            Description = "Seconds that requests in flight get to finish on SIGINT/SIGTERM before their connections are cut (as Kestrel's ShutdownTimeout)",
+            DefaultValueFactory = _ => 30,
+            Validators = { result => Check(result, text => double.TryParse(text, CultureInfo.InvariantCulture, out double s) ? s is >= 0 and <= 86_400 : null, "--drain-timeout must be 0 to 86400 seconds") },
+        };
+        var maxConnections = new Option<long>("--max-connections")
+        {
+            Description = "Most connections served at once; more are accepted and closed at once (default: no limit)",
+            Validators = { result => Check(result, text => long.TryParse(text, CultureInfo.InvariantCulture, out long n) ? n >= 1 : null, "--max-connections must be at least 1") },
+        };
+        var command = new Command("serve", "Serve the demo web app (/, /plaintext, /json, /anything, /static/)") { host, port, loops, staticDir, drainTimeout, maxConnections };
         command.SetAction(parse =>
         {
             int loopCount = parse.GetValue(loops);
@@ -27,15 +42,19 @@ internal static class ServeCommand
             {
                 throw new UserError($"--static: no folder {folder}");
             }
+            double drainSeconds = parse.GetValue(drainTimeout);
+            long? connectionLimit = parse.GetResult(maxConnections) is null ? null : parse.GetValue(maxConnections);
             var endPoint = new IPEndPoint(CommandLine.ParseHost(parse.GetValue(host)!), parse.GetValue(port));
             var app = DemoApp.Create(folder);
+            var options = new HttpServerOptions { MaxConnections = connectionLimit };
+            ulong descriptors = DescriptorLimit.RaiseToHardLimit(); // each connection is a descriptor
 
             using var group = new LoopGroup(loopCount, i => new EventLoopOptions { Name = $"eddy-http-{i}" });
             group.Start();
             GroupServer server;
             try
             {
-                server = app.ListenAsync(group, endPoint).GetAwaiter().GetResult();
+                server = app.ListenAsync(group, endPoint, options).GetAwaiter().GetResult();
             }
             catch (Exception e) when (e is not UserError)
             {
@@ -44,17 +63,25 @@ internal static class ServeCommand
             var stop = new ManualResetEventSlim();
             using (CommandLine.OnTerminationSignal(stop.Set))
             {
-                Console.WriteLine($"eddy serve: listening on http://{server.EndPoint} ({loopCount} loop{(loopCount == 1 ? "" : "s")}); Ctrl-C stops");
+                Console.WriteLine($"eddy serve: listening on http://{server.EndPoint} ({loopCount} loop{(loopCount == 1 ? "" : "s")}, descriptor limit {descriptors}); Ctrl-C stops");
                 stop.Wait();
             }
-            // Graceful stop: no new connections; let requests in flight finish (up to 5 s), then close the rest.
-            server.CloseAsync().Wait();
-            Task.WhenAny(server.WaitClosedAsync(), Task.Delay(TimeSpan.FromSeconds(5))).Wait();
-            server.CloseClientsAsync().Wait();
-            server.WaitClosedAsync().Wait(TimeSpan.FromSeconds(5));
+            // Graceful stop: no new connections; idle keep-alive connections close now, requests in flight
+            // finish (up to the drain timeout), then whatever is left is cut.
+            server.ShutdownAsync(TimeSpan.FromSeconds(drainSeconds)).Wait();
             Console.WriteLine("eddy serve: stopped");
             return 0;
         });
         return command;
+    }
+
+    /// <summary>Reports <paramref name="message"/> when the option's value is out of range; a value that is not a number (<paramref name="inRange"/> gives null) is left to the parser's own error.</summary>
+    private static void Check(OptionResult result, Func<string, bool?> inRange, string message)
+    {
+        string? text = result.Tokens.LastOrDefault()?.Value;
+        if (text is not null && inRange(text) == false)
+        {
+            result.AddError($"{message}, not {text}");
+        }
     }
 }

@@ -14,9 +14,19 @@ public static class HttpServer
         ArgumentNullException.ThrowIfNull(loop);
         ArgumentNullException.ThrowIfNull(application);
         options ??= new HttpServerOptions();
-        var heartbeat = new HttpHeartbeat(loop);
-        return loop.CreateServer(() => new HttpConnection(loop, application, options, heartbeat), endPoint, backlog, reusePort);
+        return Listen(loop, application, endPoint, options, backlog, reusePort, CreateLimit(options));
     }
+
+    private static Server Listen(EventLoop loop, RequestHandler application, EndPoint endPoint, HttpServerOptions options, int backlog, bool reusePort, ConnectionLimit? limit)
+    {
+        var heartbeat = new HttpHeartbeat(loop);
+        Server server = loop.CreateServer(() => new HttpConnection(loop, application, options, heartbeat), endPoint, backlog, reusePort);
+        server.ConnectionLimit = limit;
+        return server;
+    }
+
+    private static ConnectionLimit? CreateLimit(HttpServerOptions options) =>
+        options.MaxConnections is long max ? new ConnectionLimit(max) : null;
 
     /// <summary>Serves <paramref name="application"/> on every loop of a started <paramref name="group"/>, each with its own SO_REUSEPORT listener.</summary>
     public static Task<GroupServer> ListenAsync(LoopGroup group, RequestHandler application, EndPoint endPoint, HttpServerOptions? options = null, int backlog = 511)
@@ -24,6 +34,7 @@ public static class HttpServer
         ArgumentNullException.ThrowIfNull(group);
         ArgumentNullException.ThrowIfNull(application);
         options ??= new HttpServerOptions();
-        return group.CreateServerOnEachLoopAsync((loop, bindTo, reusePort) => Listen(loop, application, bindTo, options, backlog, reusePort), endPoint);
+        ConnectionLimit? limit = CreateLimit(options); // one limit shared by every loop's listener
+        return group.CreateServerOnEachLoopAsync((loop, bindTo, reusePort) => Listen(loop, application, bindTo, options, backlog, reusePort, limit), endPoint);
     }
 }

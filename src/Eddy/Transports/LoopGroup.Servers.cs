@@ -64,6 +64,25 @@ public sealed class GroupServer
     /// <summary>Stops accepting on every loop; live connections go on.</summary>
     public Task CloseAsync() => Task.WhenAll(_servers.Select(s => LoopGroup.InvokeAsync(s.Loop, () => { s.Server.Close(); return true; })));
 
+    /// <summary>
+    /// Graceful shutdown on every loop (<see cref="Server.ShutdownAsync"/>): stop accepting, let work in flight
+    /// finish for up to <paramref name="drainTimeout"/>, then abort what is left. Completes when every connection is gone.
+    /// </summary>
+    public Task ShutdownAsync(TimeSpan drainTimeout) =>
+        Task.WhenAll(_servers.Select(s => LoopGroup.InvokeAsync(s.Loop, async () => { await s.Server.ShutdownAsync(drainTimeout); return true; })));
+
+    /// <summary>Bytes written to live connections and not yet sent, over all loops.</summary>
+    public async Task<long> GetBufferedWriteBytesAsync() =>
+        (await Task.WhenAll(_servers.Select(s => LoopGroup.InvokeAsync(s.Loop, () => s.Server.BufferedWriteBytes)))).Sum();
+
+    /// <summary>Connections refused over all loops because the <see cref="ConnectionLimit"/> was reached.</summary>
+    public async Task<long> GetRefusedConnectionCountAsync() =>
+        (await Task.WhenAll(_servers.Select(s => LoopGroup.InvokeAsync(s.Loop, () => s.Server.RefusedConnectionCount)))).Sum();
+
+    /// <summary>Failed accepts for lack of descriptors (EMFILE/ENFILE) over all loops.</summary>
+    public async Task<long> GetFdExhaustionCountAsync() =>
+        (await Task.WhenAll(_servers.Select(s => LoopGroup.InvokeAsync(s.Loop, () => s.Server.FdExhaustionCount)))).Sum();
+
     /// <summary>Closes every live connection gracefully, on each loop.</summary>
     public Task CloseClientsAsync() => Task.WhenAll(_servers.Select(s => LoopGroup.InvokeAsync(s.Loop, () => { s.Server.CloseClients(); return true; })));
 

@@ -46,4 +46,11 @@ public abstract class Protocol
     public virtual void ResumeWriting()
     {
     }
+
+    /// <summary>
+    /// The server that accepted this connection is shutting down (<see cref="Server.ShutdownAsync"/>): finish
+    /// the work in flight, then close. The default closes the transport at once (buffered data is still sent);
+    /// a request/response protocol overrides it to close when the current exchange is done.
+    /// </summary>
+    public virtual void ShutdownRequested(Transport transport) => transport.Close();
 }

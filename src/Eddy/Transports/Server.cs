@@ -10,7 +10,9 @@ namespace Eddy.Transports;
 /// <summary>
 /// Listening sockets that accept connections into transports on one loop (asyncio's <c>Server</c>).
 /// <see cref="Close"/> stops accepting; live connections go on until they close, and
-/// <see cref="WaitClosedAsync"/> completes when the server is closed and the last one is gone.
+/// <see cref="WaitClosedAsync"/> completes when the server is closed and the last one is gone;
+/// <see cref="ShutdownAsync"/> does both and lets each connection finish what it is doing, up to a deadline.
+/// With a <see cref="ConnectionLimit"/>, connections past it are accepted and closed at once.
 /// Loop thread only.
 /// </summary>
 public sealed class Server : IConnectionOwner
@@ -24,6 +26,7 @@ public sealed class Server : IConnectionOwner
     private readonly TaskCompletionSource _closed = new();
     private readonly int _backlog;
     private bool _reportedFdExhaustion;
+    private ConnectionLimit? _limit;
 
     internal Server(EventLoop loop, Func<Protocol> protocolFactory, IEnumerable<NativeSocket> listeners, int backlog)
     {
@@ -51,6 +54,40 @@ public sealed class Server : IConnectionOwner
     /// <summary>Connections accepted and not yet closed.</summary>
     public int ConnectionCount => _connections.Count;
 
+    /// <summary>
+    /// The cap on live connections, shared with other servers if they hold the same object; null (the default)
+    /// for none. Set it before the first connection arrives.
+    /// </summary>
+    public ConnectionLimit? ConnectionLimit
+    {
+        get => _limit;
+        set
+        {
+            if (_connections.Count > 0)
+            {
+                throw new InvalidOperationException("The connection limit must be set before the server has connections.");
+            }
+            _limit = value;
+        }
+    }
+
+    /// <summary>Connections this server closed on arrival because <see cref="ConnectionLimit"/> was reached.</summary>
+    public long RefusedConnectionCount { get; private set; }
+
+    /// <summary>Bytes written to this server's live connections and not yet sent (each transport's write buffer).</summary>
+    public long BufferedWriteBytes
+    {
+        get
+        {
+            long total = 0;
+            foreach (SocketTransport transport in _connections)
+            {
+                total += transport.WriteBufferSize;
+            }
+            return total;
+        }
+    }
+
     /// <summary>How many accept(2) calls failed for lack of descriptors (EMFILE/ENFILE) since the server started.</summary>
     public long FdExhaustionCount { get; private set; }
 
@@ -75,6 +112,37 @@ public sealed class Server : IConnectionOwner
     /// <summary>Completes once the server is closed and every connection it accepted is gone.</summary>
     public Task WaitClosedAsync() => _closed.Task;
 
+    /// <summary>
+    /// Graceful shutdown: stops accepting, asks every connection to finish its work in flight and close
+    /// (<see cref="Protocol.ShutdownRequested"/>), waits up to <paramref name="drainTimeout"/> for them to go,
+    /// then aborts the rest. Completes when every connection is gone.
+    /// </summary>
+    public async Task ShutdownAsync(TimeSpan drainTimeout)
+    {
+        Close();
+        foreach (SocketTransport transport in _connections.ToArray())
+        {
+            try
+            {
+                transport.Protocol.ShutdownRequested(transport);
+            }
+            catch (Exception e)
+            {
+                _loop.CallExceptionHandler(new LoopExceptionContext("protocol.ShutdownRequested() failed", e, source: this));
+                transport.Abort();
+            }
+        }
+        if (_connections.Count > 0)
+        {
+            using var drained = new CancellationTokenSource();
+            Task delay = _loop.Delay(drainTimeout, drained.Token).AsTask();
+            await Task.WhenAny(_closed.Task, delay);
+            drained.Cancel();
+        }
+        AbortClients();
+        await _closed.Task;
+    }
+
     /// <summary>Closes every live connection gracefully (buffered data is sent first).</summary>
     public void CloseClients()
     {
@@ -96,6 +164,7 @@ public sealed class Server : IConnectionOwner
     void IConnectionOwner.OnConnectionClosed(SocketTransport transport)
     {
         _connections.Remove(transport);
+        _limit?.Release();
         if (!IsServing && _connections.Count == 0)
         {
             _closed.TrySetResult();
@@ -120,6 +189,15 @@ public sealed class Server : IConnectionOwner
                 }
                 return;
             }
+            if (_limit is not null && !_limit.TryAcquire())
+            {
+                // Over the limit: close at once rather than answer (an HTTP 503 would first need the request
+                // read, which costs the work the limit is there to shed). The client sees EOF (or a reset if it
+                // had sent data already) and can retry.
+                RefusedConnectionCount++;
+                socket.Dispose();
+                continue;
+            }
             socket.TrySetNoDelay();
             Protocol protocol;
             try
@@ -129,6 +207,7 @@ public sealed class Server : IConnectionOwner
             catch (Exception e)
             {
                 socket.Dispose();
+                _limit?.Release();
                 _loop.CallExceptionHandler(new LoopExceptionContext("protocol factory failed", e, source: this));
                 continue;
             }

@@ -35,7 +35,7 @@ public class HttpRejectionTests : IDisposable
         Assert.True(raw.StartsWith($"HTTP/1.1 {status} "), $"{what}: got {raw.Split('\r')[0]}");
         Assert.Contains("Connection: close", raw);
         Assert.Empty(_server.Errors);
-        await AssertStillServingAsync();
+        await _server.AssertServesPlaintextAsync();
     }
 
     [Fact]
@@ -44,7 +44,7 @@ public class HttpRejectionTests : IDisposable
         string raw = await _server.RawAsync($"GET /{new string('a', 9000)} HTTP/1.1\r\nHost: x\r\n\r\n");
 
         Assert.StartsWith("HTTP/1.1 414 ", raw);
-        await AssertStillServingAsync();
+        await _server.AssertServesPlaintextAsync();
     }
 
     [Fact]
@@ -55,7 +55,7 @@ public class HttpRejectionTests : IDisposable
 
         Assert.StartsWith("HTTP/1.1 431 ", await _server.RawAsync($"GET / HTTP/1.1\r\nHost: x\r\n{many}\r\n"));
         Assert.StartsWith("HTTP/1.1 431 ", await _server.RawAsync($"GET / HTTP/1.1\r\nHost: x\r\n{large}\r\n"));
-        await AssertStillServingAsync();
+        await _server.AssertServesPlaintextAsync();
     }
 
     [Fact]
@@ -72,7 +72,7 @@ public class HttpRejectionTests : IDisposable
         Assert.True(first.Length == 0 || first.StartsWith("HTTP/1.1 400 "), first.Split('\r')[0]);
         Assert.True(second.Length == 0 || second.StartsWith("HTTP/1.1 400 "), second.Split('\r')[0]);
         Assert.Empty(_server.Errors);
-        await AssertStillServingAsync();
+        await _server.AssertServesPlaintextAsync();
     }
 
     [Fact]
@@ -83,12 +83,6 @@ public class HttpRejectionTests : IDisposable
 
         Assert.Single(raw.Split("HTTP/1.1 ").Skip(1));
         Assert.DoesNotContain("Hello, World!", raw);
-    }
-
-    private async Task AssertStillServingAsync()
-    {
-        string raw = await _server.RawAsync("GET /plaintext HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
-        Assert.EndsWith("Hello, World!", raw);
     }
 }
 

@@ -25,6 +25,28 @@ internal sealed class HttpTestServer : IDisposable
 
     public IPEndPoint EndPoint { get; }
 
+    /// <summary>The server, for its counters and shutdown.</summary>
+    public GroupServer Server => _server;
+
+    /// <summary>Waits until the server has exactly <paramref name="count"/> live connections; fails after the timeout.</summary>
+    public async Task WaitForConnectionCountAsync(int count, TimeSpan? timeout = null)
+    {
+        using var deadline = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(10));
+        int now;
+        while ((now = await _server.GetConnectionCountAsync()) != count)
+        {
+            if (deadline.IsCancellationRequested)
+            {
+                Assert.Fail($"the server has {now} connections, not {count}");
+            }
+            await Task.Delay(20);
+        }
+    }
+
+    /// <summary>One request on a new connection: the server still answers, promptly.</summary>
+    public async Task AssertServesPlaintextAsync() =>
+        Assert.EndsWith("Hello, World!", await RawAsync("GET /plaintext HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+
     /// <summary>The one loop serving the app.</summary>
     public EventLoop Loop => _loops.Loops[0];
 
@@ -60,10 +82,48 @@ internal sealed class HttpTestServer : IDisposable
     }
 
     public static async Task<string> ReadToEndAsync(Socket socket, int timeoutMs = 5000) =>
-        Encoding.Latin1.GetString(await ReadBytesToEndAsync(socket, timeoutMs));
+        Encoding.Latin1.GetString((await ReadAsync(socket, timeoutMs)).Bytes);
 
-    public static async Task<byte[]> ReadBytesToEndAsync(Socket socket, int timeoutMs = 5000)
+    public static async Task<byte[]> ReadBytesToEndAsync(Socket socket, int timeoutMs = 5000) => (await ReadAsync(socket, timeoutMs)).Bytes;
+
+    /// <summary>Reads until the server closes the connection; fails if it is still open after <paramref name="timeout"/>.</summary>
+    public static async Task<string> ReadUntilClosedAsync(Socket socket, TimeSpan timeout)
     {
+        (byte[] bytes, bool closed) = await ReadAsync(socket, (int)timeout.TotalMilliseconds);
+        string text = Encoding.Latin1.GetString(bytes);
+        Assert.True(closed, $"the server left the connection open for {timeout.TotalSeconds} s; it sent: {text.Split('\r')[0]}");
+        return text;
+    }
+
+    /// <summary>A keep-alive GET /plaintext on <paramref name="socket"/>: true when the answer came.</summary>
+    public static async Task<bool> PlaintextOnAsync(Socket socket, TimeSpan timeout)
+    {
+        var received = new StringBuilder();
+        var buffer = new byte[4096];
+        using var cts = new CancellationTokenSource(timeout);
+        try
+        {
+            await socket.SendAsync("GET /plaintext HTTP/1.1\r\nHost: x\r\n\r\n"u8.ToArray(), SocketFlags.None, cts.Token);
+            while (!received.ToString().EndsWith("Hello, World!", StringComparison.Ordinal))
+            {
+                int n = await socket.ReceiveAsync(buffer, SocketFlags.None, cts.Token);
+                if (n == 0)
+                {
+                    return false;
+                }
+                received.Append(Encoding.Latin1.GetString(buffer, 0, n));
+            }
+            return true;
+        }
+        catch (Exception e) when (e is OperationCanceledException or SocketException)
+        {
+            return false;
+        }
+    }
+
+    private static async Task<(byte[] Bytes, bool Closed)> ReadAsync(Socket socket, int timeoutMs)
+    {
+        bool closed = true;
         var received = new MemoryStream();
         var buffer = new byte[65536];
         using var timeout = new CancellationTokenSource(timeoutMs);
@@ -78,11 +138,12 @@ internal sealed class HttpTestServer : IDisposable
         catch (OperationCanceledException)
         {
             // The connection stayed open: return what came.
+            closed = false;
         }
         catch (SocketException)
         {
             // Reset after the response: return what came.
         }
-        return received.ToArray();
+        return (received.ToArray(), closed);
     }
 }

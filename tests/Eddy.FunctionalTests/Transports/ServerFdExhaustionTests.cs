@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.RegularExpressions;
+using Eddy.FunctionalTests.Reliability;
 
 namespace Eddy.FunctionalTests.Transports;
 
@@ -71,9 +72,9 @@ public class ServerFdExhaustionTests
             }
 
             // Saturated, the server must be idle rather than retrying accept in a tight loop.
-            long before = CpuTicks(child);
+            long before = ServeProcess.CpuTicks(child);
             await Task.Delay(TimeSpan.FromSeconds(1));
-            long spent = CpuTicks(child) - before;
+            long spent = ServeProcess.CpuTicks(child) - before;
             Assert.True(spent < ClockTicksPerSecond / 2, $"the saturated server used {spent * 1000 / ClockTicksPerSecond} ms of CPU in one second");
             Assert.All(pendingEchoes, e => Assert.False(e.IsCompleted, "a connection was served while no descriptor was free"));
 
@@ -116,7 +117,7 @@ public class ServerFdExhaustionTests
             UseShellExecute = false,
         };
         start.ArgumentList.Add("-c");
-        start.ArgumentList.Add($"ulimit -n {DescriptorLimit} && exec {EddyCommand()} echo --impl protocol --loops 1 --port 0");
+        start.ArgumentList.Add($"ulimit -n {DescriptorLimit} && exec {ServeProcess.EddyCommand()} echo --impl protocol --loops 1 --port 0");
         var lines = new ConcurrentQueue<string>();
         var emfile = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var child = new Process { StartInfo = start };
@@ -137,32 +138,5 @@ public class ServerFdExhaustionTests
         stderr = lines;
         emfileReported = emfile.Task;
         return child;
-    }
-
-    /// <summary>The eddy CLI that the test project builds next to itself: its apphost if there is one, else through dotnet.</summary>
-    private static string EddyCommand()
-    {
-        foreach (string name in new[] { "eddy", "Eddy.Cli" })
-        {
-            string apphost = Path.Combine(AppContext.BaseDirectory, name);
-            if (File.Exists(apphost))
-            {
-                return Quote(apphost);
-            }
-        }
-        string dll = Path.Combine(AppContext.BaseDirectory, "Eddy.Cli.dll");
-        Assert.True(File.Exists(dll), $"no eddy CLI in {AppContext.BaseDirectory}");
-        return $"dotnet {Quote(dll)}";
-    }
-
-    private static string Quote(string path) => "'" + path.Replace("'", "'\\''") + "'";
-
-    /// <summary>utime + stime of the process, in clock ticks (proc(5): fields 14 and 15 of /proc/pid/stat).</summary>
-    private static long CpuTicks(Process process)
-    {
-        string stat = File.ReadAllText($"/proc/{process.Id}/stat");
-        // The command name (field 2) is in parentheses and may contain spaces: count fields after the last ')'.
-        string[] fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-        return long.Parse(fields[11]) + long.Parse(fields[12]);
     }
 }

@@ -14,6 +14,12 @@ namespace Eddy.Http.Internal;
 /// costs no allocation; one that goes asynchronous holds the connection's next requests (in order) until
 /// it is done. Bad input gets its 4xx/5xx and the connection is closed after it.
 /// </para>
+/// <para>
+/// Back-pressure: while the transport's write buffer is above its high-water mark (the client is not
+/// reading), the connection handles no further request and stops reading, so its buffered output stays
+/// near the mark (plus at most one response); if the client then reads slower than
+/// <see cref="HttpServerOptions.MinResponseDataRate"/>, the connection is aborted.
+/// </para>
 /// <para>Loop thread only. States: <c>Head → Body? → Handler → Head …</c>, or <c>Closed</c>.</para>
 /// </summary>
 internal sealed partial class HttpConnection : Protocol, IResponseSink
@@ -25,6 +31,8 @@ internal sealed partial class HttpConnection : Protocol, IResponseSink
         Handler,
         Closed,
     }
+
+    private static readonly Action<object?> s_onWritingResumed = static s => ((HttpConnection)s!).OnWritingResumed();
 
     private readonly EventLoop _loop;
     private readonly RequestHandler _application;
@@ -45,12 +53,16 @@ internal sealed partial class HttpConnection : Protocol, IResponseSink
     private ChunkedDecoder? _chunked;
     private bool _readingPaused;
     private bool _writingPaused;
+    private bool _shuttingDown;         // the server is shutting down: close after the exchange in flight
     private TaskCompletionSource? _drained;
 
     // Timeouts, checked once a second by the heartbeat (Environment.TickCount64 milliseconds; 0 = none).
     private long _deadline;
     private long _bodyStarted;
     private long _bodyReceived;
+    private long _bytesWritten;         // handed to the transport; minus its write buffer = sent
+    private long _writeWindowStart;     // while output is backed up: when the current rate window began (0 = none)
+    private long _writeWindowSent;
 
     public HttpConnection(EventLoop loop, RequestHandler application, HttpServerOptions options, HttpHeartbeat heartbeat)
     {
@@ -81,9 +93,14 @@ internal sealed partial class HttpConnection : Protocol, IResponseSink
         {
             ArmHeadersTimeout(); // the first byte of a request starts its clock (only the first: trickling does not reset it)
         }
-        if (_pendingLength > 0 || _state == State.Handler)
+        if (_pendingLength > 0 || _state == State.Handler || _writingPaused)
         {
             AppendPending(data);
+            if (_writingPaused)
+            {
+                PauseReading(); // the client is not reading its answers: handle nothing more until it does
+                return;
+            }
             if (_state == State.Handler)
             {
                 // A handler is running: hold what comes, in order, up to a limit; then let TCP slow the client.
@@ -137,7 +154,11 @@ internal sealed partial class HttpConnection : Protocol, IResponseSink
         ReleasePending();
     }
 
-    public override void PauseWriting() => _writingPaused = true;
+    public override void PauseWriting()
+    {
+        _writingPaused = true;
+        PauseReading();
+    }
 
     public override void ResumeWriting()
     {
@@ -145,6 +166,40 @@ internal sealed partial class HttpConnection : Protocol, IResponseSink
         TaskCompletionSource? drained = _drained;
         _drained = null;
         drained?.TrySetResult();
+        // Called from inside the transport's flush: handle the requests held meanwhile in a callback of their own.
+        _loop.CallSoon(s_onWritingResumed, this);
+    }
+
+    private void OnWritingResumed()
+    {
+        if (_writingPaused || _state is not (State.Head or State.Body))
+        {
+            return; // paused again, or a handler is running and will go on with the held requests when it ends
+        }
+        ProcessPending();
+        if (_state != State.Closed)
+        {
+            MaybeResumeReading();
+            CloseIfPeerDone();
+        }
+        EndBatch();
+    }
+
+    /// <summary>
+    /// The server is shutting down: an idle connection closes now; one with a request in flight answers it
+    /// (with <c>Connection: close</c> if its head is not out yet) and then closes.
+    /// </summary>
+    public override void ShutdownRequested(Transport transport)
+    {
+        _shuttingDown = true;
+        if (_state == State.Head && _pendingLength == 0)
+        {
+            CloseAfterFlush();
+        }
+        else if (_state == State.Handler && !_response.HasStarted)
+        {
+            _response.CloseConnection = true;
+        }
     }
 
     /// <summary>Parses and handles requests from <paramref name="input"/>; returns how much of it was consumed.</summary>
@@ -153,7 +208,7 @@ internal sealed partial class HttpConnection : Protocol, IResponseSink
         int offset = 0;
         try
         {
-            while (_state is State.Head or State.Body)
+            while (_state is State.Head or State.Body && !_writingPaused)
             {
                 if (_state == State.Head)
                 {
@@ -169,6 +224,10 @@ internal sealed partial class HttpConnection : Protocol, IResponseSink
                 if (_state == State.Handler)
                 {
                     RunHandler();
+                    if (_output.Length > _transport.WriteBufferHighWaterMark)
+                    {
+                        Flush(); // a large batch: let the transport say whether the client keeps up before the next request
+                    }
                 }
             }
         }
@@ -274,7 +333,7 @@ internal sealed partial class HttpConnection : Protocol, IResponseSink
     {
         _response.Reset();
         _response.IsHead = _head.Verb == HttpVerb.Head;
-        _response.CloseConnection = !_head.KeepAlive;
+        _response.CloseConnection = !_head.KeepAlive || _shuttingDown;
     }
 
     private void RunHandler()
@@ -308,6 +367,10 @@ internal sealed partial class HttpConnection : Protocol, IResponseSink
         {
             await task; // resumes on the loop thread
         }
+        catch (IOException) when (_state == State.Closed || _transport.IsClosing)
+        {
+            // The connection was lost under a streaming handler (the client went away or read too slowly): not a bug to log.
+        }
         catch (Exception e)
         {
             OnHandlerFailed(e);
@@ -320,10 +383,9 @@ internal sealed partial class HttpConnection : Protocol, IResponseSink
         if (_state != State.Closed)
         {
             ProcessPending(); // the requests that queued up behind this one
-            if (_readingPaused && _pendingLength <= _options.MaxPipelinedBytes && _state != State.Closed)
+            if (_state != State.Closed)
             {
-                _readingPaused = false;
-                _transport.ResumeReading();
+                MaybeResumeReading();
             }
             CloseIfPeerDone();
         }
@@ -361,7 +423,7 @@ internal sealed partial class HttpConnection : Protocol, IResponseSink
             CloseAfterFlush(); // the client sees EOF before the announced length: a truncated response, not a mixed-up one
             return;
         }
-        bool keepAlive = _head.KeepAlive && !_response.CloseConnection;
+        bool keepAlive = _head.KeepAlive && !_response.CloseConnection && !_shuttingDown;
         _request.Reset();
         _context.Reset();
         _state = State.Head;
@@ -414,6 +476,7 @@ internal sealed partial class HttpConnection : Protocol, IResponseSink
     {
         if (_output.Length > 0)
         {
+            _bytesWritten += _output.Length;
             _transport.Write(_output.WrittenSpan);
             _output.Clear();
         }
@@ -465,6 +528,15 @@ internal sealed partial class HttpConnection : Protocol, IResponseSink
         }
     }
 
+    private void MaybeResumeReading()
+    {
+        if (_readingPaused && !_writingPaused && _pendingLength <= _options.MaxPipelinedBytes)
+        {
+            _readingPaused = false;
+            _transport.ResumeReading();
+        }
+    }
+
     private void AppendPending(ReadOnlySpan<byte> data)
     {
         if (_pending.Length - _pendingLength < data.Length)
@@ -498,14 +570,14 @@ internal sealed partial class HttpConnection : Protocol, IResponseSink
 
     private void ArmKeepAliveTimeout() => _deadline = -(Environment.TickCount64 + (long)_options.KeepAliveTimeout.TotalMilliseconds);
 
-    /// <summary>Called once a second: enforces the head, keep-alive and body-rate timeouts.</summary>
+    /// <summary>Called once a second: enforces the head, keep-alive, body-rate and response-rate timeouts.</summary>
     internal void OnHeartbeat(long now)
     {
-        if (_state == State.Closed)
+        if (IsResponseTooSlow(now) || _state == State.Closed) // closed, but perhaps still flushing its last answer
         {
             return;
         }
-        if (_deadline > 0 && now > _deadline && _state == State.Head)
+        if (_deadline > 0 && now > _deadline && _state == State.Head && !_writingPaused) // not while we hold its requests back
         {
             // Slowloris: the head did not arrive in time.
             Reject(408, "The request head took too long.");
@@ -514,7 +586,7 @@ internal sealed partial class HttpConnection : Protocol, IResponseSink
         {
             CloseAfterFlush(); // an idle keep-alive connection: close quietly
         }
-        else if (_state == State.Body && _options.MinRequestBodyDataRate > 0)
+        else if (_state == State.Body && _options.MinRequestBodyDataRate > 0 && !_readingPaused) // not while we hold the client back
         {
             double elapsed = (now - _bodyStarted) / 1000.0;
             if (elapsed > _options.MinRequestBodyDataRateGracePeriod.TotalSeconds && _bodyReceived < elapsed * _options.MinRequestBodyDataRate)
@@ -522,6 +594,43 @@ internal sealed partial class HttpConnection : Protocol, IResponseSink
                 Reject(408, "The request body arrived too slowly.");
             }
         }
+    }
+
+    /// <summary>
+    /// Slow read: while output waits in the transport's buffer, every grace-period window must see at least
+    /// <see cref="HttpServerOptions.MinResponseDataRate"/> bytes per second leave it, or the connection is aborted
+    /// (a client that stops reading cannot pin the buffer, or a handler awaiting drain, forever).
+    /// </summary>
+    private bool IsResponseTooSlow(long now)
+    {
+        int buffered = _transport.WriteBufferSize;
+        if (buffered == 0 || _options.MinResponseDataRate <= 0)
+        {
+            _writeWindowStart = 0;
+            return false;
+        }
+        long sent = _bytesWritten - buffered;
+        if (_writeWindowStart == 0)
+        {
+            _writeWindowStart = now;
+            _writeWindowSent = sent;
+            return false;
+        }
+        double elapsed = (now - _writeWindowStart) / 1000.0;
+        if (elapsed < _options.MinResponseDataRateGracePeriod.TotalSeconds)
+        {
+            return false;
+        }
+        if (sent - _writeWindowSent < elapsed * _options.MinResponseDataRate)
+        {
+            _state = State.Closed;
+            _output.Clear();
+            _transport.Abort();
+            return true;
+        }
+        _writeWindowStart = now;
+        _writeWindowSent = sent;
+        return false;
     }
 
     private static string Escape(string text)

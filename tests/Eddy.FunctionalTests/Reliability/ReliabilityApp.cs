@@ -1,0 +1,45 @@
+using Eddy.Cli.Serve;
+using Eddy.Http;
+using Eddy.Web;
+
+namespace Eddy.FunctionalTests.Reliability;
+
+/// <summary>The demo app plus routes that make large, slow or endless responses, for the reliability tests.</summary>
+internal static class ReliabilityApp
+{
+    public const int StreamChunk = 64 * 1024;
+    public const int BigResponse = 256 * 1024;
+
+    private static readonly byte[] s_chunk = Enumerable.Range(0, StreamChunk).Select(i => (byte)('a' + i % 26)).ToArray();
+    private static readonly byte[] s_big = Enumerable.Range(0, BigResponse).Select(i => (byte)('a' + i % 26)).ToArray();
+
+    public static WebApp Create()
+    {
+        WebApp app = DemoApp.Create(DemoApp.DefaultStaticFolder);
+        // /stream/{mb}: a streamed (chunked) body of that many MiB, written a chunk at a time; each write awaits drain.
+        app.MapGet("/stream/{mb:int}", async context =>
+        {
+            context.Request.RouteValues.TryGetInt("mb", out int mb);
+            for (int i = 0; i < mb * (1024 * 1024 / StreamChunk); i++)
+            {
+                await context.Response.WriteAsync(s_chunk);
+            }
+        });
+        // /big: a 256 KiB body sent at once.
+        app.MapGet("/big", context => context.Response.Bytes(s_big));
+        // /bytes/{kib}: a body of that many KiB sent at once.
+        app.MapGet("/bytes/{kib:int}", context =>
+        {
+            context.Request.RouteValues.TryGetInt("kib", out int kib);
+            context.Response.Bytes(new byte[kib * 1024]);
+        });
+        // /slow/{ms}: answers after a delay on the loop.
+        app.MapGet("/slow/{ms:int}", async context =>
+        {
+            context.Request.RouteValues.TryGetInt("ms", out int ms);
+            await context.Loop.Delay(TimeSpan.FromMilliseconds(ms));
+            context.Response.Text("slept");
+        });
+        return app;
+    }
+}
