@@ -83,8 +83,8 @@ internal static class CommandLine
         {
             result =>
             {
-                int port = result.GetValueOrDefault<int>();
-                if (port is < 0 or > 65535)
+                // A value that is not a number at all is reported by the parser; only range-check numbers here.
+                if (result.Tokens is [{ Value: var text }] && int.TryParse(text, out int port) && port is < 0 or > 65535)
                 {
                     result.AddError($"--port must be between 0 and 65535, not {port}");
                 }

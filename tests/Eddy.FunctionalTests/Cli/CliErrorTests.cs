@@ -44,6 +44,8 @@ public class CliErrorTests
     [Theory]
     [InlineData("echo", "--bogus")]
     [InlineData("echo", "--port", "70000")]
+    [InlineData("echo", "--port", "abc")]
+    [InlineData("serve", "--port", "abc")]
     [InlineData("echo", "--impl", "loop", "--loops", "2")]
     [InlineData("serve", "--drain-timeout", "-1")]
     [InlineData("serve", "--drain-timeout", "soon")]
