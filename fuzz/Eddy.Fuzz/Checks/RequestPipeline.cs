@@ -84,6 +84,9 @@ internal sealed class RequestPipeline
         catch (HttpRejectException e)
         {
             CheckRejection(e);
+            // The handler may have heard the lines before the bad one, or not, depending on whether the
+            // head was complete when it was rejected (IHttpRequestHandler): only the rejection counts.
+            _transcript.DropUnfinishedHead();
             _transcript.Line($"reject {e.Reason}");
         }
     }
@@ -103,6 +106,7 @@ internal sealed class RequestPipeline
 
     private bool ReadHead(out HttpRequestHead head)
     {
+        _transcript.StartHead();
         while (true)
         {
             ReadOnlySpan<byte> window = Unconsumed;
@@ -262,6 +266,7 @@ internal sealed class Transcript(byte[] input)
 {
     private readonly StringBuilder _text = new();
     private readonly List<byte> _body = [];
+    private int _headStart = -1;    // where the head being parsed starts in _text; -1 when none is
     private int _windowStart;
     private int _windowLength;
     private int _headers;
@@ -276,6 +281,17 @@ internal sealed class Transcript(byte[] input)
     }
 
     public void Line(string text) => _text.Append(text).Append('\n');
+
+    public void StartHead() => _headStart = _text.Length;
+
+    public void DropUnfinishedHead()
+    {
+        if (_headStart >= 0)
+        {
+            _text.Length = _headStart;
+            _headStart = -1;
+        }
+    }
 
     public void RequestLine(HttpRequestLine line)
     {
@@ -298,6 +314,7 @@ internal sealed class Transcript(byte[] input)
     public void HeadersComplete(in HttpRequestHead head)
     {
         Calls++;
+        _headStart = -1;
         Line($"head {head.Verb} {head.Version} {head.TargetForm} {head.BodyKind} {head.ContentLength} keep-alive={head.KeepAlive} " +
             $"expect-continue={head.ExpectContinue} upgrade={head.HasUpgrade}/{head.ConnectionUpgrade} fields={head.HeaderCount}");
     }
