@@ -24,10 +24,10 @@ keep() { # KIND FILE
 }
 
 found=0
-for kind in crashes hangs; do
-  for file in "$findings/$kind"/id:*; do
+for kind in crash hang; do
+  for file in "$findings/${kind}es"/id:* "$findings/${kind}s"/id:*; do
     [[ -f $file ]] || continue
-    keep "${kind%es}" "$file"
+    keep "$kind" "$file"
     found=$((found + 1))
   done
 done

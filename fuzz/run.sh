@@ -42,7 +42,7 @@ export AFL_SKIP_BIN_CHECK=1 AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRA
 [[ -t 1 ]] || export AFL_NO_UI=1
 status=0
 nice -n 19 afl-fuzz -i "$fuzz/corpus/$target" -o "$findings" -x "$fuzz/http.dict" -t 5000 -m none -V $((minutes * 60)) \
-  -- dotnet "$build/Eddy.Fuzz.dll" "$target" || status=$?
+  -- "$(command -v dotnet)" "$build/Eddy.Fuzz.dll" "$target" || status=$?
 
 stats=$findings/default/fuzzer_stats
 if [[ -f $stats ]]; then

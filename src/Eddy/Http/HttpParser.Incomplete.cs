@@ -42,9 +42,10 @@ public sealed partial class HttpParser
     }
 
     /// <summary>
-    /// Checks the complete lines of an incomplete head that have not been checked yet, and what can be
-    /// told of the partial line after them: a line that has outgrown its limit, or a request-line
-    /// whose method is already invalid. Remembers where it stopped.
+    /// Checks the complete lines of an incomplete head that have not been checked yet, as a complete
+    /// head's are (framing fields included), and what can be told of the partial line after them: a
+    /// line that has outgrown its limit, or a request-line whose method is already invalid. Remembers
+    /// where it stopped.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void ScanIncompleteHead(ReadOnlySpan<byte> input)
