@@ -314,23 +314,14 @@ public sealed class ChunkedDecoder
             int lf = rest.IndexOf((byte)'\n');
             if (lf < 0)
             {
-                // The line will be at least its CRLF longer than what has arrived, less a CR that has.
-                if (_trailerBytes + rest.Length + (!rest.IsEmpty && rest[^1] == (byte)'\r' ? 1 : 2) > limits.MaxHeaderBytes)
+                if (_trailerBytes + FieldLine.ShortestLength(rest) > limits.MaxHeaderBytes)
                 {
                     HttpReject.Throw(HttpRejectReason.HeadersTooLarge);
                 }
                 consumed = position;
                 return BodyDecodeStatus.NeedMoreData;
             }
-            if (lf == 0 || rest[lf - 1] != (byte)'\r')
-            {
-                HttpReject.Throw(HttpRejectReason.InvalidLineTerminator, rest[..lf]);
-            }
-            _trailerBytes += lf + 1;
-            if (_trailerBytes > limits.MaxHeaderBytes)
-            {
-                HttpReject.Throw(HttpRejectReason.HeadersTooLarge);
-            }
+            _trailerBytes = FieldLine.AddToSection(rest, lf, _trailerBytes, limits.MaxHeaderBytes);
             position += lf + 1;
             if (lf == 1)
             {

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using Eddy.Http.Internal;
 
@@ -41,9 +42,10 @@ public sealed partial class HttpParser
     }
 
     /// <summary>
-    /// Checks the complete lines of an incomplete head that have not been checked yet, and what can be
-    /// told of the partial line after them: a line that has outgrown its limit, or a request-line
-    /// whose method is already invalid. Remembers where it stopped.
+    /// Checks the complete lines of an incomplete head that have not been checked yet, as a complete
+    /// head's are (framing fields included), and what can be told of the partial line after them: a
+    /// line that has outgrown its limit, or a request-line whose method is already invalid. Remembers
+    /// where it stopped.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void ScanIncompleteHead(ReadOnlySpan<byte> input)
@@ -68,32 +70,28 @@ public sealed partial class HttpParser
                 CheckPartialLine(rest, lines, headerBytes);
                 break;
             }
-            if (lf == 0 || rest[lf - 1] != (byte)'\r')
-            {
-                RejectLineTerminator(rest[..lf]);
-            }
-            ReadOnlySpan<byte> line = rest[..(lf - 1)];
             if (lines == 0)
             {
-                if (lf + 1 > limits.MaxRequestLineLength)
+                if (lf + 1 > limits.MaxRequestLineLength || lf == 0 || rest[lf - 1] != (byte)'\r')
                 {
-                    HttpReject.Throw(HttpRejectReason.RequestLineTooLong);
+                    RejectRequestLine(rest[..lf]);
                 }
-                _ = RequestLineParser.Parse(line);
+                HttpRequestLine requestLine = RequestLineParser.Parse(rest[..(lf - 1)]);
+                _scannedFraming = new RequestFraming(requestLine.Verb, requestLine.Version, requestLine.TargetForm);
             }
             else
             {
-                headerBytes += lf + 1;
-                if (headerBytes > limits.MaxHeaderBytes)
-                {
-                    HttpReject.Throw(HttpRejectReason.HeadersTooLarge);
-                }
+                headerBytes = FieldLine.AddToSection(rest, lf, headerBytes, limits.MaxHeaderBytes);
                 // Not the empty line: TryParseHead searched for the end of the head first.
                 if (++headerCount > limits.MaxHeaderCount)
                 {
                     HttpReject.Throw(HttpRejectReason.TooManyHeaders);
                 }
-                FieldLine.Parse(line, out _, out _);
+                FieldLine.Parse(rest[..(lf - 1)], out ReadOnlySpan<byte> name, out ReadOnlySpan<byte> value);
+                // The field's own framing checks too (a bad Host, Content-Length), in the order a complete
+                // head gets them: otherwise a later line's error could win over this one's, depending on
+                // how the bytes were split.
+                _scannedFraming.Observe(name, value);
             }
             lines++;
             position += lf + 1;
@@ -107,39 +105,69 @@ public sealed partial class HttpParser
 
     private void CheckPartialLine(ReadOnlySpan<byte> partial, int lines, int headerBytes)
     {
-        // The line will be at least its CRLF longer than what has arrived, less a CR that has.
-        bool endsInCr = !partial.IsEmpty && partial[^1] == (byte)'\r';
-        int shortest = partial.Length + (endsInCr ? 1 : 2);
         if (lines > 0)
         {
-            if (headerBytes + shortest > _limits.MaxHeaderBytes)
+            if (headerBytes + FieldLine.ShortestLength(partial) > _limits.MaxHeaderBytes)
             {
                 HttpReject.Throw(HttpRejectReason.HeadersTooLarge);
             }
             return;
         }
-        if (shortest > _limits.MaxRequestLineLength)
+        // Reject a method that cannot become valid now, so a TLS handshake or other non-HTTP peer is
+        // answered at once rather than after 8 KiB.
+        RejectRequestLineStart(partial);
+    }
+
+    /// <summary>A complete request-line that is too long or not ended by CRLF: the same verdict as it would have had while it arrived.</summary>
+    [DoesNotReturn]
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void RejectRequestLine(ReadOnlySpan<byte> beforeLf)
+    {
+        RejectRequestLineStart(beforeLf);
+        RejectLineTerminator(beforeLf);
+    }
+
+    /// <summary>
+    /// Rejects what the start of a request-line (the bytes before its LF, or all that has arrived) rules
+    /// out: a method that is not a token, or a length the line cannot fit in. The verdict is the one the
+    /// bytes would get arriving one at a time - the first byte that rules the line out decides, and at
+    /// the same byte the length wins - so it does not depend on how they were split. (Found by fuzzing:
+    /// a line judged whole got 414 where the same bytes in pieces got 400.)
+    /// </summary>
+    private void RejectRequestLineStart(ReadOnlySpan<byte> start)
+    {
+        int max = _limits.MaxRequestLineLength;
+        // The shortest start that cannot fit (FieldLine.ShortestLength > max): max - 1 bytes, or max if
+        // the last of those is a CR, which needs only its LF.
+        int tooLongAt = max < 2 ? 0 : start.Length >= max - 1 && start[max - 2] == (byte)'\r' ? max : max - 1;
+        RejectMethodStart(start[..Math.Min(start.Length, Math.Max(tooLongAt - 1, 0))]);
+        if (start.Length >= tooLongAt)
         {
             HttpReject.Throw(HttpRejectReason.RequestLineTooLong);
         }
-        // Reject a method that cannot become valid now, so a TLS handshake or other non-HTTP peer is
-        // answered at once rather than after 8 KiB.
-        if (endsInCr)
+    }
+
+    /// <summary>A method (the bytes before the first SP) that no more bytes can make a token.</summary>
+    private static void RejectMethodStart(ReadOnlySpan<byte> start)
+    {
+        // A CR at the end may yet be the line's CRLF.
+        if (!start.IsEmpty && start[^1] == (byte)'\r')
         {
-            partial = partial[..^1];
+            start = start[..^1];
         }
-        int space = partial.IndexOf((byte)' ');
-        if (space != 0 && !partial.IsEmpty)
+        int space = start.IndexOf((byte)' ');
+        if (space == 0)
         {
-            RequestLineParser.ValidateExtensionMethod(space < 0 ? partial : partial[..space], partial);
+            HttpReject.Throw(HttpRejectReason.InvalidRequestLine, start);
         }
-        else if (space == 0)
+        if (!start.IsEmpty)
         {
-            HttpReject.Throw(HttpRejectReason.InvalidRequestLine, partial);
+            RequestLineParser.ValidateExtensionMethod(space < 0 ? start : start[..space], start);
         }
     }
 
     /// <summary>A bare LF (or a CR not followed by LF): RFC 9112 §2.2 allows accepting a bare LF; we reject it, so no two parsers in a chain can disagree about where a line ends.</summary>
+    [DoesNotReturn]
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static void RejectLineTerminator(ReadOnlySpan<byte> line) =>
         HttpReject.Throw(HttpRejectReason.InvalidLineTerminator, line);

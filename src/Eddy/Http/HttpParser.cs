@@ -61,6 +61,7 @@ C = ChunkedDecoderTests).
 | Chunk data not followed by exactly CRLF | MissingChunkTerminator | 400 | 9112 §7.1 | C.ChunkDataNotFollowedByCrlfIsRejected |
 | Trailer fields | parsed under the field-line rules and limits above; delivered apart from headers (IHttpTrailerHandler) or dropped | as above | 9112 §7.1.2, 9110 §6.5 | C.TrailerFieldsFollowTheHeaderFieldRules, C.TooManyTrailersAreRejectedWith431, C.TrailersOverTheByteLimitAreRejectedWith431EvenBeforeTheyEnd |
 | Chunked body over MaxRequestBodySize | BodyTooLarge, at the chunk-size that crosses it | 413 | 9110 §15.5.14 | C.ABodyOverTheLimitIsRejectedWith413AtTheChunkSizeThatCrossesIt |
+| The same bytes split into reads any other way | the same outcome and reason: the first byte that rules the request out decides, and a line is judged against its limit with the CRLF it needs (a bare LF counts as two bytes), as while it arrives | as above | - | FuzzRegression.SplitVerdictTests, the fuzz corpus (fuzz/README.md) |
 | Any input at all | parsed, "need more data", or HttpRejectException: never another exception, never a loop without progress | - | - | P.RandomBytesAreOnlyEverRejectedWithHttpRejectException, P.RandomHttpLikeInputIsOnlyEverRejectedWithHttpRejectException, P.MutatedValidRequestsAreOnlyEverRejectedWithHttpRejectException |
 
 Rejection messages echo at most 64 characters of request bytes, escaped (printable ASCII as is, every
@@ -101,6 +102,7 @@ public sealed partial class HttpParser
     private int _scannedHeaderBytes;    // bytes of the field lines among them
     private int _scannedHeaderCount;
     private int _searched;              // bytes already searched for LF and CRLFCRLF: the last input's length
+    private RequestFraming _scannedFraming; // what the checked field lines said about framing
 
     public HttpParser()
         : this(HttpParserLimits.Default)
@@ -123,6 +125,7 @@ public sealed partial class HttpParser
         _scannedHeaderBytes = 0;
         _scannedHeaderCount = 0;
         _searched = 0;
+        _scannedFraming = default;
     }
 
     /// <summary>
@@ -176,13 +179,9 @@ public sealed partial class HttpParser
         HttpParserLimits limits = _limits;
 
         int lf = head.IndexOf((byte)'\n');
-        if (lf + 1 > limits.MaxRequestLineLength)
+        if (lf + 1 > limits.MaxRequestLineLength || lf == 0 || head[lf - 1] != (byte)'\r')
         {
-            HttpReject.Throw(HttpRejectReason.RequestLineTooLong);
-        }
-        if (lf == 0 || head[lf - 1] != (byte)'\r')
-        {
-            RejectLineTerminator(head[..lf]);
+            RejectRequestLine(head[..lf]);
         }
         HttpRequestLine requestLine = RequestLineParser.Parse(head[..(lf - 1)]);
         handler.OnRequestLine(requestLine);
@@ -196,15 +195,7 @@ public sealed partial class HttpParser
             ReadOnlySpan<byte> rest = head[position..];
             // Found: the head ends with LF.
             lf = rest.IndexOf((byte)'\n');
-            if (lf == 0 || rest[lf - 1] != (byte)'\r')
-            {
-                RejectLineTerminator(rest[..lf]);
-            }
-            headerBytes += lf + 1;
-            if (headerBytes > limits.MaxHeaderBytes)
-            {
-                HttpReject.Throw(HttpRejectReason.HeadersTooLarge);
-            }
+            headerBytes = FieldLine.AddToSection(rest, lf, headerBytes, limits.MaxHeaderBytes);
             if (lf == 1)
             {
                 break;

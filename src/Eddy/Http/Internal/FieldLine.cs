@@ -31,6 +31,37 @@ internal static class FieldLine
         }
     }
 
+    /// <summary>
+    /// Counts the line that ends at <paramref name="rest"/>[<paramref name="lf"/>] into a section (a head's
+    /// field lines, or a trailer section) of <paramref name="sectionBytes"/> so far, and returns the new
+    /// total. Rejects a section that outgrows <paramref name="maxBytes"/>, then a line not ended by CRLF,
+    /// in that order and counting a bare LF as the CRLF it should be: that is how the line is judged
+    /// while it arrives (<see cref="ShortestLength"/>), so the verdict cannot depend on where the bytes
+    /// were split.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int AddToSection(ReadOnlySpan<byte> rest, int lf, int sectionBytes, int maxBytes)
+    {
+        bool endsInCrLf = lf > 0 && rest[lf - 1] == (byte)'\r';
+        int total = sectionBytes + lf + (endsInCrLf ? 1 : 2);
+        if (total > maxBytes)
+        {
+            HttpReject.Throw(HttpRejectReason.HeadersTooLarge);
+        }
+        if (!endsInCrLf)
+        {
+            HttpReject.Throw(HttpRejectReason.InvalidLineTerminator, rest[..lf]);
+        }
+        return total;
+    }
+
+    /// <summary>
+    /// The fewest bytes a line that starts with <paramref name="partial"/> (no LF yet) can take: the
+    /// CRLF still to come, less a CR that has come.
+    /// </summary>
+    public static int ShortestLength(ReadOnlySpan<byte> partial) =>
+        partial.Length + (!partial.IsEmpty && partial[^1] == (byte)'\r' ? 1 : 2);
+
     [DoesNotReturn]
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static void RejectLine(ReadOnlySpan<byte> line, int stop)
