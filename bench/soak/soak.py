@@ -16,6 +16,7 @@ import collections
 import json
 import os
 import random
+import re
 import resource
 import select
 import signal
@@ -82,16 +83,18 @@ def socket_inodes(pid):
     return inodes
 
 
-def server_side_inode(server_port, client_port):
-    """The inode of the server's end of the TCP connection 127.0.0.1:client_port -> :server_port."""
-    local = f"0100007F:{server_port:04X}"
-    remote = f"0100007F:{client_port:04X}"
+def tcp_socket(local_port, remote_port):
+    """One end of a TCP connection on 127.0.0.1, from /proc/net/tcp: (inode, bytes queued for sending,
+    bytes received but not yet read by its owner), or None if no process holds it."""
+    local = f"0100007F:{local_port:04X}"
+    remote = f"0100007F:{remote_port:04X}"
     with open("/proc/net/tcp") as f:
         next(f)
         for line in f:
             cols = line.split()
             if cols[1] == local and cols[2] == remote and cols[9] != "0":
-                return int(cols[9])
+                tx, rx = (int(x, 16) for x in cols[4].split(":"))
+                return int(cols[9]), tx, rx
     return None
 
 
@@ -545,7 +548,7 @@ def slow_read_one(cfg, server, variant):
         sent = 1
     else:
         # Pipelined GET /plaintext, never reading, until the server stops taking them (send blocked
-        # for 3 s), the byte budget is spent, or 30 s pass.
+        # for 5 s), the byte budget is spent, or 30 s pass.
         sock.setblocking(False)
         batch = PLAINTEXT * 1000
         blocked_since = None
@@ -555,7 +558,7 @@ def slow_read_one(cfg, server, variant):
                 blocked_since = None
             except BlockingIOError:
                 blocked_since = blocked_since or time.monotonic()
-                if time.monotonic() - blocked_since > 3:
+                if time.monotonic() - blocked_since > 5:
                     break
                 select.select([], [sock], [], 0.1)
             except OSError:
@@ -563,8 +566,9 @@ def slow_read_one(cfg, server, variant):
             peak = max(peak, rss_kib(server.pid))
     inode = None
     for _ in range(20):
-        inode = server_side_inode(server.port, client_port)
-        if inode is not None:
+        found = tcp_socket(server.port, client_port)
+        if found is not None:
+            inode = found[0]
             break
         time.sleep(0.1)
     sending_s = time.monotonic() - t0
@@ -572,10 +576,16 @@ def slow_read_one(cfg, server, variant):
     peak = max(peak, watch_peak)
     if closed_at is not None:
         closed_at += sending_s  # from the connection's first request byte
+    # What the server read of the requests: sent minus what still waits in the client's send queue and
+    # in the server's receive queue. Bytes left unread after the watch mean it stopped reading.
+    server_end, client_end = tcp_socket(server.port, client_port), tcp_socket(client_port, server.port)
+    unread = server_end[2] if server_end is not None and server_end[0] == inode else None
+    read = sent - unread - client_end[1] if unread is not None and client_end is not None else None
     reset_close(sock)
     probe_result = probe.result()
     return {"variant": variant, "sent_bytes": sent, "rss_base_kib": base, "rss_peak_kib": peak,
-            "closed_after_s": closed_at, "inode_found": inode is not None, "probe": probe_result,
+            "closed_after_s": closed_at, "inode_found": inode is not None, "probe": probe_result, "unread_bytes": unread,
+            "server_read_bytes": read,
             "sending_s": sending_s}
 
 
@@ -585,7 +595,11 @@ def scenario_slowread(cfg, server):
     for r in results:
         growth = (r["rss_peak_kib"] - r["rss_base_kib"]) / 1024
         what = (f"GET of a {cfg.large_mb} MB file, never read" if r["variant"] == "large"
-                else f"{r['sent_bytes'] / 2**20:.1f} MB of pipelined GET /plaintext taken, never read")
+                else f"pipelined GET /plaintext, never read: {r['sent_bytes'] / 2**20:.1f} MB sent"
+                + ("" if r["server_read_bytes"] is None else
+                   f", of which the server read {r['server_read_bytes'] / 2**20:.1f} MB"
+                   + (f" and then stopped reading ({r['unread_bytes'] / 1024:,.0f} KiB left in its receive queue)"
+                      if r["unread_bytes"] else " (all of it)")))
         closed = ("the server kept the connection open (socket not found)" if not r["inode_found"] else
                   f"closed by the server {r['closed_after_s']:.1f} s after the first request byte" if r["closed_after_s"] is not None
                   else f"still open {r['sending_s'] + cfg.slowread_seconds:.0f} s after the first request byte")
@@ -622,9 +636,20 @@ def scenario_emfile(cfg, server):
             s.close()
             break
     held = len(socks)
-    cpu0, t0 = cpu_seconds(server.pid), time.monotonic()
-    time.sleep(cfg.emfile_hold)
-    cpu_pct = 100 * (cpu_seconds(server.pid) - cpu0) / (time.monotonic() - t0) if server.alive() else None
+    # Server CPU while the connections are held, sampled so that a server that dies midway still shows
+    # how busy it was until then (an accept loop spinning on EMFILE is ~100% of a core).
+    t0, cpu0 = time.monotonic(), (cpu_seconds(server.pid) if server.alive() else 0.0)
+    cpu_pct, alive_for = None, 0.0
+    while time.monotonic() - t0 < cfg.emfile_hold:
+        time.sleep(0.5)
+        try:
+            used, alive_for = cpu_seconds(server.pid) - cpu0, time.monotonic() - t0
+            cpu_pct = 100 * used / alive_for
+        except (OSError, IndexError):
+            break
+        if not server.alive():
+            break
+    died_in_hold = not server.alive()
     existing, _ = request_all(socks, timeout=10) if server.alive() else (0, held)
     close_all(socks[: held // 2])
     time.sleep(1)
@@ -641,7 +666,8 @@ def scenario_emfile(cfg, server):
     survived = server.alive()
     summary = (f"fd limit {nofile} ({baseline} in use after warm-up): {held} connections answered, then {outcome}; "
                f"server CPU while held {cfg.emfile_hold} s: "
-               f"{'n/a (died)' if cpu_pct is None else f'{cpu_pct:.0f}% of a core'}; "
+               + ("n/a (died)" if cpu_pct is None else f"{cpu_pct:.0f}% of a core"
+                  + (f" until it died {alive_for:.1f} s in" if died_in_hold else "")) + "; "
                f"second request on the held ones: {existing}/{held} answered; after closing {held // 2}: "
                f"{fresh}/10 new connections answered"
                + ("" if stuck_answered is None else f", the waiting one {'answered' if stuck_answered else 'not answered'}")
@@ -767,9 +793,10 @@ def scenario_abrupt(cfg, server):
     leftover = {}
     if server.alive():
         leftover = {os.path.basename(k): v for k, v in (fd_kinds(server.pid) - kinds_before).items()}
-    logged = 0
+    # Log entries that mention an exception (not the exception's own type line or stack frames).
     with open(server.log_path, errors="replace") as f:
-        logged = sum("exception" in line.lower() and not line.startswith(" ") for line in f)
+        logged = sum(1 for line in f if re.match(r"\S.*exception", line, re.I)
+                     and not re.match(r"[\w.]+(Exception|Error):", line))
     ok = False
     if server.alive():
         try:
@@ -901,7 +928,9 @@ def write_report(cfg, results, elapsed):
     lines += [f"- commit `{commit}`; {os.cpu_count()} CPUs ({cpu}); kernel {os.uname().release}",
               f"- each scenario on a fresh server pinned to CPU {cfg.server_cpu} (`eddy serve --loops 1`, or "
               f"bench/peers/KestrelMinimal), the driver on CPU {cfg.load_cpu}; {cfg.warmup:,} warm-up requests first",
-              f"- total {elapsed / 60:.1f} min", ""]
+              f"- total {elapsed / 60:.1f} min; load average at the end {os.getloadavg()[0]:.1f} "
+              f"(\"other work on CPU {cfg.server_cpu}\" in each cell: the share of the server's core that went to "
+              f"other processes during the scenario; ~0% on a quiet machine, latencies are noise when it is high)", ""]
     lines += ["| scenario | " + " | ".join(cfg.servers) + " |", "|---|" + "---|" * len(cfg.servers)]
     for scenario in cfg.scenarios:
         cells = [results[scenario, k]["summary"].replace("|", "/") for k in cfg.servers]
