@@ -17,7 +17,8 @@
 #     emfile     the server's open-file limit lowered to (its fds after warm-up + 200):
 #                connections until it is out of descriptors, server CPU while held 10 s
 #                (spinning shows as ~100%), existing connections still served, new ones
-#                accepted after half are closed, did the process survive
+#                accepted after half are closed, did the process survive; run on 3 fresh
+#                servers each, since surviving is partly chance (see RELIABILITY.md)
 #     idle       1,000 / 5,000 / 10,000 idle keep-alive connections, one request each:
 #                RSS per connection, then a second request on every connection
 #     halfclose  request then shutdown(SHUT_WR): is the answer still sent?
@@ -27,7 +28,7 @@
 #                (eddy: EDDY_MAXCONN_ARGS, default `--max-connections 100`; a server that
 #                does not know the option is reported as "not run")
 #   Everything is bounded: each scenario has a fixed duration (the whole default run is
-#   ~10 minutes for both servers), every socket operation a timeout, and the servers are
+#   about 8 minutes for both servers), every socket operation a timeout, and the servers are
 #   stopped (SIGTERM, then SIGKILL after 5 s) after each scenario and when the script exits.
 #
 # HOW TO RUN (as root: 10,000 connections need `ulimit -n` above 11,000, raised by the driver)
