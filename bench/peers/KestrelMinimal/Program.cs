@@ -1,11 +1,17 @@
 // KestrelMinimal: ASP.NET Core minimal API on Kestrel, the ".NET web framework
-// as most people run it" peer for bench/http.sh.
+// as most people run it" peer for bench/http.sh and bench/soak.sh.
 //
-//   usage: KestrelMinimal PORT
+//   usage: KestrelMinimal PORT [STATIC_DIR]
 //
 // Serves, on 127.0.0.1:PORT (HTTP/1.1, no TLS):
 //   GET /plaintext -> 200 "Hello, World!"                 text/plain
 //   GET /json      -> 200 {"message":"Hello, World!"}     application/json; charset=utf-8
+//   any /anything  -> 200 the request echoed as JSON, httpbin-style (method, url, args,
+//                     headers, data, origin), as `eddy serve` does; the body is read, so
+//                     Kestrel's minimum request body data rate applies (the slow-POST soak)
+//   GET /static/…  -> files from STATIC_DIR, if given (UseStaticFiles; the slow-read soak)
+// Environment: KESTREL_MAX_CONNECTIONS=N sets Limits.MaxConcurrentConnections (default
+// unlimited; the connection-limit soak). Kestrel does not read its Limits from configuration.
 // as TechEmpower's ASP.NET Core "minimal" entry does: WebApplication.CreateBuilder,
 // logging providers cleared, MapGet endpoints returning Results.Text and a JSON
 // result serialized with a source-generated JsonSerializerContext. Kestrel adds
@@ -17,9 +23,15 @@ using System.Net;
 using System.Text.Json.Serialization;
 using KestrelMinimal;
 
-if (args.Length != 1 || !int.TryParse(args[0], out int port) || port is < 1 or > 65535)
+if (args.Length is < 1 or > 2 || !int.TryParse(args[0], out int port) || port is < 1 or > 65535)
 {
-    Console.Error.WriteLine("usage: KestrelMinimal PORT");
+    Console.Error.WriteLine("usage: KestrelMinimal PORT [STATIC_DIR]");
+    return 2;
+}
+string? staticDir = args.Length == 2 ? Path.GetFullPath(args[1]) : null;
+if (staticDir is not null && !Directory.Exists(staticDir))
+{
+    Console.Error.WriteLine($"KestrelMinimal: no folder {staticDir}");
     return 2;
 }
 
@@ -39,6 +51,10 @@ builder.WebHost.ConfigureKestrel(options =>
 {
     options.AddServerHeader = true; // the default; stated because the comparison depends on it
     options.Listen(IPAddress.Loopback, port);
+    if (long.TryParse(Environment.GetEnvironmentVariable("KESTREL_MAX_CONNECTIONS"), out long maxConnections))
+    {
+        options.Limits.MaxConcurrentConnections = maxConnections;
+    }
 });
 
 var app = builder.Build();
@@ -48,6 +64,33 @@ const string HelloWorld = "Hello, World!";
 app.MapGet("/plaintext", () => Results.Text(HelloWorld, "text/plain"));
 
 app.MapGet("/json", () => TypedResults.Json(new JsonMessage { Message = HelloWorld }, AppJsonContext.Default.JsonMessage));
+
+app.Map("/anything/{**rest}", async (HttpContext context) =>
+{
+    HttpRequest request = context.Request;
+    using var reader = new StreamReader(request.Body, System.Text.Encoding.UTF8);
+    string data = await reader.ReadToEndAsync(context.RequestAborted);
+    var echo = new AnythingEcho
+    {
+        Method = request.Method,
+        Url = request.HttpContext.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestFeature>()?.RawTarget ?? request.Path + request.QueryString,
+        Args = request.Query.ToDictionary(q => q.Key, q => q.Value.ToString()),
+        Headers = request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString()),
+        Data = data,
+        Origin = context.Connection.RemoteIpAddress?.ToString() ?? "",
+    };
+    return TypedResults.Json(echo, AppJsonContext.Default.AnythingEcho);
+});
+
+if (staticDir is not null)
+{
+    app.UseStaticFiles(new StaticFileOptions
+    {
+        FileProvider = new Microsoft.Extensions.FileProviders.PhysicalFileProvider(staticDir),
+        RequestPath = "/static",
+        ServeUnknownFileTypes = true,
+    });
+}
 
 app.Lifetime.ApplicationStarted.Register(() =>
 {
@@ -67,8 +110,20 @@ namespace KestrelMinimal
         public required string Message { get; init; }
     }
 
-    /// <summary>Source-generated serializer for <see cref="JsonMessage"/> (camelCase: {"message":...}).</summary>
+    /// <summary>The httpbin-style echo of /anything.</summary>
+    public sealed class AnythingEcho
+    {
+        public required string Method { get; init; }
+        public required string Url { get; init; }
+        public required Dictionary<string, string> Args { get; init; }
+        public required Dictionary<string, string> Headers { get; init; }
+        public required string Data { get; init; }
+        public required string Origin { get; init; }
+    }
+
+    /// <summary>Source-generated serializer for the responses (camelCase: {"message":...}).</summary>
     [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
     [JsonSerializable(typeof(JsonMessage))]
+    [JsonSerializable(typeof(AnythingEcho))]
     internal sealed partial class AppJsonContext : JsonSerializerContext;
 }

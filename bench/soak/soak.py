@@ -1,0 +1,1062 @@
+#!/usr/bin/env python3
+"""bench/soak/soak.py - soak and flood scenarios against an HTTP/1.1 server it starts.
+
+Each scenario starts a fresh server (`eddy serve --loops 1`, or the Kestrel peer), pinned with
+taskset to one core, on 127.0.0.1; warms it up (a few thousand requests: tiered JIT), runs one
+bounded attack beside a normal client, prints one line of figures and stops the server. The run
+writes a Markdown table, eddy and Kestrel side by side, plus the raw figures as JSON.
+
+Run it through bench/soak.sh (which builds both servers); `soak.py --help` lists the knobs.
+Python 3 standard library only. Every loop is bounded in time; the driver is single-threaded
+(epoll) except the latency probe, which is a separate process (no shared GIL, no inherited sockets).
+"""
+
+import argparse
+import collections
+import json
+import os
+import random
+import re
+import resource
+import select
+import signal
+import socket
+import statistics
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+
+HOST = "127.0.0.1"
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+PLAINTEXT = b"GET /plaintext HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+LARGE_FILE = "soak-large.bin"
+
+
+def log(message):
+    print(f"[soak {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+# ------------------------------------------------------------------ /proc ----
+
+def rss_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise RuntimeError(f"no VmRSS for pid {pid}")
+
+
+def cpu_seconds(pid):
+    """User + system CPU time of the process so far, all threads (/proc/PID/stat fields 14 and 15)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def fd_count(pid):
+    return len(os.listdir(f"/proc/{pid}/fd"))
+
+
+def fd_kinds(pid):
+    """What the process's descriptors point at: socket, pipe, anon_inode:[eventpoll], or a file path."""
+    kinds = collections.Counter()
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            target = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except OSError:
+            continue
+        kinds[target.split(":[")[0] if ":[" in target else target] += 1
+    return kinds
+
+
+def socket_inodes(pid):
+    inodes = set()
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            target = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(int(target[8:-1]))
+    return inodes
+
+
+def tcp_socket(local_port, remote_port):
+    """One end of a TCP connection on 127.0.0.1, from /proc/net/tcp: (inode, bytes queued for sending,
+    bytes received but not yet read by its owner), or None if no process holds it."""
+    local = f"0100007F:{local_port:04X}"
+    remote = f"0100007F:{remote_port:04X}"
+    with open("/proc/net/tcp") as f:
+        next(f)
+        for line in f:
+            cols = line.split()
+            if cols[1] == local and cols[2] == remote and cols[9] != "0":
+                tx, rx = (int(x, 16) for x in cols[4].split(":"))
+                return int(cols[9]), tx, rx
+    return None
+
+
+# ------------------------------------------------------------- responses ----
+
+class ResponseParser:
+    """Counts complete HTTP/1.1 responses in a byte stream (Content-Length or chunked bodies)."""
+
+    def __init__(self):
+        self.buf = bytearray()
+        self.statuses = []
+
+    def feed(self, data):
+        self.buf += data
+        while self._one():
+            pass
+
+    def _one(self):
+        end = self.buf.find(b"\r\n\r\n")
+        if end < 0:
+            return False
+        head = bytes(self.buf[:end]).decode("latin-1").split("\r\n")
+        status = int(head[0].split(" ")[1])
+        fields = {}
+        for line in head[1:]:
+            name, _, value = line.partition(":")
+            fields[name.strip().lower()] = value.strip()
+        pos = end + 4
+        if "chunked" in fields.get("transfer-encoding", "").lower():
+            while True:
+                eol = self.buf.find(b"\r\n", pos)
+                if eol < 0:
+                    return False
+                size = int(bytes(self.buf[pos:eol]).split(b";")[0], 16)
+                pos = eol + 2
+                if size == 0:
+                    trailers_end = self.buf.find(b"\r\n\r\n", pos - 2)
+                    if trailers_end < 0:
+                        return False
+                    pos = trailers_end + 4
+                    break
+                if len(self.buf) < pos + size + 2:
+                    return False
+                pos += size + 2
+        else:
+            pos += int(fields.get("content-length", "0"))
+            if len(self.buf) < pos:
+                return False
+        self.statuses.append(status)
+        del self.buf[:pos]
+        return True
+
+
+def read_response(sock, parser, timeout):
+    """Blocks until the parser has one more response; returns its status, or raises TimeoutError/EOFError."""
+    want = len(parser.statuses) + 1
+    deadline = time.monotonic() + timeout
+    while len(parser.statuses) < want:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("no response")
+        sock.settimeout(left)
+        data = sock.recv(65536)
+        if not data:
+            raise EOFError("closed before a response")
+        parser.feed(data)
+    return parser.statuses[want - 1]
+
+
+def request_all(socks, request=PLAINTEXT, timeout=30.0):
+    """Sends one request on every socket at once and waits (epoll) for the answers.
+    Returns (answered, failed) counts; a socket that was closed or reset counts as failed."""
+    ep = select.epoll()
+    pending = {}
+    failed = 0
+    try:
+        for s in socks:
+            try:
+                s.setblocking(False)
+                s.send(request)
+                ep.register(s.fileno(), select.EPOLLIN)
+                pending[s.fileno()] = (s, ResponseParser())
+            except OSError:
+                failed += 1
+        answered = 0
+        deadline = time.monotonic() + timeout
+        while pending and time.monotonic() < deadline:
+            for fd, _ in ep.poll(min(1.0, max(0.0, deadline - time.monotonic()))):
+                s, parser = pending[fd]
+                try:
+                    data = s.recv(65536)
+                except BlockingIOError:
+                    continue
+                except OSError:
+                    data = b""
+                if data:
+                    parser.feed(data)
+                    if not parser.statuses:
+                        continue
+                    answered += 1
+                else:
+                    failed += 1
+                ep.unregister(fd)
+                del pending[fd]
+        return answered, failed + len(pending)
+    finally:
+        ep.close()
+
+
+def connect(port, timeout=5.0):
+    s = socket.create_connection((HOST, port), timeout=timeout)
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return s
+
+
+def reset_close(sock):
+    """Closes with SO_LINGER 0: the peer gets an RST instead of a FIN."""
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    sock.close()
+
+
+def open_answered(port, n, batch=200, timeout=30.0):
+    """Opens n keep-alive connections in batches, one GET /plaintext each; returns (sockets, answered)."""
+    socks, answered = [], 0
+    for first in range(0, n, batch):
+        group = [connect(port) for _ in range(min(batch, n - first))]
+        ok, _ = request_all(group, timeout=timeout)
+        answered += ok
+        socks += group
+    return socks, answered
+
+
+def fresh_answered(port, n=10):
+    """How many of n new connections, one after another, get a 200 to GET /plaintext within 5 s."""
+    answered = 0
+    for _ in range(n):
+        try:
+            with connect(port, timeout=5) as s:
+                s.sendall(PLAINTEXT)
+                answered += read_response(s, ResponseParser(), 5.0) == 200
+        except (OSError, EOFError):
+            pass
+    return answered
+
+
+def close_all(socks):
+    for s in socks:
+        try:
+            s.close()
+        except OSError:
+            pass
+
+
+def percentiles_ms(samples):
+    if not samples:
+        return None
+    ordered = sorted(samples)
+    pick = lambda q: ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+    return {"n": len(ordered), "p50": pick(0.50), "p99": pick(0.99), "max": ordered[-1] * 1000}
+
+
+def fmt_latency(p):
+    if p is None:
+        return "no samples"
+    return f"p50 {p['p50']:.2f} ms, p99 {p['p99']:.2f} ms, max {p['max']:.1f} ms ({p['n']} requests)"
+
+
+# ----------------------------------------------------------------- probe ----
+
+def probe_main(port, duration, interval):
+    """The normal client (a child process): GET /plaintext on a keep-alive connection every
+    `interval` s for `duration` s; prints the latencies and errors as JSON."""
+    latencies, errors, sock, parser = [], 0, None, None
+    end = time.monotonic() + duration
+    due = time.monotonic()
+    while due < end:
+        time.sleep(max(0.0, due - time.monotonic()))
+        due += interval
+        try:
+            if sock is None:
+                sock, parser = connect(port), ResponseParser()
+            started = time.perf_counter()
+            sock.sendall(PLAINTEXT)
+            status = read_response(sock, parser, 5.0)
+            latencies.append(time.perf_counter() - started)
+            if status != 200:
+                errors += 1
+        except (OSError, EOFError):
+            errors += 1
+            if sock is not None:
+                sock.close()
+            sock = None
+    print(json.dumps({"latencies": latencies, "errors": errors}))
+
+
+class Probe:
+    running = []  # killed when a scenario ends, however it ends
+
+    def __init__(self, port, duration, interval=0.1):
+        self.duration = duration
+        Probe.running.append(self)
+        self.proc = subprocess.Popen(
+            [sys.executable, os.path.abspath(__file__), "--probe", str(port), str(duration), str(interval)],
+            stdout=subprocess.PIPE, text=True)
+
+    def result(self):
+        try:
+            out, _ = self.proc.communicate(timeout=self.duration + 30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.communicate()
+            return {"latency": None, "errors": -1}
+        data = json.loads(out)
+        return {"latency": percentiles_ms(data["latencies"]), "errors": data["errors"]}
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.communicate()
+
+
+def core_ticks(cpu):
+    """(busy, total) clock ticks of one CPU so far, from /proc/stat."""
+    with open("/proc/stat") as f:
+        for line in f:
+            if line.startswith(f"cpu{cpu} "):
+                v = [int(x) for x in line.split()[1:9]]
+                return v[0] + v[1] + v[2] + v[5] + v[6] + v[7], sum(v)
+    raise RuntimeError(f"cpu{cpu} not in /proc/stat")
+
+
+def fmt_probe(probe):
+    errors = "probe hung" if probe["errors"] < 0 else f"{probe['errors']} failed"
+    return f"normal client every 100 ms: {fmt_latency(probe['latency'])}, {errors}"
+
+
+# ---------------------------------------------------------------- server ----
+
+class StartError(Exception):
+    pass
+
+
+class Server:
+    """One server process, pinned with taskset, optionally under prlimit --nofile."""
+
+    def __init__(self, cfg, kind, nofile=None, extra_args=(), env=None):
+        self.cfg, self.kind, self.port = cfg, kind, cfg.port
+        if kind == "eddy":
+            cmd = [cfg.eddy, "serve", "--port", str(self.port), "--loops", "1", "--static", cfg.static_dir]
+        else:
+            cmd = [cfg.kestrel, str(self.port), cfg.static_dir]
+        prefix = ["taskset", "-c", str(cfg.server_cpu)]
+        if nofile:
+            prefix += ["prlimit", f"--nofile={nofile}:{nofile}"]
+        self.cmd = prefix + cmd + list(extra_args)
+        self.log_path = os.path.join(cfg.raw_dir, f"server-{kind}-{cfg.scenario}.log")
+        self.env = dict(os.environ, **(env or {}))
+        self.proc = None
+
+    def start(self):
+        if port_in_use(self.port):
+            raise StartError(f"port {self.port} is already in use")
+        self.log = open(self.log_path, "w")
+        self.proc = subprocess.Popen(self.cmd, stdout=self.log, stderr=subprocess.STDOUT, env=self.env,
+                                     stdin=subprocess.DEVNULL, start_new_session=True)
+        needle = f"127.0.0.1:{self.port}"
+        for _ in range(300):
+            if self.proc.poll() is not None:
+                raise StartError(f"exited with {self.proc.returncode}: {self.log_tail()}")
+            with open(self.log_path) as f:
+                if needle in f.read():
+                    self.pid = self.proc.pid
+                    return self
+            time.sleep(0.1)
+        raise StartError("no 'listening' line within 30 s")
+
+    def log_tail(self, lines=3):
+        with open(self.log_path) as f:
+            return " | ".join(f.read().strip().splitlines()[-lines:])
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def warm_up(self, requests):
+        """Tiered JIT: a few thousand keep-alive requests (and some /anything POSTs) before measuring."""
+        sock, parser = connect(self.port), ResponseParser()
+        post = b"POST /anything HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 5\r\n\r\nhello"
+        for i in range(requests):
+            sock.sendall(post if i % 20 == 0 else PLAINTEXT)
+            read_response(sock, parser, 10.0)
+        sock.close()
+
+    def stop(self):
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+
+
+def port_in_use(port):
+    with socket.socket() as s:
+        s.settimeout(0.5)
+        return s.connect_ex((HOST, port)) == 0
+
+
+# ------------------------------------------------------------- scenarios ----
+
+def trickle(server, n, initial, stream, chunk, interval, duration):
+    """n connections each send `initial`, then `chunk` bytes of `stream` every `interval` s, for up to
+    `duration` s (start times spread over one interval). Returns what the server did to them."""
+    socks = []
+    for _ in range(n):
+        try:
+            socks.append(connect(server.port))
+        except OSError:
+            break
+    ep = select.epoll()
+    state = {}
+    t0 = time.monotonic()
+    for i, s in enumerate(socks):
+        s.setblocking(False)
+        ep.register(s.fileno(), select.EPOLLIN)
+        state[s.fileno()] = {"sock": s, "due": t0 + i * interval / len(socks), "sent": 0, "first": None,
+                             "closed": None, "how": None, "parser": ResponseParser()}
+    open_fds = set(state)
+    end = t0 + duration
+
+    def closed(st, how):
+        st["closed"], st["how"] = time.monotonic(), how
+        ep.unregister(st["sock"].fileno())
+        open_fds.discard(st["sock"].fileno())
+
+    while open_fds and time.monotonic() < end:
+        now = time.monotonic()
+        for fd in list(open_fds):
+            st = state[fd]
+            if st["due"] > now:
+                continue
+            st["due"] += interval
+            head = b""
+            if st["first"] is None:
+                head, st["first"] = initial, now
+            try:
+                st["sent"] += max(0, st["sock"].send(head + stream[st["sent"]:st["sent"] + chunk]) - len(head))
+            except BlockingIOError:
+                pass
+            except OSError:
+                closed(st, "send failed")
+        for fd, _ in ep.poll(0.02):
+            st = state[fd]
+            try:
+                data = st["sock"].recv(65536)
+            except BlockingIOError:
+                continue
+            except OSError:
+                closed(st, "reset")
+                continue
+            if data:
+                st["parser"].feed(data)
+            else:
+                closed(st, "closed")
+    ep.close()
+    result = {"connections": len(socks), "requested": n, "still_open": len(open_fds), "closed": 0,
+              "close_after_s": None, "statuses": collections.Counter(), "how": collections.Counter()}
+    after = []
+    for st in state.values():
+        for status in st["parser"].statuses:
+            result["statuses"][status] += 1
+        if st["closed"] is not None:
+            result["how"][st["how"]] += 1
+            after.append(st["closed"] - st["first"] if st["first"] else st["closed"] - t0)
+    result["closed"] = len(after)
+    if after:
+        result["close_after_s"] = {"min": min(after), "median": statistics.median(after), "max": max(after)}
+    close_all(socks)
+    return result
+
+
+def fmt_trickle(r, what):
+    text = f"{r['closed']:,} of {r['connections']:,} {what} closed by the server"
+    if r["close_after_s"]:
+        c = r["close_after_s"]
+        text += f" {c['min']:.1f}-{c['max']:.1f} s (median {c['median']:.1f} s) after their first byte"
+    if r["statuses"]:
+        text += " (answers: " + ", ".join(f"{k} x{v:,}" for k, v in sorted(r["statuses"].items())) + ")"
+    text += f"; {r['still_open']:,} still open at the end"
+    if r["connections"] < r["requested"]:
+        text += f"; only {r['connections']:,} of {r['requested']:,} could connect"
+    return text
+
+
+def scenario_slowloris(cfg, server):
+    probe = Probe(server.port, cfg.slowloris_seconds)
+    stream = b"GET /plaintext HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: " + b"a" * 10_000
+    r = trickle(server, cfg.slowloris_conns, b"", stream, 1, cfg.slowloris_interval, cfg.slowloris_seconds)
+    r["probe"] = probe.result()
+    r["summary"] = (f"{cfg.slowloris_conns:,} connections trickling header bytes (1 byte / "
+                    f"{cfg.slowloris_interval:g} s) for {cfg.slowloris_seconds} s: "
+                    f"{fmt_trickle(r, 'slow ones')}; {fmt_probe(r['probe'])}")
+    return r
+
+
+def scenario_slowpost(cfg, server):
+    probe = Probe(server.port, cfg.slowpost_seconds)
+    length = 1_000_000
+    head = (f"POST /anything HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/octet-stream\r\n"
+            f"Content-Length: {length}\r\n\r\n").encode()
+    step = 0.1
+    chunk = max(1, round(cfg.slowpost_rate * step))
+    r = trickle(server, cfg.slowpost_conns, head, b"b" * length, chunk, step, cfg.slowpost_seconds)
+    r["probe"] = probe.result()
+    r["summary"] = (f"{cfg.slowpost_conns:,} POST bodies at {chunk / step:g} B/s for up to {cfg.slowpost_seconds} s: "
+                    f"{fmt_trickle(r, 'slow posts')}; {fmt_probe(r['probe'])}")
+    return r
+
+
+def watch_connection(server, inode, seconds, sample=0.5):
+    """Samples the server's RSS until `seconds` pass or 2 s after the server let go of the socket."""
+    t0 = time.monotonic()
+    peak, closed_at = rss_kib(server.pid), None
+    while time.monotonic() - t0 < seconds and server.alive():
+        peak = max(peak, rss_kib(server.pid))
+        if closed_at is None and inode is not None and inode not in socket_inodes(server.pid):
+            closed_at = time.monotonic() - t0
+        if closed_at is not None and time.monotonic() - t0 > closed_at + 2:
+            break
+        time.sleep(sample)
+    return peak, closed_at
+
+
+def slow_read_one(cfg, server, variant):
+    base = rss_kib(server.pid)
+    probe = Probe(server.port, cfg.slowread_seconds + 15)
+    time.sleep(0.5)
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * 1024)  # small, fixed (set before the handshake)
+    sock.settimeout(5)
+    sock.connect((HOST, server.port))
+    client_port = sock.getsockname()[1]
+    sent = 0
+    peak = base
+    t0 = time.monotonic()
+    if variant == "large":
+        sock.sendall(f"GET /static/{LARGE_FILE} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
+        sent = 1
+    else:
+        # Pipelined GET /plaintext, never reading, until the server stops taking them (send blocked
+        # for 5 s), the byte budget is spent, or 30 s pass.
+        sock.setblocking(False)
+        batch = PLAINTEXT * 1000
+        blocked_since = None
+        while sent < cfg.slowread_pipeline_mb * 2**20 and time.monotonic() - t0 < 30:
+            try:
+                sent += sock.send(batch)
+                blocked_since = None
+            except BlockingIOError:
+                blocked_since = blocked_since or time.monotonic()
+                if time.monotonic() - blocked_since > 5:
+                    break
+                select.select([], [sock], [], 0.1)
+            except OSError:
+                break
+            peak = max(peak, rss_kib(server.pid))
+    inode = None
+    for _ in range(20):
+        found = tcp_socket(server.port, client_port)
+        if found is not None:
+            inode = found[0]
+            break
+        time.sleep(0.1)
+    sending_s = time.monotonic() - t0
+    watch_peak, closed_at = watch_connection(server, inode, cfg.slowread_seconds)
+    peak = max(peak, watch_peak)
+    if closed_at is not None:
+        closed_at += sending_s  # from the connection's first request byte
+    # What the server read of the requests: sent minus what still waits in the client's send queue and
+    # in the server's receive queue. Bytes left unread after the watch mean it stopped reading.
+    server_end, client_end = tcp_socket(server.port, client_port), tcp_socket(client_port, server.port)
+    unread = server_end[2] if server_end is not None and server_end[0] == inode else None
+    read = sent - unread - client_end[1] if unread is not None and client_end is not None else None
+    reset_close(sock)
+    probe_result = probe.result()
+    return {"variant": variant, "sent_bytes": sent, "rss_base_kib": base, "rss_peak_kib": peak,
+            "closed_after_s": closed_at, "inode_found": inode is not None, "probe": probe_result, "unread_bytes": unread,
+            "server_read_bytes": read,
+            "sending_s": sending_s}
+
+
+def scenario_slowread(cfg, server):
+    results = [slow_read_one(cfg, server, "large"), slow_read_one(cfg, server, "pipelined")]
+    parts = []
+    for r in results:
+        growth = (r["rss_peak_kib"] - r["rss_base_kib"]) / 1024
+        what = (f"GET of a {cfg.large_mb} MB file, never read" if r["variant"] == "large"
+                else f"pipelined GET /plaintext, never read: {r['sent_bytes'] / 2**20:.1f} MB sent"
+                + ("" if r["server_read_bytes"] is None else
+                   f", of which the server read {r['server_read_bytes'] / 2**20:.1f} MB"
+                   + (f" and then stopped reading ({r['unread_bytes'] / 1024:,.0f} KiB left in its receive queue)"
+                      if r["unread_bytes"] else " (all of it)")))
+        closed = ("its server-side socket was not found in /proc/net/tcp (not watched)" if not r["inode_found"] else
+                  f"closed by the server {r['closed_after_s']:.1f} s after the first request byte" if r["closed_after_s"] is not None
+                  else f"still open {r['sending_s'] + cfg.slowread_seconds:.0f} s after the first request byte")
+        parts.append(f"{what}: server RSS +{growth:.1f} MiB at peak, {closed}; {fmt_probe(r['probe'])}")
+    return {"runs": results, "summary": " / ".join(parts)}
+
+
+def scenario_emfile(cfg, server):
+    # The same headroom for every server: the limit is its own descriptor count after warm-up plus
+    # --emfile-headroom (a .NET web host opens ~200 at start-up, eddy ~60), set on the running process.
+    baseline = fd_count(server.pid)
+    nofile = cfg.emfile_nofile or baseline + cfg.emfile_headroom
+    resource.prlimit(server.pid, resource.RLIMIT_NOFILE, (nofile, nofile))
+    socks = []
+    stuck = None
+    outcome = "no limit reached"
+    for _ in range(nofile + 200):
+        try:
+            s = connect(server.port, timeout=2)
+        except OSError as e:
+            outcome = f"connect failed ({e.__class__.__name__})"
+            break
+        parser = ResponseParser()
+        try:
+            s.sendall(PLAINTEXT)
+            read_response(s, parser, 2.0)
+            socks.append(s)
+        except TimeoutError:
+            stuck, outcome = s, "connection accepted by the kernel but not answered in 2 s (server out of fds)"
+            break
+        except (OSError, EOFError) as e:
+            outcome = f"connection closed/reset without an answer ({e.__class__.__name__})"
+            s.close()
+            break
+    held = len(socks)
+    # Server CPU while the connections are held, sampled so that a server that dies midway still shows
+    # how busy it was until then (an accept loop spinning on EMFILE is ~100% of a core).
+    t0, cpu0 = time.monotonic(), (cpu_seconds(server.pid) if server.alive() else 0.0)
+    cpu_pct, alive_for = None, 0.0
+    while time.monotonic() - t0 < cfg.emfile_hold:
+        time.sleep(0.5)
+        try:
+            used, alive_for = cpu_seconds(server.pid) - cpu0, time.monotonic() - t0
+            cpu_pct = 100 * used / alive_for
+        except (OSError, IndexError):
+            break
+        if not server.alive():
+            break
+    died_in_hold = not server.alive()
+    existing, _ = request_all(socks, timeout=10) if server.alive() else (0, held)
+    close_all(socks[: held // 2])
+    time.sleep(1)
+    fresh = fresh_answered(server.port)
+    stuck_answered = None
+    if stuck is not None:
+        try:
+            read_response(stuck, ResponseParser(), 3.0)
+            stuck_answered = True
+        except (OSError, EOFError):
+            stuck_answered = False
+        stuck.close()
+    close_all(socks[held // 2:])
+    survived = server.alive()
+    summary = (f"fd limit {nofile} ({baseline} in use after warm-up): {held} connections answered, then {outcome}; "
+               f"server CPU while held {cfg.emfile_hold} s: "
+               + ("n/a (died)" if cpu_pct is None else f"{cpu_pct:.0f}% of a core"
+                  + (f" until it died {alive_for:.1f} s in" if died_in_hold else "")) + "; "
+               f"second request on the held ones: {existing}/{held} answered; after closing {held // 2}: "
+               f"{fresh}/10 new connections answered"
+               + ("" if stuck_answered is None else f", the waiting one {'answered' if stuck_answered else 'not answered'}")
+               + f"; process {'survived' if survived else 'DIED: ' + server.log_tail(2)}")
+    return {"nofile": nofile, "baseline_fds": baseline, "held": held, "outcome": outcome, "cpu_pct": cpu_pct, "existing_answered": existing,
+            "fresh_answered": fresh, "stuck_answered": stuck_answered, "survived": survived, "summary": summary}
+
+
+def scenario_idle(cfg, server):
+    time.sleep(cfg.settle)
+    base = rss_kib(server.pid)
+    levels, socks, rows = sorted(cfg.idle_levels), [], []
+    for level in levels:
+        more, answered = open_answered(server.port, level - len(socks))
+        socks += more
+        time.sleep(cfg.settle)
+        rss = rss_kib(server.pid)
+        rows.append({"connections": len(socks), "answered_new": answered, "opened_new": len(more),
+                     "rss_kib": rss, "kib_per_conn": (rss - base) / len(socks)})
+        log(f"  {server.kind} idle: {len(socks):,} connections, {answered:,}/{len(more):,} new answered, "
+            f"RSS {rss / 1024:.1f} MiB ({(rss - base) / len(socks):.2f} KiB per connection)")
+    again, failed = request_all(socks, timeout=60)
+    close_all(socks)
+    slope = ""
+    if len(rows) >= 2:
+        a, b = rows[-2], rows[-1]
+        slope = f"; slope {a['connections']:,}->{b['connections']:,}: " \
+                f"{(b['rss_kib'] - a['rss_kib']) / (b['connections'] - a['connections']):.2f} KiB per connection"
+    summary = (f"RSS {base / 1024:.1f} MiB before; "
+               + ", ".join(f"{r['connections']:,} idle keep-alive: +{(r['rss_kib'] - base) / 1024:.1f} MiB = "
+                           f"{r['kib_per_conn']:.2f} KiB/conn" for r in rows)
+               + slope
+               + f"; first requests answered {sum(r['answered_new'] for r in rows):,}/{len(socks):,}"
+               + f", a second request on every connection: {again:,}/{len(socks):,} answered")
+    return {"base_kib": base, "levels": rows, "second_round": again, "second_failed": failed, "summary": summary}
+
+
+def scenario_halfclose(cfg, server):
+    post = b"POST /anything HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 5\r\n\r\nhello"
+    counts = {}
+    for name, request in (("GET /plaintext", PLAINTEXT), ("POST /anything", post)):
+        answered = 0
+        for _ in range(cfg.halfclose_rounds):
+            s = connect(server.port)
+            try:
+                s.sendall(request)
+                s.shutdown(socket.SHUT_WR)
+                if read_response(s, ResponseParser(), 5.0) == 200:
+                    answered += 1
+            except (OSError, EOFError):
+                pass
+            finally:
+                s.close()
+        counts[name] = answered
+    summary = "request then shutdown(SHUT_WR): " + ", ".join(
+        f"{name} answered {n}/{cfg.halfclose_rounds}" for name, n in counts.items())
+    return {"answered": counts, "rounds": cfg.halfclose_rounds, "summary": summary}
+
+
+TLS_CLIENT_HELLO = (bytes.fromhex("160301002d0100002903 03".replace(" ", "")) + bytes(range(32))
+                    + bytes.fromhex("000002002f0100"))
+
+
+def garbage_outcome(sock, timeout=5.0):
+    """What the server did after garbage: its answer's status, a close, a reset, or nothing."""
+    parser = ResponseParser()
+    try:
+        return str(read_response(sock, parser, timeout))
+    except EOFError:
+        return "closed"
+    except TimeoutError:
+        return "no answer in 5 s"
+    except OSError:
+        return "reset"
+
+
+def scenario_abrupt(cfg, server):
+    time.sleep(1)
+    fds_before, kinds_before = fd_count(server.pid), fd_kinds(server.pid)
+    rng = random.Random(6)
+    cases = {
+        "RST mid-request": lambda s: (s.sendall(b"GET /plaintext HTTP/1.1\r\nHost: 127.0.0.1\r\nX-A"), "RST"),
+        "RST mid-response": None,
+        "TLS ClientHello": lambda s: (s.sendall(TLS_CLIENT_HELLO), None),
+        "1 MB of 'A'": lambda s: (s.sendall(b"A" * 2**20), None),
+        "64 KB random binary": lambda s: (s.sendall(rng.randbytes(65536)), None),
+    }
+    outcomes = {}
+    for name, act in cases.items():
+        seen = collections.Counter()
+        for _ in range(cfg.abrupt_rounds):
+            s = connect(server.port)
+            try:
+                if name == "RST mid-response":
+                    s.sendall(f"GET /static/{LARGE_FILE} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
+                    got = 0
+                    while got < 256 * 1024:
+                        data = s.recv(65536)
+                        if not data:
+                            break
+                        got += len(data)
+                    reset_close(s)
+                    seen["RST"] += 1
+                    continue
+                _, how = act(s)
+                if how == "RST":
+                    reset_close(s)
+                    seen["RST"] += 1
+                    continue
+                seen[garbage_outcome(s)] += 1
+            except OSError as e:
+                seen[f"send failed ({e.__class__.__name__})"] += 1
+            s.close()
+        outcomes[name] = dict(seen)
+    # Sockets must come back to the baseline; other new descriptors are listed (the runtime opens
+    # assemblies and symbol files once, to format a logged exception's stack trace).
+    fds_after, deadline = None, time.monotonic() + 10
+    while server.alive() and time.monotonic() < deadline:
+        fds_after = fd_count(server.pid)
+        if fd_kinds(server.pid)["socket"] <= kinds_before["socket"]:
+            break
+        time.sleep(0.2)
+    leftover = {}
+    if server.alive():
+        leftover = {os.path.basename(k): v for k, v in (fd_kinds(server.pid) - kinds_before).items()}
+    # Log entries that mention an exception (not the exception's own type line or stack frames).
+    with open(server.log_path, errors="replace") as f:
+        logged = sum(1 for line in f if re.match(r"\S.*exception", line, re.I)
+                     and not re.match(r"[\w.]+(Exception|Error):", line))
+    ok = False
+    if server.alive():
+        try:
+            s = connect(server.port)
+            s.sendall(PLAINTEXT)
+            ok = read_response(s, ResponseParser(), 5.0) == 200
+            s.close()
+        except (OSError, EOFError):
+            pass
+    summary = (f"{cfg.abrupt_rounds} of each: "
+               + "; ".join(f"{name}: " + ", ".join(f"{k} x{v}" for k, v in sorted(o.items()))
+                           for name, o in outcomes.items())
+               + f". After: {'alive' if server.alive() else 'DEAD'}, GET /plaintext {'answered' if ok else 'NOT answered'}, "
+               f"sockets {kinds_before['socket']} before -> {leftover.get('socket', 0) + kinds_before['socket']} after, "
+               f"all fds {fds_before} -> {fds_after}"
+               + ("" if not leftover else " (new: " + ", ".join(f"{k} x{v}" for k, v in leftover.items()) + ")")
+               + f"; server log: {logged} exception entries")
+    return {"outcomes": outcomes, "fds_before": fds_before, "fds_after": fds_after, "leftover": leftover,
+            "logged_exceptions": logged,
+            "alive": server.alive(),
+            "answered_after": ok, "summary": summary}
+
+
+def scenario_maxconn(cfg, server):
+    limit = cfg.maxconn_limit
+    socks, seen = [], collections.Counter()
+    for _ in range(limit + cfg.maxconn_extra):
+        try:
+            s = connect(server.port, timeout=2)
+            s.sendall(PLAINTEXT)
+            out = garbage_outcome(s, 2.0)
+        except OSError as e:
+            seen[f"connect/send failed ({e.__class__.__name__})"] += 1
+            continue
+        seen["answered" if out == "200" else out] += 1
+        if out == "200":
+            socks.append(s)
+        else:
+            s.close()
+    close_all(socks[: len(socks) // 2])
+    time.sleep(1)
+    fresh = fresh_answered(server.port)
+    close_all(socks[len(socks) // 2:])
+    summary = (f"limit {limit}, {limit + cfg.maxconn_extra} connections held open one after another: "
+               + ", ".join(f"{k} x{v}" for k, v in sorted(seen.items()))
+               + f"; after closing {len(socks) // 2}: {fresh}/10 new connections answered; "
+               f"process {'survived' if server.alive() else 'DIED'}")
+    return {"outcomes": dict(seen), "fresh": fresh, "survived": server.alive(), "summary": summary}
+
+
+SCENARIOS = {
+    "slowloris": scenario_slowloris,
+    "slowpost": scenario_slowpost,
+    "slowread": scenario_slowread,
+    "emfile": scenario_emfile,
+    "idle": scenario_idle,
+    "halfclose": scenario_halfclose,
+    "abrupt": scenario_abrupt,
+    "maxconn": scenario_maxconn,
+}
+PROBED = ("slowloris", "slowpost", "slowread")  # scenarios with a normal client beside the attack
+DEFAULT_SCENARIOS = ["slowloris", "slowpost", "slowread", "emfile", "idle", "halfclose", "abrupt", "maxconn"]
+
+TITLES = {
+    "slowloris": "Slowloris: headers trickled past the 30 s request-headers timeout",
+    "slowpost": "Slow POST: body under the minimum data rate (240 B/s after 5 s)",
+    "slowread": "Slow read: a client that never reads its response",
+    "emfile": "fd exhaustion (EMFILE): server under a low open-file limit",
+    "idle": "Idle keep-alive connections: RSS per connection, every request answered",
+    "halfclose": "Half-close after the request: is the answer still sent?",
+    "abrupt": "Abrupt peers and garbage: server alive, fds back to baseline",
+    "maxconn": "Connection limit: refused cleanly past MaxConnections",
+}
+
+
+def server_for(cfg, kind, scenario):
+    nofile, extra, env = None, [], {}
+    if scenario == "maxconn":
+        if kind == "eddy":
+            extra = cfg.eddy_maxconn_args.split()
+        else:
+            env = {"KESTREL_MAX_CONNECTIONS": str(cfg.maxconn_limit)}
+    return Server(cfg, kind, nofile=nofile, extra_args=extra, env=env)
+
+
+def run_once(cfg, kind, scenario):
+    """One scenario on one fresh server: its figures, with a one-line summary."""
+    cfg.scenario = scenario
+    server = server_for(cfg, kind, scenario)
+    started = time.monotonic()
+    try:
+        server.start()
+        server.warm_up(cfg.warmup)
+        log(f"{kind} {scenario}: started pid {server.pid} ({' '.join(server.cmd)}), warmed up "
+            f"({cfg.warmup:,} requests), RSS {rss_kib(server.pid) / 1024:.1f} MiB")
+        quiet = None
+        if scenario in PROBED:
+            # The normal client's latency with no attack, to compare with its latency under one.
+            quiet = Probe(server.port, cfg.quiet_probe_seconds).result()
+        busy0, total0 = core_ticks(cfg.server_cpu)
+        cpu0 = cpu_seconds(server.pid)
+        r = SCENARIOS[scenario](cfg, server)
+        if quiet is not None:
+            r["quiet_probe"] = quiet
+            r["summary"] += f"; the same client before the attack: {fmt_latency(quiet['latency'])}"
+        # Other processes on the server's core during the scenario (noise in the latencies).
+        if server.alive():
+            busy1, total1 = core_ticks(cfg.server_cpu)
+            server_ticks = (cpu_seconds(server.pid) - cpu0) * CLK_TCK
+            r["other_work_pct"] = max(0, round(100 * (busy1 - busy0 - server_ticks) / max(1, total1 - total0)))
+            r["summary"] += f" [other work on CPU {cfg.server_cpu}: {r['other_work_pct']}%]"
+    except StartError as e:
+        r = {"summary": f"not run: the server did not start ({e})", "error": str(e)}
+    except Exception as e:  # a scenario that fails is reported, the others still run
+        r = {"summary": f"scenario failed: {e.__class__.__name__}: {e}", "error": repr(e)}
+    finally:
+        for probe in Probe.running:
+            probe.kill()
+        Probe.running.clear()
+        server.stop()
+    r["seconds"] = time.monotonic() - started
+    r["command"] = " ".join(server.cmd)
+    return r
+
+
+def run(cfg):
+    results = {}
+    for scenario in cfg.scenarios:
+        for kind in cfg.servers:
+            # Whether a server survives fd exhaustion is a matter of chance (does the runtime need a
+            # descriptor meanwhile?), so that scenario runs several times; the first run is detailed.
+            runs = [run_once(cfg, kind, scenario) for _ in range(cfg.emfile_runs if scenario == "emfile" else 1)]
+            r = runs[0]
+            if len(runs) > 1:
+                r["runs"] = runs[1:]
+                survived = sum(bool(x.get("survived")) for x in runs)
+                r["summary"] += f"; over {len(runs)} runs (fresh servers): survived {survived}, died {len(runs) - survived}"
+                r["seconds"] = sum(x["seconds"] for x in runs)
+            results[scenario, kind] = r
+            print(f"{kind} {scenario}: {r['summary']}", flush=True)
+            time.sleep(1)  # let the sockets of the last scenario close
+    return results
+
+
+def write_report(cfg, results, elapsed):
+    os.makedirs(os.path.dirname(cfg.report), exist_ok=True)
+    lines = [f"# Soak and flood runs, {time.strftime('%Y-%m-%d %H:%M:%S %Z')}", ""]
+    commit = subprocess.run(["git", "-C", os.path.dirname(os.path.abspath(__file__)), "rev-parse", "--short", "HEAD"],
+                            capture_output=True, text=True).stdout.strip() or "none"
+    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
+    lines += [f"- commit `{commit}`; {os.cpu_count()} CPUs ({cpu}); kernel {os.uname().release}",
+              f"- each scenario on a fresh server pinned to CPU {cfg.server_cpu} (`eddy serve --loops 1`, or "
+              f"bench/peers/KestrelMinimal), the driver on CPU {cfg.load_cpu}; {cfg.warmup:,} warm-up requests first",
+              f"- total {elapsed / 60:.1f} min; load average at the end {os.getloadavg()[0]:.1f} "
+              f"(\"other work on CPU {cfg.server_cpu}\" in each cell: the share of the server's core that went to "
+              f"other processes during the scenario; ~0% on a quiet machine, latencies are noise when it is high)", ""]
+    lines += ["| scenario | " + " | ".join(cfg.servers) + " |", "|---|" + "---|" * len(cfg.servers)]
+    for scenario in cfg.scenarios:
+        cells = [results[scenario, k]["summary"].replace("|", "/") for k in cfg.servers]
+        lines.append(f"| **{scenario}**: {TITLES[scenario]} | " + " | ".join(cells) + " |")
+    lines += ["", "Server commands:", ""]
+    for scenario in cfg.scenarios:
+        for k in cfg.servers:
+            lines.append(f"- {scenario} {k}: `{results[scenario, k]['command']}` "
+                         f"({results[scenario, k]['seconds']:.0f} s)")
+    text = "\n".join(lines) + "\n"
+    with open(cfg.report, "w") as f:
+        f.write(text)
+    with open(os.path.join(cfg.raw_dir, "results.json"), "w") as f:
+        json.dump({f"{s} {k}": v for (s, k), v in results.items()}, f, indent=1, default=str)
+    return text
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(description="Soak and flood scenarios against eddy serve and the Kestrel peer.")
+    p.add_argument("scenarios", nargs="*", help=f"any of {', '.join(SCENARIOS)} (default: all)")
+    p.add_argument("--servers", default="eddy,kestrel", help="comma-separated: eddy, kestrel")
+    p.add_argument("--eddy", help="the eddy binary")
+    p.add_argument("--kestrel", help="the KestrelMinimal binary")
+    p.add_argument("--port", type=int, default=9231)
+    p.add_argument("--server-cpu", type=int, default=0)
+    p.add_argument("--load-cpu", type=int, default=1)
+    p.add_argument("--warmup", type=int, default=3000, help="warm-up requests per server start")
+    p.add_argument("--settle", type=float, default=5.0, help="seconds to wait (GC settle) before reading RSS")
+    p.add_argument("--quiet-probe-seconds", type=float, default=5.0,
+                   help="the normal client's run before an attack (its latency with no attack)")
+    p.add_argument("--slowloris-conns", type=int, default=1000)
+    p.add_argument("--slowloris-seconds", type=int, default=40)
+    p.add_argument("--slowloris-interval", type=float, default=2.0, help="seconds between trickled header bytes")
+    p.add_argument("--slowpost-conns", type=int, default=100)
+    p.add_argument("--slowpost-seconds", type=int, default=20)
+    p.add_argument("--slowpost-rate", type=float, default=50.0, help="body bytes per second")
+    p.add_argument("--slowread-seconds", type=int, default=30, help="how long the non-reading client is watched")
+    p.add_argument("--slowread-pipeline-mb", type=int, default=64, help="most pipelined request bytes sent")
+    p.add_argument("--large-mb", type=int, default=100, help="size of the file the slow reader requests")
+    p.add_argument("--emfile-headroom", type=int, default=200,
+                   help="descriptors the server may open beyond those it holds after warm-up")
+    p.add_argument("--emfile-nofile", type=int, default=0,
+                   help="an absolute open-file limit for the server instead (e.g. 256)")
+    p.add_argument("--emfile-hold", type=int, default=10)
+    p.add_argument("--emfile-runs", type=int, default=3, help="fresh servers per server kind (survival is by chance)")
+    p.add_argument("--idle-levels", default="1000,5000,10000", help="cumulative connection counts")
+    p.add_argument("--halfclose-rounds", type=int, default=20)
+    p.add_argument("--abrupt-rounds", type=int, default=20)
+    p.add_argument("--maxconn-limit", type=int, default=100)
+    p.add_argument("--maxconn-extra", type=int, default=50, help="connections opened past the limit")
+    p.add_argument("--eddy-maxconn-args", default="--max-connections 100",
+                   help="eddy serve arguments that set the connection limit")
+    p.add_argument("--report", help="Markdown report path (default bench/results/soak-<date>.md)")
+    cfg = p.parse_args(argv)
+    cfg.servers = [s for s in cfg.servers.split(",") if s]
+    for s in cfg.servers:
+        if s not in ("eddy", "kestrel"):
+            p.error(f"unknown server '{s}' (use eddy, kestrel)")
+        if not getattr(cfg, s) or not os.access(getattr(cfg, s), os.X_OK):
+            p.error(f"--{s}: give the path of an executable {s} binary")
+    cfg.scenarios = cfg.scenarios or DEFAULT_SCENARIOS
+    for s in cfg.scenarios:
+        if s not in SCENARIOS:
+            p.error(f"unknown scenario '{s}' (use {', '.join(SCENARIOS)})")
+    if cfg.emfile_runs < 1:
+        p.error("--emfile-runs must be at least 1")
+    try:
+        cfg.idle_levels = [int(x) for x in cfg.idle_levels.split(",")]
+    except ValueError:
+        p.error("--idle-levels: comma-separated whole numbers")
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    results_dir = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "results")
+    cfg.report = cfg.report or os.path.join(results_dir, f"soak-{stamp}.md")
+    cfg.raw_dir = cfg.report[:-3] + "-raw" if cfg.report.endswith(".md") else cfg.report + "-raw"
+    return cfg
+
+
+def main(argv):
+    if argv[:1] == ["--probe"]:
+        probe_main(int(argv[1]), float(argv[2]), float(argv[3]))
+        return 0
+    cfg = parse_args(argv)
+    # 10,000 connections need more descriptors, here and in the servers (which inherit the limit).
+    want = max(65536, max(cfg.idle_levels) + 1000)
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (want, want))
+    except (ValueError, OSError):
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    limit = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    if "idle" in cfg.scenarios and limit < max(cfg.idle_levels) + 1000:
+        sys.exit(f"soak.py: open-file limit {limit} is too low for {max(cfg.idle_levels):,} connections; run as root")
+    os.sched_setaffinity(0, {cfg.load_cpu})
+    os.makedirs(cfg.raw_dir, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="eddy-soak-") as static_dir:
+        cfg.static_dir = static_dir
+        with open(os.path.join(static_dir, LARGE_FILE), "wb") as f:
+            f.truncate(cfg.large_mb * 2**20)  # sparse: zeros, no disk space
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+        started = time.monotonic()
+        results = run(cfg)
+        print(write_report(cfg, results, time.monotonic() - started))
+        log(f"report: {cfg.report} (raw: {cfg.raw_dir}/)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
