@@ -29,7 +29,13 @@ internal static class ServeCommand
             Description = "Most connections served at once; more are accepted and closed at once (default: no limit)",
             Validators = { result => Check(result, text => long.TryParse(text, CultureInfo.InvariantCulture, out long n) ? n >= 1 : null, "--max-connections must be at least 1") },
         };
-        var command = new Command("serve", "Serve the demo web app (/, /plaintext, /json, /anything, /static/)") { host, port, loops, staticDir, drainTimeout, maxConnections };
+        var fdReserve = new Option<long>("--fd-reserve")
+        {
+            Description = "Descriptors kept free for the runtime when --max-connections is not given: the default limit is the descriptor limit minus this (0: no default limit)",
+            DefaultValueFactory = _ => DefaultDescriptorReserve,
+            Validators = { result => Check(result, text => long.TryParse(text, CultureInfo.InvariantCulture, out long n) ? n >= 0 : null, "--fd-reserve must be 0 or more") },
+        };
+        var command = new Command("serve", "Serve the demo web app (/, /plaintext, /json, /anything, /static/)") { host, port, loops, staticDir, drainTimeout, maxConnections, fdReserve };
         command.SetAction(parse =>
         {
             int loopCount = parse.GetValue(loops);
@@ -43,11 +49,13 @@ internal static class ServeCommand
                 throw new UserError($"--static: no folder {folder}");
             }
             double drainSeconds = parse.GetValue(drainTimeout);
-            long? connectionLimit = parse.GetResult(maxConnections) is null ? null : parse.GetValue(maxConnections);
+            ulong descriptors = DescriptorLimit.RaiseToHardLimit(); // each connection is a descriptor
+            long? connectionLimit = parse.GetResult(maxConnections) is null
+                ? DefaultConnectionLimit(descriptors, parse.GetValue(fdReserve))
+                : parse.GetValue(maxConnections);
             var endPoint = new IPEndPoint(CommandLine.ParseHost(parse.GetValue(host)!), parse.GetValue(port));
             var app = DemoApp.Create(folder);
             var options = new HttpServerOptions { MaxConnections = connectionLimit };
-            ulong descriptors = DescriptorLimit.RaiseToHardLimit(); // each connection is a descriptor
 
             using var group = new LoopGroup(loopCount, i => new EventLoopOptions { Name = $"eddy-http-{i}" });
             group.Start();
@@ -63,7 +71,8 @@ internal static class ServeCommand
             var stop = new ManualResetEventSlim();
             using (CommandLine.OnTerminationSignal(stop.Set))
             {
-                Console.WriteLine($"eddy serve: listening on http://{server.EndPoint} ({loopCount} loop{(loopCount == 1 ? "" : "s")}, descriptor limit {descriptors}); Ctrl-C stops");
+                string limit = connectionLimit is long n ? $"connection limit {n}" : "no connection limit";
+                Console.WriteLine($"eddy serve: listening on http://{server.EndPoint} ({loopCount} loop{(loopCount == 1 ? "" : "s")}, descriptor limit {descriptors}, {limit}); Ctrl-C stops");
                 stop.Wait();
             }
             // Graceful stop: no new connections; idle keep-alive connections close now, requests in flight
@@ -76,6 +85,17 @@ internal static class ServeCommand
     }
 
     /// <summary>Reports <paramref name="message"/> when the option's value is out of range; a value that is not a number (<paramref name="inRange"/> gives null) is left to the parser's own error.</summary>
+    /// <summary>
+    /// Why a default limit: when connections take the very last descriptor, the server itself copes (accept
+    /// backs off), but the .NET runtime does not — a thread it starts then fails to open what it needs and
+    /// the process aborts ("Out of memory", measured in bench/soak.sh; Kestrel dies the same way). Keeping a
+    /// few descriptors free for it means a flood is refused (accepted and closed) instead.
+    /// </summary>
+    private const long DefaultDescriptorReserve = 64;
+
+    private static long? DefaultConnectionLimit(ulong descriptors, long reserve) =>
+        reserve == 0 || descriptors > long.MaxValue ? null : Math.Max(1, (long)descriptors - reserve);
+
     private static void Check(OptionResult result, Func<string, bool?> inRange, string message)
     {
         string? text = result.Tokens.LastOrDefault()?.Value;

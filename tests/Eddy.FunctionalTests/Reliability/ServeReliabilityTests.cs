@@ -112,7 +112,8 @@ public class ServeReliabilityTests(ITestOutputHelper output)
     [Fact]
     public async Task OutOfDescriptorsTheServerKeepsServingItsConnectionsWithoutSpinningAndAcceptsAgainOnceSomeAreFree()
     {
-        using ServeProcess serve = await ServeProcess.StartAsync(128, "--loops", "1");
+        // --fd-reserve 0: no default connection limit, so connections do run the server out of descriptors.
+        using ServeProcess serve = await ServeProcess.StartAsync(128, "--loops", "1", "--fd-reserve", "0");
         var served = new List<Socket>();
         var waiting = new List<Socket>();
         var unanswered = new List<Task<bool>>();
@@ -172,6 +173,47 @@ public class ServeReliabilityTests(ITestOutputHelper output)
         {
             served.ForEach(s => s.Dispose());
             waiting.ForEach(s => s.Dispose());
+        }
+    }
+
+    [Fact]
+    public async Task ByDefaultAFloodIsRefusedBeforeTheLastDescriptorsSoTheProcessSurvives()
+    {
+        // 128 descriptors, 64 kept for the runtime: the 65th connection is refused rather than taking the
+        // descriptors a runtime thread needs (at true EMFILE the .NET runtime may abort the process).
+        using ServeProcess serve = await ServeProcess.StartAsync(128, "--loops", "1");
+        Assert.Contains(serve.Stdout, line => line.Contains("connection limit 64"));
+        var held = new List<Socket>();
+        try
+        {
+            while (true)
+            {
+                Assert.True(held.Count <= 64, "more connections served than the default limit");
+                Socket client = await Client.ConnectAsync(serve.EndPoint);
+                if (!await HttpTestServer.PlaintextOnAsync(client, TestTimeouts.Wait))
+                {
+                    Assert.Equal("", await HttpTestServer.ReadUntilClosedAsync(client, TestTimeouts.Wait)); // refused: closed at once
+                    client.Dispose();
+                    break;
+                }
+                held.Add(client);
+            }
+            Assert.Equal(64, held.Count);
+            for (int i = 0; i < 50; i++)
+            {
+                using Socket refused = await Client.ConnectAsync(serve.EndPoint);
+                Assert.Equal("", await HttpTestServer.ReadUntilClosedAsync(refused, TestTimeouts.Wait));
+            }
+            foreach (Socket client in held)
+            {
+                Assert.True(await HttpTestServer.PlaintextOnAsync(client, TestTimeouts.Wait), "a held connection stopped being served");
+            }
+            Assert.DoesNotContain(serve.Stderr, l => l.Contains("EMFILE"));
+            Assert.False(serve.Process.HasExited, "the server exited");
+        }
+        finally
+        {
+            held.ForEach(s => s.Dispose());
         }
     }
 
