@@ -33,7 +33,7 @@
 #                (eddy: EDDY_MAXCONN_ARGS, default `--max-connections 100`; Kestrel:
 #                Limits.MaxConcurrentConnections through KESTREL_MAX_CONNECTIONS)
 #   Everything is bounded: each scenario has a fixed duration (the whole default run is
-#   about 10 minutes for both servers), every socket operation a timeout, and the servers are
+#   about 8.5 minutes for both servers), every socket operation a timeout, and the servers are
 #   stopped (SIGTERM, then SIGKILL after 5 s) after each scenario and when the script exits.
 #
 # HOW TO RUN (as root: 10,000 connections need `ulimit -n` above 11,000, raised by the driver)
