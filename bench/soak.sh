@@ -14,21 +14,26 @@
 #     slowpost   100 POST /anything bodies at 50 B/s: when were they closed, with what answer
 #     slowread   a client that never reads (a 100 MB static file; ~8 MB+ of pipelined
 #                GET /plaintext): server RSS growth, whether/when the server closes it
-#     emfile     the server's open-file limit lowered to (its fds after warm-up + 200):
-#                connections until it is out of descriptors, server CPU while held 10 s
-#                (spinning shows as ~100%), existing connections still served, new ones
-#                accepted after half are closed, did the process survive; run on 3 fresh
-#                servers each, since surviving is partly chance (see RELIABILITY.md)
+#     emfile     the server started under an open-file limit of (its fds after warm-up, measured
+#                on a first start with no limit, + 200), as `ulimit -n` would: connections
+#                until one is refused or not answered (eddy's default connection limit, the
+#                descriptor limit minus --fd-reserve 64, refuses them before EMFILE; then 50 more
+#                are tried), server CPU while held 10 s (spinning shows as ~100%), existing
+#                connections still served, new ones accepted after half are closed, did the
+#                process survive; run on 3 fresh servers each, since surviving true EMFILE is
+#                partly chance (see RELIABILITY.md). Eddy also as "eddy, no reserve"
+#                (--fd-reserve 0: no default limit, so the accept back-off at EMFILE is measured)
+#                and "eddy, reserve 128" (a reserve above the ~64 descriptors eddy holds itself)
 #     idle       1,000 / 5,000 / 10,000 idle keep-alive connections, one request each:
 #                RSS per connection, then a second request on every connection
 #     halfclose  request then shutdown(SHUT_WR): is the answer still sent?
 #     abrupt     RST mid-request and mid-response, a TLS ClientHello, 1 MB of 'A', random
 #                binary: server alive, its sockets back to the baseline
 #     maxconn    the connection limit (100) and 150 clients: refused cleanly past it?
-#                (eddy: EDDY_MAXCONN_ARGS, default `--max-connections 100`; a server that
-#                does not know the option is reported as "not run")
+#                (eddy: EDDY_MAXCONN_ARGS, default `--max-connections 100`; Kestrel:
+#                Limits.MaxConcurrentConnections through KESTREL_MAX_CONNECTIONS)
 #   Everything is bounded: each scenario has a fixed duration (the whole default run is
-#   about 8 minutes for both servers), every socket operation a timeout, and the servers are
+#   about 8.5 minutes for both servers), every socket operation a timeout, and the servers are
 #   stopped (SIGTERM, then SIGKILL after 5 s) after each scenario and when the script exits.
 #
 # HOW TO RUN (as root: 10,000 connections need `ulimit -n` above 11,000, raised by the driver)
@@ -37,6 +42,7 @@
 #   SERVERS=eddy bench/soak.sh idle       # one server
 #   EDDY=/path/to/eddy bench/soak.sh      # a prebuilt eddy (skips its build)
 #   SOAK_ARGS="--slowloris-seconds 20 --idle-levels 1000,2000" bench/soak.sh   # other knobs
+#   SOAK_ARGS="--emfile-runs 1 --emfile-eddy-reserves 0" bench/soak.sh emfile
 #   (bench/soak/soak.py --help lists them all)
 #
 #   Environment: SERVERS ["eddy kestrel"]  SERVER_CPU [0]  LOAD_CPU [1]  PORT [9231]
@@ -53,17 +59,17 @@
 #
 set -euo pipefail
 
+SCRIPT=soak.sh
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BENCH=$ROOT/bench
 BIN=$BENCH/bin
+# shellcheck source=lib.sh
+source "$BENCH/lib.sh"   # log, die, build_eddy
 SERVERS=${SERVERS:-"eddy kestrel"}
 SERVER_CPU=${SERVER_CPU:-0}
 LOAD_CPU=${LOAD_CPU:-1}
 PORT=${PORT:-9231}
 EDDY_MAXCONN_ARGS=${EDDY_MAXCONN_ARGS:-"--max-connections 100"}
-
-log() { printf '[soak.sh %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-die() { log "ERROR: $*"; exit 1; }
 
 for tool in dotnet python3 taskset; do
   command -v "$tool" >/dev/null || die "'$tool' not found"
@@ -83,13 +89,7 @@ if [[ " $SERVERS " == *" kestrel "* ]]; then
   args+=(--kestrel "$BIN/kestrel-minimal/KestrelMinimal")
 fi
 if [[ " $SERVERS " == *" eddy "* ]]; then
-  if [[ -n ${EDDY:-} ]]; then
-    log "using prebuilt eddy: $EDDY"
-  else
-    log "building Eddy.Cli (Release)"
-    dotnet build -c Release --nologo -v quiet "$ROOT/src/Eddy.Cli" -o "$BIN/eddy" >&2
-    EDDY=$BIN/eddy/eddy
-  fi
+  build_eddy
   args+=(--eddy "$EDDY")
 fi
 

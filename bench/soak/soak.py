@@ -338,10 +338,11 @@ class StartError(Exception):
 
 
 class Server:
-    """One server process, pinned with taskset, optionally under prlimit --nofile."""
+    """One server process, pinned with taskset, optionally started under prlimit --nofile (soft and hard
+    limit, so that eddy serve, which raises its soft limit to the hard one, keeps it)."""
 
-    def __init__(self, cfg, kind, nofile=None, extra_args=(), env=None):
-        self.cfg, self.kind, self.port = cfg, kind, cfg.port
+    def __init__(self, cfg, kind, log_name, nofile=None, extra_args=(), env=None):
+        self.cfg, self.kind, self.port, self.nofile = cfg, kind, cfg.port, nofile
         if kind == "eddy":
             cmd = [cfg.eddy, "serve", "--port", str(self.port), "--loops", "1", "--static", cfg.static_dir]
         else:
@@ -350,7 +351,7 @@ class Server:
         if nofile:
             prefix += ["prlimit", f"--nofile={nofile}:{nofile}"]
         self.cmd = prefix + cmd + list(extra_args)
-        self.log_path = os.path.join(cfg.raw_dir, f"server-{kind}-{cfg.scenario}.log")
+        self.log_path = os.path.join(cfg.raw_dir, f"server-{log_name}.log")
         self.env = dict(os.environ, **(env or {}))
         self.proc = None
 
@@ -374,6 +375,11 @@ class Server:
     def log_tail(self, lines=3):
         with open(self.log_path) as f:
             return " | ".join(f.read().strip().splitlines()[-lines:])
+
+    def log_lines(self, pattern):
+        """The server's log lines that match a regular expression."""
+        with open(self.log_path, errors="replace") as f:
+            return [line.rstrip() for line in f if re.search(pattern, line)]
 
     def alive(self):
         return self.proc is not None and self.proc.poll() is None
@@ -531,6 +537,16 @@ def watch_connection(server, inode, seconds, sample=0.5):
     return peak, closed_at
 
 
+def server_read(sent, inode, server_port, client_port):
+    """What the server has read of the `sent` request bytes: sent minus what still waits in the client's
+    send queue and in the server's receive queue (from /proc/net/tcp); (read, unread), or None once the
+    server's end is gone."""
+    server_end, client_end = tcp_socket(server_port, client_port), tcp_socket(client_port, server_port)
+    if server_end is None or server_end[0] != inode or client_end is None:
+        return None
+    return sent - server_end[2] - client_end[1], server_end[2]
+
+
 def slow_read_one(cfg, server, variant):
     base = rss_kib(server.pid)
     probe = Probe(server.port, cfg.slowread_seconds + 15)
@@ -540,15 +556,27 @@ def slow_read_one(cfg, server, variant):
     sock.settimeout(5)
     sock.connect((HOST, server.port))
     client_port = sock.getsockname()[1]
-    sent = 0
-    peak = base
+    # The server-side socket, found before any byte is sent: a server with a write timeout may close it
+    # while the client is still sending.
+    inode = None
+    for _ in range(20):
+        found = tcp_socket(server.port, client_port)
+        if found is not None:
+            inode = found[0]
+            break
+        time.sleep(0.1)
+    sent, peak, closed_at, last_read = 0, base, None, None
     t0 = time.monotonic()
+
+    def server_let_go():
+        return inode is not None and inode not in socket_inodes(server.pid)
+
     if variant == "large":
         sock.sendall(f"GET /static/{LARGE_FILE} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
         sent = 1
     else:
         # Pipelined GET /plaintext, never reading, until the server stops taking them (send blocked
-        # for 5 s), the byte budget is spent, or 30 s pass.
+        # for 5 s), closes the connection, the byte budget is spent, or 30 s pass.
         sock.setblocking(False)
         batch = PLAINTEXT * 1000
         blocked_since = None
@@ -558,29 +586,28 @@ def slow_read_one(cfg, server, variant):
                 blocked_since = None
             except BlockingIOError:
                 blocked_since = blocked_since or time.monotonic()
+                last_read = server_read(sent, inode, server.port, client_port) or last_read
+                if server_let_go():
+                    closed_at = time.monotonic() - t0
+                    break
                 if time.monotonic() - blocked_since > 5:
                     break
                 select.select([], [sock], [], 0.1)
-            except OSError:
+            except OSError:  # reset: the server closed it with requests unread
+                if server_let_go():
+                    closed_at = time.monotonic() - t0
                 break
             peak = max(peak, rss_kib(server.pid))
-    inode = None
-    for _ in range(20):
-        found = tcp_socket(server.port, client_port)
-        if found is not None:
-            inode = found[0]
-            break
-        time.sleep(0.1)
     sending_s = time.monotonic() - t0
-    watch_peak, closed_at = watch_connection(server, inode, cfg.slowread_seconds)
-    peak = max(peak, watch_peak)
-    if closed_at is not None:
-        closed_at += sending_s  # from the connection's first request byte
-    # What the server read of the requests: sent minus what still waits in the client's send queue and
-    # in the server's receive queue. Bytes left unread after the watch mean it stopped reading.
-    server_end, client_end = tcp_socket(server.port, client_port), tcp_socket(client_port, server.port)
-    unread = server_end[2] if server_end is not None and server_end[0] == inode else None
-    read = sent - unread - client_end[1] if unread is not None and client_end is not None else None
+    if closed_at is None:
+        watch_peak, closed_at = watch_connection(server, inode, cfg.slowread_seconds)
+        peak = max(peak, watch_peak)
+        if closed_at is not None:
+            closed_at += sending_s  # from the connection's first request byte
+    # Bytes left unread at the end mean the server stopped reading; if it closed the connection, the
+    # last figures seen while it was open.
+    last_read = server_read(sent, inode, server.port, client_port) or last_read
+    read, unread = last_read if last_read is not None else (None, None)
     reset_close(sock)
     probe_result = probe.result()
     return {"variant": variant, "sent_bytes": sent, "rss_base_kib": base, "rss_peak_kib": peak,
@@ -599,7 +626,8 @@ def scenario_slowread(cfg, server):
                 + ("" if r["server_read_bytes"] is None else
                    f", of which the server read {r['server_read_bytes'] / 2**20:.1f} MB"
                    + (f" and then stopped reading ({r['unread_bytes'] / 1024:,.0f} KiB left in its receive queue)"
-                      if r["unread_bytes"] else " (all of it)")))
+                      if r["unread_bytes"] else " (all of it)")
+                   + (" as last seen before the close" if r["closed_after_s"] is not None else "")))
         closed = ("its server-side socket was not found in /proc/net/tcp (not watched)" if not r["inode_found"] else
                   f"closed by the server {r['closed_after_s']:.1f} s after the first request byte" if r["closed_after_s"] is not None
                   else f"still open {r['sending_s'] + cfg.slowread_seconds:.0f} s after the first request byte")
@@ -607,15 +635,39 @@ def scenario_slowread(cfg, server):
     return {"runs": results, "summary": " / ".join(parts)}
 
 
+def refusals(port, n):
+    """n more connections, one after another, each sending GET /plaintext: what each got (200, closed,
+    reset, or no answer). Stops at the first one left unanswered, which would wait in the backlog."""
+    seen = collections.Counter()
+    for _ in range(n):
+        try:
+            s = connect(port, timeout=2)
+            s.sendall(PLAINTEXT)
+            out = garbage_outcome(s, 2.0)
+        except OSError as e:
+            seen[f"connect/send failed ({e.__class__.__name__})"] += 1
+            continue
+        s.close()
+        seen[out] += 1
+        if out.startswith("no answer"):
+            break
+    return seen
+
+
 def scenario_emfile(cfg, server):
-    # The same headroom for every server: the limit is its own descriptor count after warm-up plus
-    # --emfile-headroom (a .NET web host opens ~200 at start-up, eddy ~60), set on the running process.
+    # The open-file limit was set before the server started (prlimit --nofile, see server_for), as an
+    # operator's `ulimit -n` would be: eddy serve derives its default connection limit from it at start.
+    nofile = server.nofile
     baseline = fd_count(server.pid)
-    nofile = cfg.emfile_nofile or baseline + cfg.emfile_headroom
-    resource.prlimit(server.pid, resource.RLIMIT_NOFILE, (nofile, nofile))
+    limit_line = server.log_lines(r"connection limit")
+    conn_limit = None
+    if limit_line:
+        m = re.search(r"no connection limit|connection limit (\d+)", limit_line[0])
+        conn_limit = m and (m.group(1) or "none")
     socks = []
     stuck = None
     outcome = "no limit reached"
+    refused = False
     for _ in range(nofile + 200):
         try:
             s = connect(server.port, timeout=2)
@@ -632,9 +684,13 @@ def scenario_emfile(cfg, server):
             break
         except (OSError, EOFError) as e:
             outcome = f"connection closed/reset without an answer ({e.__class__.__name__})"
+            refused = True
             s.close()
             break
     held = len(socks)
+    # Refused cleanly: the flood goes on, each refusal costing the server a descriptor for a moment.
+    time.sleep(0.5)  # a reset may be the process dying: then there is nothing to flood
+    flood = refusals(server.port, cfg.emfile_flood) if refused and server.alive() else None
     # Server CPU while the connections are held, sampled so that a server that dies midway still shows
     # how busy it was until then (an accept loop spinning on EMFILE is ~100% of a core).
     t0, cpu0 = time.monotonic(), (cpu_seconds(server.pid) if server.alive() else 0.0)
@@ -663,16 +719,22 @@ def scenario_emfile(cfg, server):
         stuck.close()
     close_all(socks[held // 2:])
     survived = server.alive()
-    summary = (f"fd limit {nofile} ({baseline} in use after warm-up): {held} connections answered, then {outcome}; "
-               f"server CPU while held {cfg.emfile_hold} s: "
+    emfile_logged = len(server.log_lines("EMFILE")) if server.kind == "eddy" else None
+    summary = (f"fd limit {nofile} from start ({baseline} in use after warm-up"
+               + ("" if conn_limit is None else f"; connection limit {conn_limit}") + f"): {held} connections answered, then {outcome}"
+               + ("" if flood is None else f"; {cfg.emfile_flood} more: " + ", ".join(f"{k} x{v}" for k, v in sorted(flood.items())))
+               + f"; server CPU while held {cfg.emfile_hold} s: "
                + ("n/a (died)" if cpu_pct is None else f"{cpu_pct:.0f}% of a core"
                   + (f" until it died {alive_for:.1f} s in" if died_in_hold else "")) + "; "
                f"second request on the held ones: {existing}/{held} answered; after closing {held // 2}: "
                f"{fresh}/10 new connections answered"
                + ("" if stuck_answered is None else f", the waiting one {'answered' if stuck_answered else 'not answered'}")
+               + ("" if emfile_logged is None else f"; EMFILE in its log: {'yes' if emfile_logged else 'no'}")
                + f"; process {'survived' if survived else 'DIED: ' + server.log_tail(2)}")
-    return {"nofile": nofile, "baseline_fds": baseline, "held": held, "outcome": outcome, "cpu_pct": cpu_pct, "existing_answered": existing,
-            "fresh_answered": fresh, "stuck_answered": stuck_answered, "survived": survived, "summary": summary}
+    return {"nofile": nofile, "baseline_fds": baseline, "connection_limit": conn_limit, "held": held, "outcome": outcome,
+            "flood": None if flood is None else dict(flood), "cpu_pct": cpu_pct, "existing_answered": existing,
+            "fresh_answered": fresh, "stuck_answered": stuck_answered, "emfile_logged": emfile_logged,
+            "survived": survived, "summary": summary}
 
 
 def scenario_idle(cfg, server):
@@ -871,25 +933,64 @@ TITLES = {
 }
 
 
-def server_for(cfg, kind, scenario):
+def reserve_column(reserve):
+    """The column of eddy serve --fd-reserve N (0: no default connection limit, pure accept back-off)."""
+    return "eddy, no reserve" if reserve == 0 else f"eddy, reserve {reserve}"
+
+
+def columns(cfg):
+    """The report's columns: each server, and beside eddy, when emfile runs, eddy with each of
+    --emfile-eddy-reserves instead of its default descriptor reserve."""
+    cols = []
+    for s in cfg.servers:
+        cols.append(s)
+        if s == "eddy" and "emfile" in cfg.scenarios:
+            cols += [reserve_column(r) for r in cfg.emfile_eddy_reserves]
+    return cols
+
+
+def descriptors_after_warm_up(cfg, kind):
+    """The descriptors a server holds after start-up and warm-up, with no limit of its own (one extra
+    start per server kind). The emfile scenario's limit is this plus --emfile-headroom, the same room
+    for connections for each server (a .NET web host opens ~200 at start-up, eddy ~60)."""
+    if kind not in cfg.baseline_fds:
+        server = Server(cfg, kind, f"{kind}-emfile-calibration")
+        try:
+            server.start()
+            server.warm_up(cfg.warmup)
+            time.sleep(1)
+            cfg.baseline_fds[kind] = fd_count(server.pid)
+        finally:
+            server.stop()
+        log(f"{kind}: {cfg.baseline_fds[kind]} descriptors after warm-up with no limit")
+    return cfg.baseline_fds[kind]
+
+
+def server_for(cfg, column, scenario, log_name):
+    kind = "kestrel" if column == "kestrel" else "eddy"
     nofile, extra, env = None, [], {}
+    for reserve in cfg.emfile_eddy_reserves:
+        if column == reserve_column(reserve):
+            extra = ["--fd-reserve", str(reserve)]
     if scenario == "maxconn":
         if kind == "eddy":
             extra = cfg.eddy_maxconn_args.split()
         else:
             env = {"KESTREL_MAX_CONNECTIONS": str(cfg.maxconn_limit)}
-    return Server(cfg, kind, nofile=nofile, extra_args=extra, env=env)
+    if scenario == "emfile":
+        nofile = cfg.emfile_nofile or descriptors_after_warm_up(cfg, kind) + cfg.emfile_headroom
+    return Server(cfg, kind, log_name, nofile=nofile, extra_args=extra, env=env)
 
 
-def run_once(cfg, kind, scenario):
+def run_once(cfg, column, scenario, log_name):
     """One scenario on one fresh server: its figures, with a one-line summary."""
-    cfg.scenario = scenario
-    server = server_for(cfg, kind, scenario)
     started = time.monotonic()
+    server = None
     try:
+        server = server_for(cfg, column, scenario, log_name)
         server.start()
         server.warm_up(cfg.warmup)
-        log(f"{kind} {scenario}: started pid {server.pid} ({' '.join(server.cmd)}), warmed up "
+        log(f"{column} {scenario}: started pid {server.pid} ({' '.join(server.cmd)}), warmed up "
             f"({cfg.warmup:,} requests), RSS {rss_kib(server.pid) / 1024:.1f} MiB")
         quiet = None
         if scenario in PROBED:
@@ -915,27 +1016,33 @@ def run_once(cfg, kind, scenario):
         for probe in Probe.running:
             probe.kill()
         Probe.running.clear()
-        server.stop()
+        if server is not None:
+            server.stop()
     r["seconds"] = time.monotonic() - started
-    r["command"] = " ".join(server.cmd)
+    r["command"] = " ".join(server.cmd) if server is not None else "none"
     return r
 
 
 def run(cfg):
     results = {}
     for scenario in cfg.scenarios:
-        for kind in cfg.servers:
+        for column in columns(cfg):
+            if column not in cfg.servers and scenario != "emfile":
+                continue  # the --fd-reserve variants only matter at descriptor exhaustion
+            slug = column.replace(", ", "-").replace(" ", "-")
             # Whether a server survives fd exhaustion is a matter of chance (does the runtime need a
             # descriptor meanwhile?), so that scenario runs several times; the first run is detailed.
-            runs = [run_once(cfg, kind, scenario) for _ in range(cfg.emfile_runs if scenario == "emfile" else 1)]
+            n = cfg.emfile_runs if scenario == "emfile" else 1
+            runs = [run_once(cfg, column, scenario, f"{slug}-{scenario}" + (f"-{i + 1}" if n > 1 else ""))
+                    for i in range(n)]
             r = runs[0]
             if len(runs) > 1:
                 r["runs"] = runs[1:]
                 survived = sum(bool(x.get("survived")) for x in runs)
                 r["summary"] += f"; over {len(runs)} runs (fresh servers): survived {survived}, died {len(runs) - survived}"
                 r["seconds"] = sum(x["seconds"] for x in runs)
-            results[scenario, kind] = r
-            print(f"{kind} {scenario}: {r['summary']}", flush=True)
+            results[scenario, column] = r
+            print(f"{column} {scenario}: {r['summary']}", flush=True)
             time.sleep(1)  # let the sockets of the last scenario close
     return results
 
@@ -952,15 +1059,17 @@ def write_report(cfg, results, elapsed):
               f"- total {elapsed / 60:.1f} min; load average at the end {os.getloadavg()[0]:.1f} "
               f"(\"other work on CPU {cfg.server_cpu}\" in each cell: the share of the server's core that went to "
               f"other processes during the scenario; ~0% on a quiet machine, latencies are noise when it is high)", ""]
-    lines += ["| scenario | " + " | ".join(cfg.servers) + " |", "|---|" + "---|" * len(cfg.servers)]
+    cols = columns(cfg)
+    lines += ["| scenario | " + " | ".join(cols) + " |", "|---|" + "---|" * len(cols)]
     for scenario in cfg.scenarios:
-        cells = [results[scenario, k]["summary"].replace("|", "/") for k in cfg.servers]
+        cells = [results[scenario, k]["summary"].replace("|", "/") if (scenario, k) in results else "—" for k in cols]
         lines.append(f"| **{scenario}**: {TITLES[scenario]} | " + " | ".join(cells) + " |")
     lines += ["", "Server commands:", ""]
     for scenario in cfg.scenarios:
-        for k in cfg.servers:
-            lines.append(f"- {scenario} {k}: `{results[scenario, k]['command']}` "
-                         f"({results[scenario, k]['seconds']:.0f} s)")
+        for k in cols:
+            if (scenario, k) in results:
+                lines.append(f"- {scenario} {k}: `{results[scenario, k]['command']}` "
+                             f"({results[scenario, k]['seconds']:.0f} s)")
     text = "\n".join(lines) + "\n"
     with open(cfg.report, "w") as f:
         f.write(text)
@@ -992,10 +1101,15 @@ def parse_args(argv):
     p.add_argument("--slowread-pipeline-mb", type=int, default=64, help="most pipelined request bytes sent")
     p.add_argument("--large-mb", type=int, default=100, help="size of the file the slow reader requests")
     p.add_argument("--emfile-headroom", type=int, default=200,
-                   help="descriptors the server may open beyond those it holds after warm-up")
+                   help="the server's open-file limit, set before it starts: the descriptors it holds after "
+                        "warm-up (measured on a first start with no limit) plus this")
     p.add_argument("--emfile-nofile", type=int, default=0,
-                   help="an absolute open-file limit for the server instead (e.g. 256)")
+                   help="an absolute open-file limit for every server instead (e.g. 256)")
     p.add_argument("--emfile-hold", type=int, default=10)
+    p.add_argument("--emfile-eddy-reserves", default="0,128",
+                   help="eddy also runs emfile with each of these --fd-reserve values, a column each ('' for none)")
+    p.add_argument("--emfile-flood", type=int, default=50,
+                   help="connections tried after the first refused one (a server that refuses cleanly)")
     p.add_argument("--emfile-runs", type=int, default=3, help="fresh servers per server kind (survival is by chance)")
     p.add_argument("--idle-levels", default="1000,5000,10000", help="cumulative connection counts")
     p.add_argument("--halfclose-rounds", type=int, default=20)
@@ -1007,6 +1121,7 @@ def parse_args(argv):
     p.add_argument("--report", help="Markdown report path (default bench/results/soak-<date>.md)")
     cfg = p.parse_args(argv)
     cfg.servers = [s for s in cfg.servers.split(",") if s]
+    cfg.baseline_fds = {}
     for s in cfg.servers:
         if s not in ("eddy", "kestrel"):
             p.error(f"unknown server '{s}' (use eddy, kestrel)")
@@ -1018,6 +1133,14 @@ def parse_args(argv):
             p.error(f"unknown scenario '{s}' (use {', '.join(SCENARIOS)})")
     if cfg.emfile_runs < 1:
         p.error("--emfile-runs must be at least 1")
+    try:
+        cfg.emfile_eddy_reserves = [int(x) for x in cfg.emfile_eddy_reserves.split(",") if x]
+    except ValueError:
+        p.error("--emfile-eddy-reserves: comma-separated whole numbers")
+    if any(r < 0 for r in cfg.emfile_eddy_reserves):
+        p.error("--emfile-eddy-reserves: 0 or more each")
+    if cfg.emfile_flood < 0:
+        p.error("--emfile-flood must be 0 or more")
     try:
         cfg.idle_levels = [int(x) for x in cfg.idle_levels.split(",")]
     except ValueError:
