@@ -31,7 +31,7 @@ internal static class ServeCommand
         };
         var fdReserve = new Option<long>("--fd-reserve")
         {
-            Description = "Descriptors kept free for the runtime when --max-connections is not given: the default limit is the descriptor limit minus this (0: no default limit)",
+            Description = "Descriptors kept free for the runtime when --max-connections is not given: the default limit is the descriptor limit minus those open at start minus this (0: no default limit)",
             DefaultValueFactory = _ => DefaultDescriptorReserve,
             Validators = { result => Check(result, text => long.TryParse(text, CultureInfo.InvariantCulture, out long n) ? n >= 0 : null, "--fd-reserve must be 0 or more") },
         };
@@ -84,18 +84,27 @@ internal static class ServeCommand
         return command;
     }
 
-    /// <summary>Reports <paramref name="message"/> when the option's value is out of range; a value that is not a number (<paramref name="inRange"/> gives null) is left to the parser's own error.</summary>
     /// <summary>
     /// Why a default limit: when connections take the very last descriptor, the server itself copes (accept
     /// backs off), but the .NET runtime does not — a thread it starts then fails to open what it needs and
-    /// the process aborts ("Out of memory", measured in bench/soak.sh; Kestrel dies the same way). Keeping a
-    /// few descriptors free for it means a flood is refused (accepted and closed) instead.
+    /// the process aborts ("Out of memory", measured in bench/soak.sh; Kestrel dies the same way). Keeping
+    /// descriptors free for it means a flood is refused (accepted and closed) instead. The reserve comes on
+    /// top of the descriptors already open when the server starts (~60: the runtime's own, the listeners)
+    /// and leaves room for what the runtime opens later (each assembly loaded lazily keeps two).
     /// </summary>
-    private const long DefaultDescriptorReserve = 64;
+    private const long DefaultDescriptorReserve = 128;
 
-    private static long? DefaultConnectionLimit(ulong descriptors, long reserve) =>
-        reserve == 0 || descriptors > long.MaxValue ? null : Math.Max(1, (long)descriptors - reserve);
+    private static long? DefaultConnectionLimit(ulong descriptors, long reserve)
+    {
+        if (reserve == 0 || descriptors > long.MaxValue)
+        {
+            return null;
+        }
+        long openNow = Directory.GetFileSystemEntries("/proc/self/fd").Length;
+        return Math.Max(1, (long)descriptors - openNow - reserve);
+    }
 
+    /// <summary>Reports <paramref name="message"/> when the option's value is out of range; a value that is not a number (<paramref name="inRange"/> gives null) is left to the parser's own error.</summary>
     private static void Check(OptionResult result, Func<string, bool?> inRange, string message)
     {
         string? text = result.Tokens.LastOrDefault()?.Value;
