@@ -260,6 +260,11 @@ public sealed class HttpResponse
         bool hasBody = status is not (204 or 304) && status >= 200;
         if (hasBody)
         {
+            if (contentLength >= 0 && Headers.Count == 0 && !CloseConnection)
+            {
+                output.WriteContentLengthAndEndOfHead(contentLength); // the common end of a head, in one step
+                return;
+            }
             if (contentLength >= 0)
             {
                 output.Write(s_contentLength);

@@ -64,6 +64,17 @@ internal sealed class ResponseBuffer : IBufferWriter<byte>
         _length += written;
     }
 
+    /// <summary><c>Content-Length: N\r\n\r\n</c>: the last field of a head and the blank line after it.</summary>
+    public void WriteContentLengthAndEndOfHead(long value)
+    {
+        Ensure(40);
+        Span<byte> span = _array.AsSpan(_length);
+        "Content-Length: "u8.CopyTo(span);
+        Utf8Formatter.TryFormat(value, span[16..], out int digits);
+        "\r\n\r\n"u8.CopyTo(span[(16 + digits)..]);
+        _length += 16 + digits + 4;
+    }
+
     /// <summary>Drops the contents and returns the array to the pool.</summary>
     public void Clear()
     {
