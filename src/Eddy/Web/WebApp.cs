@@ -112,7 +112,7 @@ public sealed class WebApp
         {
             return route.Endpoint(context);
         }
-        RouteMatch<RequestHandler> match = _router.Match(request.Method, path);
+        RouteMatch<RequestHandler> match = _router.NotMatched(path.Span);
         HttpResponse response = context.Response;
         response.StatusCode = match.StatusCode;
         if (match.AllowedMethods is { } allowed)

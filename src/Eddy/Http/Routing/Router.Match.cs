@@ -18,20 +18,14 @@ public sealed partial class Router<TEndpoint>
     /// Matches a request. <paramref name="path"/> is the decoded path without the query; route values are
     /// slices of it, valid as long as its memory is. Builds the tree first if <see cref="Build"/> was not called.
     /// </summary>
-    public RouteMatch<TEndpoint> Match(ReadOnlySpan<char> method, ReadOnlyMemory<char> path)
-    {
-        RouteTree<TEndpoint> tree = _tree ?? BuildTree();
-        var state = new MatchState(path.Span, tree.IndexOf(method), collect: false);
-        if (Visit(tree.Root, 0, ref state))
-        {
-            return RouteMatch<TEndpoint>.Found(state.Found!, new RouteValues(path, state.Found!.Names, in state.Captures, state.Count));
-        }
-        return NoMatch(tree, path.Span);
-    }
+    public RouteMatch<TEndpoint> Match(ReadOnlySpan<char> method, ReadOnlyMemory<char> path) =>
+        MatchRoute(method, path, out RouteValues values) is { } route
+            ? RouteMatch<TEndpoint>.Found(route, values)
+            : NotMatched(path.Span);
 
     /// <summary>
-    /// The server's hot path: the matched route (null when none: call <see cref="Match(ReadOnlySpan{char}, ReadOnlyMemory{char})"/>
-    /// for 404 or 405 and the Allow header), its values written straight into <paramref name="values"/>, so the
+    /// The server's hot path: the matched route (null when none: <see cref="NotMatched"/> then tells 404 from
+    /// 405 and gives the Allow header), its values written straight into <paramref name="values"/>, so the
     /// caller can keep them in place instead of copying a <see cref="RouteMatch{TEndpoint}"/>.
     /// </summary>
     public Route<TEndpoint>? MatchRoute(ReadOnlySpan<char> method, ReadOnlyMemory<char> path, out RouteValues values)
@@ -46,6 +40,9 @@ public sealed partial class Router<TEndpoint>
         values = default;
         return null;
     }
+
+    /// <summary>For a path <see cref="MatchRoute"/> found no route for: 405 with the methods that would match, else 404.</summary>
+    public RouteMatch<TEndpoint> NotMatched(ReadOnlySpan<char> path) => NoMatch(_tree ?? BuildTree(), path);
 
     /// <summary>
     /// The slow path: a second walk that visits every route matching the path, under any method, and
