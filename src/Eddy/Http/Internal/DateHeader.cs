@@ -9,10 +9,17 @@ namespace Eddy.Http.Internal;
 /// </summary>
 internal static class DateHeader
 {
-    private sealed class Lines(DateTimeOffset now)
+    private sealed class Lines
     {
-        public readonly byte[] Common = Encoding.ASCII.GetBytes("Server: eddy\r\nDate: " + now.ToString("r") + "\r\n");
-        public readonly byte[] Ok = Encoding.ASCII.GetBytes("HTTP/1.1 200 OK\r\nServer: eddy\r\nDate: " + now.ToString("r") + "\r\n");
+        public readonly byte[] Common;
+        public readonly byte[] Ok;
+
+        public Lines(DateTimeOffset now)
+        {
+            string common = "Server: eddy\r\nDate: " + now.ToString("r") + "\r\n";
+            Common = Encoding.ASCII.GetBytes(common);
+            Ok = Encoding.ASCII.GetBytes("HTTP/1.1 200 OK\r\n" + common);
+        }
     }
 
     private static volatile Lines s_lines = new(DateTimeOffset.UtcNow);
