@@ -1,5 +1,4 @@
 using System.Net;
-using Eddy.Loop;
 using Eddy.Transports;
 
 namespace Eddy.Cli.Echo;
@@ -13,43 +12,9 @@ namespace Eddy.Cli.Echo;
 ///
 /// Run: <c>eddy echo --impl protocol [--loops N]</c>.
 /// </summary>
-internal sealed class ProtocolEchoServer : IEchoServer
+internal sealed class ProtocolEchoServer(IPEndPoint endPoint, EchoOptions options)
+    : GroupEchoServer("protocol", options.Loops, group => group.CreateServerAsync(() => new EchoProtocol(options), endPoint, options.Backlog))
 {
-    private readonly LoopGroup _group;
-    private readonly GroupServer _server;
-    private readonly ManualResetEventSlim _stopping = new();
-
-    public ProtocolEchoServer(IPEndPoint endPoint, EchoOptions options)
-    {
-        _group = new LoopGroup(options.Loops, i => new EventLoopOptions { Name = $"echo-protocol-{i}" });
-        try
-        {
-            _group.Start();
-            _server = _group.CreateServerAsync(() => new EchoProtocol(options), endPoint, options.Backlog).GetAwaiter().GetResult();
-        }
-        catch
-        {
-            _group.Dispose();
-            throw;
-        }
-        LocalEndPoint = (IPEndPoint)_server.EndPoint;
-    }
-
-    public IPEndPoint LocalEndPoint { get; }
-
-    public void Serve()
-    {
-        _stopping.Wait();
-        _server.CloseAsync().Wait();
-        _server.AbortClientsAsync().Wait();
-        _server.WaitClosedAsync().Wait(); // every ConnectionLost has run
-        _group.Dispose();
-    }
-
-    public void Stop() => _stopping.Set();
-
-    public void Dispose() => Stop();
-
     private sealed class EchoProtocol(EchoOptions options) : Protocol
     {
         private Transport _transport = null!;

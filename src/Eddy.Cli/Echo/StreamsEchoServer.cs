@@ -1,5 +1,4 @@
 using System.Net;
-using Eddy.Loop;
 using Eddy.Streams;
 
 namespace Eddy.Cli.Echo;
@@ -13,43 +12,9 @@ namespace Eddy.Cli.Echo;
 ///
 /// Run: <c>eddy echo --impl streams [--loops N]</c>.
 /// </summary>
-internal sealed class StreamsEchoServer : IEchoServer
+internal sealed class StreamsEchoServer(IPEndPoint endPoint, EchoOptions options)
+    : GroupEchoServer("streams", options.Loops, group => group.StartServerAsync((reader, writer) => EchoAsync(reader, writer, options), endPoint, options.Backlog))
 {
-    private readonly LoopGroup _group;
-    private readonly GroupServer _server;
-    private readonly ManualResetEventSlim _stopping = new();
-
-    public StreamsEchoServer(IPEndPoint endPoint, EchoOptions options)
-    {
-        _group = new LoopGroup(options.Loops, i => new EventLoopOptions { Name = $"echo-streams-{i}" });
-        try
-        {
-            _group.Start();
-            _server = _group.StartServerAsync((reader, writer) => EchoAsync(reader, writer, options), endPoint, options.Backlog).GetAwaiter().GetResult();
-        }
-        catch
-        {
-            _group.Dispose();
-            throw;
-        }
-        LocalEndPoint = (IPEndPoint)_server.EndPoint;
-    }
-
-    public IPEndPoint LocalEndPoint { get; }
-
-    public void Serve()
-    {
-        _stopping.Wait();
-        _server.CloseAsync().Wait();
-        _server.AbortClientsAsync().Wait();
-        _server.WaitClosedAsync().Wait();
-        _group.Dispose();
-    }
-
-    public void Stop() => _stopping.Set();
-
-    public void Dispose() => Stop();
-
     private static async Task EchoAsync(AsyncStreamReader reader, AsyncStreamWriter writer, EchoOptions options)
     {
         if (options.Verbose)
