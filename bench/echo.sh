@@ -87,8 +87,9 @@ REPORT=$RESULTS/echo-$STAMP.md
 RAW=$RESULTS/echo-$STAMP-raw
 RUNS_TSV=$RAW/runs.tsv                # workload size conns round server msgs/s errors
 
-log() { printf '[echo.sh %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-die() { log "ERROR: $*"; exit 1; }
+SCRIPT=echo.sh
+# shellcheck source=bench/lib.sh
+source "$BENCH/lib.sh"
 
 # ---------------------------------------------------------------- checks ----
 
@@ -116,15 +117,6 @@ port_of() {
   esac
 }
 
-port_in_use() {
-  python3 - "$1" <<'EOF'
-import socket, sys
-s = socket.socket()
-s.settimeout(0.5)
-sys.exit(0 if s.connect_ex(("127.0.0.1", int(sys.argv[1]))) == 0 else 1)
-EOF
-}
-
 # ----------------------------------------------------------------- build ----
 
 log "building c-echo"
@@ -136,14 +128,7 @@ dotnet build -c Release --nologo -v quiet "$BENCH/peers/DotnetSocketEcho" \
   -o "$BIN/dotnet-socket-echo" >&2
 DOTNET_ECHO=$BIN/dotnet-socket-echo/DotnetSocketEcho
 
-if [[ -n ${EDDY:-} ]]; then
-  log "using prebuilt eddy: $EDDY"
-else
-  log "building Eddy.Cli (Release)"
-  dotnet build -c Release --nologo -v quiet "$ROOT/src/Eddy.Cli" -o "$BIN/eddy" >&2
-  EDDY=$BIN/eddy/eddy
-fi
-[[ -x $EDDY ]] || die "eddy binary not found or not executable: $EDDY"
+build_eddy
 
 # --------------------------------------------------------------- servers ----
 
@@ -153,21 +138,7 @@ mkdir -p "$RAW"
 cleanup() {
   local rc=$?
   trap - INT TERM
-  if [[ -n $LOAD_PID ]]; then
-    kill -TERM "$LOAD_PID" 2>/dev/null || true   # timeout forwards it to the load generator
-    wait "$LOAD_PID" 2>/dev/null || true
-  fi
-  for s in "${!PID[@]}"; do
-    if kill -0 "${PID[$s]}" 2>/dev/null; then
-      kill -TERM "${PID[$s]}" 2>/dev/null || true
-    fi
-  done
-  for s in "${!PID[@]}"; do
-    # Give each server up to 5 s to exit, then SIGKILL it.
-    for _ in $(seq 50); do kill -0 "${PID[$s]}" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "${PID[$s]}" 2>/dev/null || true
-    wait "${PID[$s]}" 2>/dev/null || true
-  done
+  cleanup_servers
   exit "$rc"
 }
 trap cleanup EXIT
