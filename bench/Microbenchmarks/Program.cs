@@ -4,11 +4,12 @@ using BenchmarkDotNet.Running;
 using BenchmarkDotNet.Toolchains.InProcess.Emit;
 using Eddy.Microbenchmarks;
 
-if (args is ["quick", string path])
+if (args is ["quick", string path, ..] && args.Length <= 3)
 {
+    int connections = args.Length == 3 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 1;
     // A quick, noise-resistant figure for a busy machine: after a tiered-JIT warm-up, the fastest of 1,000 short rounds
     // (other processes only ever add time). The BenchmarkDotNet run below is the careful one.
-    var benchmark = new HttpConnectionBenchmarks { Path = path };
+    var benchmark = new HttpConnectionBenchmarks { Path = path, Connections = connections };
     benchmark.Setup();
     var clock = System.Diagnostics.Stopwatch.StartNew();
     while (clock.Elapsed < TimeSpan.FromSeconds(10))
@@ -28,7 +29,7 @@ if (args is ["quick", string path])
         best = Math.Min(best, ns);
     }
     benchmark.Cleanup();
-    Console.WriteLine($"{path}: {best:F1} ns per request (fastest of 1,000 rounds of 8,000 requests)");
+    Console.WriteLine($"{path}, {connections} connection(s): {best:F1} ns per request (fastest of 1,000 rounds of 8,000 requests)");
     return;
 }
 
