@@ -84,8 +84,9 @@ other byte, '"' and '\' as \xHH), and never a field value (HttpRejectExceptionTe
 /// before it is complete; the connection is then done (call <see cref="Reset"/> to reuse the parser).
 /// </para>
 /// <para>
-/// <b>How.</b> A complete head is found with one vectorized search for CRLFCRLF; each line is then
-/// validated with vectorized scans of its byte classes and delivered. The rare incomplete head is
+/// <b>How.</b> One vectorized pass over a new head marks where its lines end and finds its end, the first
+/// CRLFCRLF (<see cref="LineFeedIndex"/>); each line is then validated with vectorized scans of its byte
+/// classes and delivered. The rare incomplete head is
 /// scanned out of line: each complete line is checked at once (so garbage is rejected early, not at a
 /// limit) and where the scan stopped is remembered, so a head that arrives a byte at a time costs
 /// linear, not quadratic, time.
@@ -152,20 +153,31 @@ public sealed partial class HttpParser
         }
 
         // The head ends at the first CRLFCRLF: every LF before it ends a line (a bare LF is rejected
-        // below) and the request-line is not empty. Resume the search where the last one stopped: a
-        // byte at a time then costs linear time, not quadratic.
+        // below) and the request-line is not empty. A new head is indexed (its LFs and its end) in one
+        // vectorized pass; a long one is searched on past the index. Resume the search where the last
+        // one stopped: a byte at a time then costs linear time, not quadratic.
+        var lines = new LineFeedIndex(input, stackalloc ulong[LineFeedIndex.Capacity]);
         int from = Math.Max(_searched - 3, 0);
-        int end = input[from..].IndexOf("\r\n\r\n"u8);
-        if (end < 0)
+        int length = -1;
+        if (from == 0)
         {
-            ScanIncompleteHead(input);
-            consumed = skipped;
-            head = default;
-            return false;
+            length = lines.FindHeadEnd();
+            from = Math.Max(lines.IndexedLength - 3, 0);
+        }
+        if (length < 0)
+        {
+            int end = from < input.Length ? input[from..].IndexOf("\r\n\r\n"u8) : -1;
+            if (end < 0)
+            {
+                ScanIncompleteHead(input);
+                consumed = skipped;
+                head = default;
+                return false;
+            }
+            length = from + end + 4;
         }
 
-        int length = from + end + 4;
-        head = ParseHead(input[..length], ref handler);
+        head = ParseHead(input[..length], in lines, ref handler);
         Reset();
         consumed = skipped + length;
         return true;
@@ -173,12 +185,12 @@ public sealed partial class HttpParser
 
     /// <summary>Parses a complete head (it ends with CRLFCRLF and has no earlier empty line) and calls the handler.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private HttpRequestHead ParseHead<THandler>(ReadOnlySpan<byte> head, ref THandler handler)
+    private HttpRequestHead ParseHead<THandler>(ReadOnlySpan<byte> head, in LineFeedIndex lines, ref THandler handler)
         where THandler : struct, IHttpRequestHandler
     {
         HttpParserLimits limits = _limits;
 
-        int lf = head.IndexOf((byte)'\n');
+        int lf = lines.Next(0);
         if (lf + 1 > limits.MaxRequestLineLength || lf == 0 || head[lf - 1] != (byte)'\r')
         {
             RejectRequestLine(head[..lf]);
@@ -194,7 +206,7 @@ public sealed partial class HttpParser
         {
             ReadOnlySpan<byte> rest = head[position..];
             // Found: the head ends with LF.
-            lf = rest.IndexOf((byte)'\n');
+            lf = lines.Next(position) - position;
             headerBytes = FieldLine.AddToSection(rest, lf, headerBytes, limits.MaxHeaderBytes);
             if (lf == 1)
             {
