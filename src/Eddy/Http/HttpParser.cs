@@ -135,8 +135,9 @@ public sealed partial class HttpParser
     /// </summary>
     /// <returns>True when a head was parsed; false when more bytes are needed.</returns>
     /// <exception cref="HttpRejectException">The head is invalid or exceeds the limits.</exception>
+    [SkipLocalsInit] // the line index's storage: only the blocks it has written are read
     public bool TryParseHead<THandler>(ReadOnlySpan<byte> input, ref THandler handler, out int consumed, out HttpRequestHead head)
-        where THandler : struct, IHttpRequestHandler
+        where THandler : struct, IHttpRequestHandler, allows ref struct
     {
         if ((uint)_searched > (uint)input.Length)
         {
@@ -177,7 +178,7 @@ public sealed partial class HttpParser
             length = from + end + 4;
         }
 
-        head = ParseHead(input[..length], in lines, ref handler);
+        head = ParseHead(input[..length], lines, ref handler);
         Reset();
         consumed = skipped + length;
         return true;
@@ -185,8 +186,8 @@ public sealed partial class HttpParser
 
     /// <summary>Parses a complete head (it ends with CRLFCRLF and has no earlier empty line) and calls the handler.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private HttpRequestHead ParseHead<THandler>(ReadOnlySpan<byte> head, in LineFeedIndex lines, ref THandler handler)
-        where THandler : struct, IHttpRequestHandler
+    private HttpRequestHead ParseHead<THandler>(ReadOnlySpan<byte> head, scoped LineFeedIndex lines, ref THandler handler)
+        where THandler : struct, IHttpRequestHandler, allows ref struct
     {
         HttpParserLimits limits = _limits;
 

@@ -143,32 +143,38 @@ public sealed class HttpRequest
 
     // ---- filled by the connection while parsing ----
 
-    internal void BeginHead(HttpVerb verb, ReadOnlySpan<byte> method, ReadOnlySpan<byte> target, HttpProtocolVersion version)
+    // The head is copied whole once it is parsed (SetHead); while it is parsed, its parts are recorded as
+    // offsets into it, which the copy keeps valid: one copy per request instead of one per part.
+
+    internal void BeginHead(HttpVerb verb, int methodStart, int methodLength, int targetStart, int targetLength, HttpProtocolVersion version)
     {
         Verb = verb;
         Version = version;
-        _methodStart = _headLength;
-        _methodLength = AppendBytes(method);
-        _targetStart = _headLength;
-        _targetLength = AppendBytes(target);
+        _methodStart = methodStart;
+        _methodLength = methodLength;
+        _targetStart = targetStart;
+        _targetLength = targetLength;
     }
 
-    internal void AddHeader(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value, bool trailer)
+    internal void AddHeader(int nameStart, int nameLength, int valueStart, int valueLength) =>
+        Add(ref _headers, ref _headerCount, new HeaderRange { NameStart = nameStart, NameLength = nameLength, ValueStart = valueStart, ValueLength = valueLength });
+
+    /// <summary>Copies the head the offsets given to <see cref="BeginHead"/> and <see cref="AddHeader(int, int, int, int)"/> point into.</summary>
+    internal void SetHead(ReadOnlySpan<byte> head, in HttpRequestHead parsed)
+    {
+        _headLength = 0;
+        AppendBytes(head);
+        KeepAlive = parsed.KeepAlive;
+    }
+
+    /// <summary>A trailer field of a chunked body, appended after the head.</summary>
+    internal void AddTrailer(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value)
     {
         var range = new HeaderRange { NameStart = _headLength, NameLength = AppendBytes(name) };
         range.ValueStart = _headLength;
         range.ValueLength = AppendBytes(value);
-        if (trailer)
-        {
-            Add(ref _trailers, ref _trailerCount, range);
-        }
-        else
-        {
-            Add(ref _headers, ref _headerCount, range);
-        }
+        Add(ref _trailers, ref _trailerCount, range);
     }
-
-    internal void EndHead(in HttpRequestHead head) => KeepAlive = head.KeepAlive;
 
     internal void AppendBody(ReadOnlySpan<byte> data) => Append(ref _body, ref _bodyLength, data, minimumSize: 1024);
 

@@ -78,11 +78,19 @@ public sealed class HttpResponse
         ArgumentNullException.ThrowIfNull(text);
         ThrowIfStarted();
         ContentType = contentType;
-        int length = Encoding.UTF8.GetByteCount(text);
-        WriteHead(length);
+        // ASCII text (most of it) is its own byte count and is narrowed, not transcoded.
+        bool ascii = Ascii.IsValid(text);
+        WriteHead(ascii ? text.Length : Encoding.UTF8.GetByteCount(text));
         if (!IsHead)
         {
-            _output.WriteUtf8(text);
+            if (ascii)
+            {
+                _output.WriteAscii(text);
+            }
+            else
+            {
+                _output.WriteUtf8(text);
+            }
         }
         IsCompleted = true;
     }
@@ -234,22 +242,27 @@ public sealed class HttpResponse
         HasStarted = true;
         ResponseBuffer output = _output;
         int status = StatusCode;
-        if (status == 200)
+        int common = CommonContentType(ContentType);
+        if (status == 200 && common >= 0)
         {
-            output.Write(DateHeader.OkStatusAndCommonFields);
+            output.Write(DateHeader.OkWithContentType(common)); // status line to Content-Type in one copy
         }
         else
         {
-            output.Write(StatusLines.For(status));
-            output.Write(DateHeader.CommonFields);
-        }
-        if (ContentType is not null)
-        {
-            if (CommonContentTypeLine(ContentType) is { } line)
+            if (status == 200)
             {
-                output.Write(line);
+                output.Write(DateHeader.OkStatusAndCommonFields);
             }
             else
+            {
+                output.Write(StatusLines.For(status));
+                output.Write(DateHeader.CommonFields);
+            }
+            if (common >= 0)
+            {
+                output.Write(s_contentTypeLines[common]);
+            }
+            else if (ContentType is not null)
             {
                 output.Write(s_contentType);
                 output.WriteAscii(ContentType);
@@ -288,20 +301,19 @@ public sealed class HttpResponse
         output.Write(s_crlf);
     }
 
-    // The whole Content-Type line for the types of Eddy's own helpers, matched by reference (literals are interned):
-    // the most common responses copy it instead of narrowing the string each time.
+    // The types of Eddy's own helpers (DateHeader.CommonContentTypes), matched by reference (literals are interned):
+    // the most common responses copy cached bytes instead of narrowing the string each time.
     private const string PlainText = "text/plain; charset=utf-8";
     private const string JsonType = "application/json";
     private const string OctetStream = "application/octet-stream";
-    private static readonly byte[] s_plainTextLine = "Content-Type: text/plain; charset=utf-8\r\n"u8.ToArray();
-    private static readonly byte[] s_jsonLine = "Content-Type: application/json\r\n"u8.ToArray();
-    private static readonly byte[] s_octetStreamLine = "Content-Type: application/octet-stream\r\n"u8.ToArray();
+    private static readonly byte[][] s_contentTypeLines = [.. DateHeader.CommonContentTypes.Select(type => Encoding.ASCII.GetBytes("Content-Type: " + type + "\r\n"))];
 
-    private static byte[]? CommonContentTypeLine(string contentType) =>
-        ReferenceEquals(contentType, PlainText) ? s_plainTextLine
-        : ReferenceEquals(contentType, JsonType) ? s_jsonLine
-        : ReferenceEquals(contentType, OctetStream) ? s_octetStreamLine
-        : null;
+    /// <summary>The index of <paramref name="contentType"/> in <see cref="DateHeader.CommonContentTypes"/>, or -1.</summary>
+    private static int CommonContentType(string? contentType) =>
+        ReferenceEquals(contentType, PlainText) ? 0
+        : ReferenceEquals(contentType, JsonType) ? 1
+        : ReferenceEquals(contentType, OctetStream) ? 2
+        : -1;
 
     private void ThrowIfStarted()
     {

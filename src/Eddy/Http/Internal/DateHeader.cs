@@ -13,14 +13,23 @@ internal static class DateHeader
     {
         public readonly byte[] Common;
         public readonly byte[] Ok;
+        public readonly byte[][] OkWithContentType;
 
         public Lines(DateTimeOffset now)
         {
             string common = "Server: eddy\r\nDate: " + now.ToString("r") + "\r\n";
             Common = Encoding.ASCII.GetBytes(common);
             Ok = Encoding.ASCII.GetBytes("HTTP/1.1 200 OK\r\n" + common);
+            OkWithContentType = new byte[CommonContentTypes.Length][];
+            for (int i = 0; i < CommonContentTypes.Length; i++)
+            {
+                OkWithContentType[i] = Encoding.ASCII.GetBytes("HTTP/1.1 200 OK\r\n" + common + "Content-Type: " + CommonContentTypes[i] + "\r\n");
+            }
         }
     }
+
+    /// <summary>The content types of Eddy's own response helpers, whose 200 heads are cached whole up to the Content-Type line.</summary>
+    public static readonly string[] CommonContentTypes = ["text/plain; charset=utf-8", "application/json", "application/octet-stream"];
 
     private static volatile Lines s_lines = new(DateTimeOffset.UtcNow);
     private static readonly Timer s_timer = new(static _ => s_lines = new Lines(DateTimeOffset.UtcNow), null, 1000 - DateTime.UtcNow.Millisecond, 1000);
@@ -33,6 +42,16 @@ internal static class DateHeader
             GC.KeepAlive(s_timer);
             return s_lines.Common;
         }
+    }
+
+    /// <summary>
+    /// <see cref="OkStatusAndCommonFields"/> and <c>Content-Type: T\r\n</c> for <see cref="CommonContentTypes"/>[<paramref name="contentType"/>]:
+    /// the head of the most common responses, but for its length, in one copy.
+    /// </summary>
+    public static ReadOnlySpan<byte> OkWithContentType(int contentType)
+    {
+        GC.KeepAlive(s_timer);
+        return s_lines.OkWithContentType[contentType];
     }
 
     /// <summary><c>HTTP/1.1 200 OK\r\n</c> followed by <see cref="CommonFields"/>.</summary>

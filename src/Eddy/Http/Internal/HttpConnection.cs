@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using Eddy.Loop;
 using Eddy.Transports;
 
@@ -241,7 +242,7 @@ internal sealed partial class HttpConnection : Protocol, IResponseSink
 
     private bool ParseHead(ReadOnlySpan<byte> input, ref int offset)
     {
-        var handler = new HeadHandler(_request);
+        var handler = new HeadHandler(_request, input);
         bool complete = _parser.TryParseHead(input, ref handler, out int consumed, out HttpRequestHead head);
         offset += consumed;
         if (!complete)
@@ -249,7 +250,7 @@ internal sealed partial class HttpConnection : Protocol, IResponseSink
             return false;
         }
         _head = head;
-        _request.EndHead(head);
+        _request.SetHead(input[..consumed], head);
         _deadline = 0;
         switch (head.BodyKind)
         {
@@ -649,16 +650,26 @@ internal sealed partial class HttpConnection : Protocol, IResponseSink
     /// <summary>Keeps a chunked body's trailer fields apart from its headers (RFC 9110 §6.5).</summary>
     private readonly struct TrailerHandler(HttpRequest request) : IHttpTrailerHandler
     {
-        public void OnTrailer(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value) => request.AddHeader(name, value, trailer: true);
+        public void OnTrailer(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value) => request.AddTrailer(name, value);
     }
 
-    /// <summary>Copies the parts of the head into the request as the parser delivers them.</summary>
-    private readonly struct HeadHandler(HttpRequest request) : IHttpRequestHandler
+    /// <summary>
+    /// Records where the parts of the head are in <paramref name="input"/> (the parser's spans point into it), for the
+    /// request to find them in its copy of the head.
+    /// </summary>
+    private readonly ref struct HeadHandler(HttpRequest request, ReadOnlySpan<byte> input) : IHttpRequestHandler
     {
-        public void OnRequestLine(HttpRequestLine requestLine) =>
-            request.BeginHead(requestLine.Verb, requestLine.Method, requestLine.Target, requestLine.Version);
+        private readonly ReadOnlySpan<byte> _input = input;
 
-        public void OnHeader(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value) => request.AddHeader(name, value, trailer: false);
+        public void OnRequestLine(HttpRequestLine requestLine) =>
+            request.BeginHead(requestLine.Verb, OffsetOf(requestLine.Method), requestLine.Method.Length,
+                OffsetOf(requestLine.Target), requestLine.Target.Length, requestLine.Version);
+
+        public void OnHeader(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value) =>
+            request.AddHeader(OffsetOf(name), name.Length, OffsetOf(value), value.Length);
+
+        private int OffsetOf(ReadOnlySpan<byte> part) =>
+            (int)Unsafe.ByteOffset(ref MemoryMarshal.GetReference(_input), ref MemoryMarshal.GetReference(part));
 
         public void OnHeadersComplete(in HttpRequestHead head)
         {

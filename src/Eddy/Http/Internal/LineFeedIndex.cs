@@ -36,6 +36,7 @@ internal ref struct LineFeedIndex
     /// bytes (all of the input, or the first <see cref="Capacity"/> blocks) hold none, with
     /// <see cref="IndexedLength"/> telling which.
     /// </summary>
+    [SkipLocalsInit] // the tail buffer is cleared when used
     public int FindHeadEnd()
     {
         Vector128<byte> lf = Vector128.Create((byte)'\n');

@@ -194,20 +194,17 @@ internal static class RequestLineParser
     /// <summary><c>uri-host [":" port]</c>, as in an absolute-form authority and the Host field (empty port allowed, RFC 3986 §3.2.3).</summary>
     public static bool IsHostAndOptionalPort(ReadOnlySpan<byte> authority)
     {
-        if (authority.IsEmpty)
+        // One backward pass over the port's digits: a ':' where they stop splits off the port. Any other
+        // ':' (in a host that is not an IP-literal, or before a port that is not all digits) makes the host
+        // fail its check, so this is the last ':' that is not inside brackets, as RFC 3986 §3.2 splits.
+        int i = authority.Length - 1;
+        while (i >= 0 && HttpCharacters.IsDigit(authority[i]))
         {
-            return false;
+            i--;
         }
-        int close = authority.LastIndexOf((byte)']');
-        int colon = authority.LastIndexOf((byte)':');
-        if (colon > close)
+        if (i >= 0 && authority[i] == (byte)':')
         {
-            ReadOnlySpan<byte> port = authority[(colon + 1)..];
-            if (port.IndexOfAnyExcept(HttpCharacters.Digits) >= 0)
-            {
-                return false;
-            }
-            authority = authority[..colon];
+            authority = authority[..i];
         }
         return IsHost(authority);
     }

@@ -46,7 +46,11 @@ internal sealed class ResponseBuffer : IBufferWriter<byte>
     public void WriteAscii(string text)
     {
         Ensure(text.Length);
-        int n = Encoding.ASCII.GetBytes(text, _array.AsSpan(_length));
+        Span<byte> span = _array.AsSpan(_length);
+        if (Ascii.FromUtf16(text, span, out int n) != OperationStatus.Done)
+        {
+            n = Encoding.ASCII.GetBytes(text, span); // a non-ASCII char becomes '?', as it always did
+        }
         _length += n;
     }
 
