@@ -119,6 +119,7 @@ public sealed partial class HttpParser
     public HttpParserLimits Limits => _limits;
 
     /// <summary>Forgets the progress through an incomplete head: for a new connection, or after a rejection.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Reset()
     {
         _scanned = 0;

@@ -36,14 +36,10 @@ internal ref struct LineFeedIndex
     /// bytes (all of the input, or the first <see cref="Capacity"/> blocks) hold none, with
     /// <see cref="IndexedLength"/> telling which.
     /// </summary>
-    [SkipLocalsInit] // the tail buffer is cleared when used
     public int FindHeadEnd()
     {
-        Vector128<byte> lf = Vector128.Create((byte)'\n');
-        Vector128<byte> cr = Vector128.Create((byte)'\r');
         ulong previousLf = 0, previousCr = 0;
         ref byte start = ref MemoryMarshal.GetReference(_input);
-        Span<byte> tail = stackalloc byte[BlockSize];
         for (int block = 0; block < Capacity; block++)
         {
             int offset = block * BlockSize;
@@ -55,14 +51,15 @@ internal ref struct LineFeedIndex
             ulong lineFeeds, carriageReturns;
             if (remaining >= BlockSize)
             {
-                (lineFeeds, carriageReturns) = Classify(ref Unsafe.Add(ref start, offset), lf, cr);
+                (lineFeeds, carriageReturns) = Classify(ref Unsafe.Add(ref start, offset));
+            }
+            else if (remaining >= Vector128<byte>.Count)
+            {
+                (lineFeeds, carriageReturns) = ClassifyPartial(ref Unsafe.Add(ref start, offset), remaining);
             }
             else
             {
-                // The last, partial block: index a zero-padded copy rather than read past the input.
-                tail.Clear();
-                _input[offset..].CopyTo(tail);
-                (lineFeeds, carriageReturns) = Classify(ref MemoryMarshal.GetReference(tail), lf, cr);
+                (lineFeeds, carriageReturns) = ClassifyShort(_input[offset..]);
             }
             _lineFeeds[block] = lineFeeds;
             _blocks = block + 1;
@@ -119,20 +116,66 @@ internal ref struct LineFeedIndex
 
     /// <summary>Bit i of each mask: byte i of the 64 is LF, is CR.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static (ulong LineFeeds, ulong CarriageReturns) Classify(ref byte bytes, Vector128<byte> lf, Vector128<byte> cr)
+    private static (ulong LineFeeds, ulong CarriageReturns) Classify(ref byte bytes)
     {
-        Vector128<byte> a = Vector128.LoadUnsafe(ref bytes);
-        Vector128<byte> b = Vector128.LoadUnsafe(ref bytes, 16);
-        Vector128<byte> c = Vector128.LoadUnsafe(ref bytes, 32);
-        Vector128<byte> d = Vector128.LoadUnsafe(ref bytes, 48);
-        ulong lineFeeds = Vector128.Equals(a, lf).ExtractMostSignificantBits()
-            | ((ulong)Vector128.Equals(b, lf).ExtractMostSignificantBits() << 16)
-            | ((ulong)Vector128.Equals(c, lf).ExtractMostSignificantBits() << 32)
-            | ((ulong)Vector128.Equals(d, lf).ExtractMostSignificantBits() << 48);
-        ulong carriageReturns = Vector128.Equals(a, cr).ExtractMostSignificantBits()
-            | ((ulong)Vector128.Equals(b, cr).ExtractMostSignificantBits() << 16)
-            | ((ulong)Vector128.Equals(c, cr).ExtractMostSignificantBits() << 32)
-            | ((ulong)Vector128.Equals(d, cr).ExtractMostSignificantBits() << 48);
+        if (Vector256.IsHardwareAccelerated)
+        {
+            Vector256<byte> low = Vector256.LoadUnsafe(ref bytes);
+            Vector256<byte> high = Vector256.LoadUnsafe(ref bytes, 32);
+            Vector256<byte> lf = Vector256.Create((byte)'\n');
+            Vector256<byte> cr = Vector256.Create((byte)'\r');
+            return (
+                Vector256.Equals(low, lf).ExtractMostSignificantBits() | ((ulong)Vector256.Equals(high, lf).ExtractMostSignificantBits() << 32),
+                Vector256.Equals(low, cr).ExtractMostSignificantBits() | ((ulong)Vector256.Equals(high, cr).ExtractMostSignificantBits() << 32));
+        }
+        ulong lineFeeds = 0, carriageReturns = 0;
+        for (int i = 0; i < BlockSize; i += Vector128<byte>.Count)
+        {
+            (ulong l, ulong c) = Classify16(ref bytes, i);
+            lineFeeds |= l;
+            carriageReturns |= c;
+        }
         return (lineFeeds, carriageReturns);
+    }
+
+    /// <summary>As <see cref="Classify"/> for the first <paramref name="length"/> (16 to 63) bytes: the last vector is loaded ending at the last byte, overlapping the one before.</summary>
+    private static (ulong LineFeeds, ulong CarriageReturns) ClassifyPartial(ref byte bytes, int length)
+    {
+        ulong lineFeeds = 0, carriageReturns = 0;
+        int i = 0;
+        for (; i + Vector128<byte>.Count <= length; i += Vector128<byte>.Count)
+        {
+            (ulong l, ulong c) = Classify16(ref bytes, i);
+            lineFeeds |= l;
+            carriageReturns |= c;
+        }
+        if (i < length)
+        {
+            (ulong l, ulong c) = Classify16(ref bytes, length - Vector128<byte>.Count);
+            lineFeeds |= l;
+            carriageReturns |= c;
+        }
+        return (lineFeeds, carriageReturns);
+    }
+
+    /// <summary>As <see cref="Classify"/> for fewer bytes than one vector: a zero-padded copy is indexed rather than read past the input.</summary>
+    [SkipLocalsInit] // cleared before use
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static (ulong LineFeeds, ulong CarriageReturns) ClassifyShort(ReadOnlySpan<byte> bytes)
+    {
+        Span<byte> copy = stackalloc byte[BlockSize];
+        copy.Clear();
+        bytes.CopyTo(copy);
+        return Classify(ref MemoryMarshal.GetReference(copy));
+    }
+
+    /// <summary>The LF and CR bits of the 16 bytes at <paramref name="offset"/>, in place in a block's masks.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (ulong LineFeeds, ulong CarriageReturns) Classify16(ref byte bytes, int offset)
+    {
+        Vector128<byte> v = Vector128.LoadUnsafe(ref bytes, (nuint)offset);
+        return (
+            (ulong)Vector128.Equals(v, Vector128.Create((byte)'\n')).ExtractMostSignificantBits() << offset,
+            (ulong)Vector128.Equals(v, Vector128.Create((byte)'\r')).ExtractMostSignificantBits() << offset);
     }
 }
