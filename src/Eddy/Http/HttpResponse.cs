@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
@@ -37,7 +38,7 @@ public sealed class HttpResponse
     /// <summary>The status code; 200 unless set. Read-only once the head is sent.</summary>
     public int StatusCode
     {
-        get;
+        get => _statusCode;
         set
         {
             ThrowIfStarted();
@@ -45,9 +46,11 @@ public sealed class HttpResponse
             {
                 throw new ArgumentOutOfRangeException(nameof(value), value, "An HTTP status code is 100 to 599.");
             }
-            field = value;
+            _statusCode = value;
         }
-    } = 200;
+    }
+
+    private int _statusCode = 200;
 
     /// <summary>Fields to send, in order. <c>Content-Length</c>, <c>Transfer-Encoding</c>, <c>Date</c> and <c>Server</c> are Eddy's to set.</summary>
     public HttpResponseHeaders Headers { get; } = new();
@@ -222,10 +225,11 @@ public sealed class HttpResponse
     }
 
     /// <summary>Resets for the next request on the connection.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal void Reset()
     {
         HasStarted = false;
-        StatusCode = 200;
+        _statusCode = 200;
         Headers.Clear();
         ContentType = null;
         IsCompleted = false;
@@ -241,7 +245,7 @@ public sealed class HttpResponse
     {
         HasStarted = true;
         ResponseBuffer output = _output;
-        int status = StatusCode;
+        int status = _statusCode;
         int common = CommonContentType(ContentType);
         if (status == 200 && common >= 0)
         {

@@ -213,7 +213,7 @@ internal sealed partial class HttpConnection : Protocol, IResponseSink
             {
                 if (_state == State.Head)
                 {
-                    if (!ParseHead(input[offset..], ref offset))
+                    if (offset == input.Length || !ParseHead(input[offset..], ref offset))
                     {
                         break;
                     }

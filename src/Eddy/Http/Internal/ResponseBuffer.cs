@@ -74,7 +74,22 @@ internal sealed class ResponseBuffer : IBufferWriter<byte>
         Ensure(40);
         Span<byte> span = _array.AsSpan(_length);
         "Content-Length: "u8.CopyTo(span);
-        Utf8Formatter.TryFormat(value, span[16..], out int digits);
+        int digits;
+        if ((ulong)value < 10_000)
+        {
+            // Most bodies: up to four digits, written without the general formatter.
+            digits = value < 10 ? 1 : value < 100 ? 2 : value < 1000 ? 3 : 4;
+            Span<byte> number = span.Slice(16, digits);
+            for (int i = digits - 1; i >= 0; i--)
+            {
+                number[i] = (byte)('0' + (value % 10));
+                value /= 10;
+            }
+        }
+        else
+        {
+            Utf8Formatter.TryFormat(value, span[16..], out digits);
+        }
         "\r\n\r\n"u8.CopyTo(span[(16 + digits)..]);
         _length += 16 + digits + 4;
     }
@@ -90,12 +105,18 @@ internal sealed class ResponseBuffer : IBufferWriter<byte>
         _length = 0;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void Ensure(int sizeHint)
     {
-        if (_array.Length - _length >= Math.Max(sizeHint, 1))
+        if (_array.Length - _length < Math.Max(sizeHint, 1))
         {
-            return;
+            Grow(sizeHint); // out of line: the check is the hot part
         }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void Grow(int sizeHint)
+    {
         byte[] bigger = ArrayPool<byte>.Shared.Rent(Math.Max(_length + Math.Max(sizeHint, 256), Math.Max(_array.Length * 2, 4096)));
         _array.AsSpan(0, _length).CopyTo(bigger);
         if (_array.Length > 0)
