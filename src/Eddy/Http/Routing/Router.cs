@@ -143,7 +143,7 @@ public sealed partial class Router<TEndpoint>
             {
                 builder.Add(route);
             }
-            var tree = new RouteTree<TEndpoint>(builder.Freeze(), [.. _methods]);
+            var tree = new RouteTree<TEndpoint>(builder.Freeze(), builder.LiteralPaths(), [.. _methods]);
             _tree = tree;
             return tree;
         }
