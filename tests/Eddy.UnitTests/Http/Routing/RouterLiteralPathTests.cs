@@ -91,6 +91,31 @@ public sealed class RouterLiteralPathTests
     }
 
     [Fact]
+    public void MatchLiteralPathComparesEveryByteOfPathsOfEveryLength()
+    {
+        // Lengths around the 4- and 8-byte words the table compares: one changed byte anywhere must miss.
+        string[] templates = ["/a", "/ab", "/abc", "/abcdef", "/abcdefg", "/abcdefgh", "/abcdefghijklmno", "/abcdefghijklmnop", "/a1-b2_c3.d4~e5"];
+        Router<string> router = RouterWith([.. templates.Select(template => ("GET", template))]);
+
+        foreach (string template in templates)
+        {
+            Assert.Equal($"GET {template}", Fast(router, HttpVerb.Get, template));
+            Assert.Equal($"GET {template}", Fast(router, HttpVerb.Get, template.ToUpperInvariant()));
+            for (int i = 0; i < template.Length; i++)
+            {
+                char changed = template[i] == 'z' ? 'y' : (char)(template[i] + 1);
+                Assert.Null(Fast(router, HttpVerb.Get, template[..i] + changed + template[(i + 1)..]));
+                // Bit 0x20 flipped is the other case of a letter and a different character otherwise; bit 0x80, never ASCII.
+                byte[] raw = Encoding.ASCII.GetBytes(template);
+                raw[i] ^= 0x20;
+                Assert.Equal(char.IsAsciiLetter(template[i]), router.MatchLiteralPath(HttpVerb.Get, raw, out _) is not null);
+                raw[i] ^= 0x20 | 0x80;
+                Assert.Null(router.MatchLiteralPath(HttpVerb.Get, raw, out _));
+            }
+        }
+    }
+
+    [Fact]
     public void MatchLiteralPathLeavesPercentEncodedPathsToTheWalk()
     {
         Router<string> router = RouterWith(("GET", "/plaintext"), ("GET", "/a/b"));
