@@ -107,6 +107,11 @@ public sealed class WebApp
     private ValueTask Dispatch(HttpContext context)
     {
         HttpRequest request = context.Request;
+        // A path of literal segments (/plaintext) is one lookup of the raw bytes; the decoded path is then never made.
+        if (_router.MatchLiteralPath(request.Verb, HttpTarget.PathBytes(request.TargetBytes), out request.MatchedValues) is { } literal)
+        {
+            return literal.Endpoint(context);
+        }
         ReadOnlyMemory<char> path = request.PathMemory;
         if (_router.MatchRoute(request.Method, path, out request.MatchedValues) is { } route)
         {

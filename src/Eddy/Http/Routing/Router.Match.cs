@@ -41,6 +41,42 @@ public sealed partial class Router<TEndpoint>
         return null;
     }
 
+    /// <summary>
+    /// The fast path for paths made of literal segments only (<c>/plaintext</c>): one hash lookup of the request's
+    /// raw path, no decoding, no widening to chars, no segment walk. <paramref name="rawPath"/> is the target's path
+    /// as received (origin-form up to '?', not percent-decoded: <see cref="HttpTarget.PathBytes"/>). Returns exactly
+    /// the route <see cref="MatchRoute"/> would return for the decoded path, with empty <paramref name="values"/>,
+    /// or null when it cannot tell (another kind of route, an escaped or unusual path, an extension method, or no
+    /// route for this method there): then call <see cref="MatchRoute"/>.
+    /// </summary>
+    /// <remarks>
+    /// Why a hit is what the walk finds: the table holds a path P = "/s1/…/sn" only if literal nodes s1…sn lead
+    /// from the root to a node with Exact routes, and only if P is ASCII without '%', so a raw path equal to P
+    /// (letters in any case, one trailing '/' dropped as <see cref="MatchState.End"/> drops it) decodes to itself.
+    /// The walk over that decoded path tries, at each node, the literal child for the next segment before any
+    /// parameter, catch-all or optional route, and at the node where the path ends, the Exact routes first; so its
+    /// first candidate is this very chain, and <see cref="MethodTable{TEndpoint}.Find"/> (HEAD → GET, then any
+    /// method) is the same call on the same table. When Find answers null the walk would go on to lower-precedence
+    /// routes, so the fast path answers null too and leaves that to it. What misses: "/plain%74ext" (the key has no
+    /// '%'; the walk decodes it), "//x" and "/x//" (trimmed, they keep an empty segment no key has), a path without
+    /// its leading '/' (keys start with one; the root's key is empty, as "/" and "" trimmed are).
+    /// </remarks>
+    public Route<TEndpoint>? MatchLiteralPath(HttpVerb verb, ReadOnlySpan<byte> rawPath, out RouteValues values)
+    {
+        values = default;
+        RouteTree<TEndpoint> tree = _tree ?? BuildTree();
+        int method = RouteMethods.IndexOfKnown(verb);
+        if (method < 0)
+        {
+            return null;
+        }
+        if (rawPath.Length > 0 && rawPath[^1] == '/')
+        {
+            rawPath = rawPath[..^1];
+        }
+        return tree.LiteralPaths.Find(rawPath)?.Find(method);
+    }
+
     /// <summary>For a path <see cref="MatchRoute"/> found no route for: 405 with the methods that would match, else 404.</summary>
     public RouteMatch<TEndpoint> NotMatched(ReadOnlySpan<char> path) => NoMatch(_tree ?? BuildTree(), path);
 

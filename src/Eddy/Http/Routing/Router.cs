@@ -36,6 +36,11 @@ namespace Eddy.Http.Routing;
 /// segment (<c>/users//42</c>) matches no literal or parameter. A catch-all value is the rest of the path
 /// as sent, trailing slash included (<c>/files/a/</c> gives <c>a/</c>).
 /// </para>
+/// <para>
+/// <b>Servers</b> call <see cref="MatchLiteralPath"/> with the raw path bytes first (one lookup for a route whose
+/// template is all literal), then <see cref="MatchRoute"/> with the decoded path when it declines, then
+/// <see cref="NotMatched"/> for 404/405.
+/// </para>
 /// </summary>
 public sealed partial class Router<TEndpoint>
 {
@@ -143,7 +148,7 @@ public sealed partial class Router<TEndpoint>
             {
                 builder.Add(route);
             }
-            var tree = new RouteTree<TEndpoint>(builder.Freeze(), [.. _methods]);
+            var tree = new RouteTree<TEndpoint>(builder.Freeze(), builder.LiteralPaths(), [.. _methods]);
             _tree = tree;
             return tree;
         }

@@ -1,3 +1,4 @@
+using Eddy.Http;
 using Eddy.Http.Routing;
 
 namespace Eddy.UnitTests.Http.Routing;
@@ -48,6 +49,19 @@ public sealed class RouterAllocationTests
         Router<string> router = CreateRouter();
 
         long allocated = Measure(() => router.Match("GET", "/plaintext").IsFound ? 1 : 0);
+
+        Assert.Equal(0, allocated);
+    }
+
+    [Fact]
+    public void TheLiteralPathFastPathAllocatesNothingOnHitOrMiss()
+    {
+        Router<string> router = CreateRouter();
+
+        long allocated = Measure(() =>
+            (router.MatchLiteralPath(HttpVerb.Get, "/plaintext"u8, out _) is null ? 0 : 1)
+            + (router.MatchLiteralPath(HttpVerb.Head, "/PAGE17/"u8, out _) is null ? 0 : 1)
+            + (router.MatchLiteralPath(HttpVerb.Get, "/users/42"u8, out _) is null ? 0 : 1));
 
         Assert.Equal(0, allocated);
     }

@@ -4,7 +4,8 @@ namespace Eddy.UnitTests.Http.Routing;
 
 public sealed class RouterTests
 {
-    private static Router<string> RouterWith(params (string Method, string Template)[] routes)
+    /// <summary>A built router whose endpoints are "METHOD template" (shared with the other router tests).</summary>
+    internal static Router<string> RouterWith(params (string Method, string Template)[] routes)
     {
         var router = new Router<string>();
         foreach ((string method, string template) in routes)

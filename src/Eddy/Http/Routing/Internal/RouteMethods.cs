@@ -46,6 +46,20 @@ internal static class RouteMethods
         _ => -1,
     };
 
+    /// <summary>
+    /// The fixed index of a parsed request's method, without its string; -1 for <see cref="HttpVerb.Extension"/>,
+    /// whose index depends on the token (the router may name it), so the caller must match by name.
+    /// </summary>
+    public static int IndexOfKnown(HttpVerb verb)
+    {
+        ReadOnlySpan<sbyte> indices = VerbIndices;
+        // (uint) cast: one compare rejects any value outside the enum's range.
+        return (uint)verb < (uint)indices.Length ? indices[(int)verb] : -1;
+    }
+
+    /// <summary>Index by <see cref="HttpVerb"/> value (Extension, Get, Head, Post, Put, Delete, Options, Patch, Trace, Connect).</summary>
+    private static ReadOnlySpan<sbyte> VerbIndices => [-1, Get, Head, Post, Put, Delete, Options, Patch, Trace, Connect];
+
     /// <summary>True if <paramref name="method"/> is an RFC 9110 §5.6.2 token (1*tchar).</summary>
     public static bool IsToken(string method)
     {

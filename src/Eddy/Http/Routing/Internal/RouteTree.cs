@@ -12,13 +12,17 @@ internal sealed class RouteTree<TEndpoint>
     /// <summary>Allow header values by method mask; only masks that some 405 produced. Bounded by the route set.</summary>
     private readonly ConcurrentDictionary<ulong, string> _allowHeaders = new();
 
-    public RouteTree(RouteNode<TEndpoint> root, string[] methodNames)
+    public RouteTree(RouteNode<TEndpoint> root, LiteralPathTable<TEndpoint> literalPaths, string[] methodNames)
     {
         Root = root;
+        LiteralPaths = literalPaths;
         MethodNames = methodNames;
     }
 
     public RouteNode<TEndpoint> Root { get; }
+
+    /// <summary>The whole literal paths of <see cref="Root"/>'s tree, for the one-lookup fast path.</summary>
+    public LiteralPathTable<TEndpoint> LiteralPaths { get; }
 
     /// <summary>Index → method token: the known methods, then extension methods in order of first use.</summary>
     public string[] MethodNames { get; }

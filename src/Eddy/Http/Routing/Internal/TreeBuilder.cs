@@ -55,6 +55,18 @@ internal sealed class TreeBuilder<TEndpoint>
 
     public RouteNode<TEndpoint> Freeze() => _root.Freeze();
 
+    /// <summary>
+    /// Every chain of literal segments from the root to a node with <see cref="RouteNode{TEndpoint}.Exact"/> routes,
+    /// as a whole path ("/users/me", "" for the root) with that table (the same object the frozen tree holds), for the
+    /// <see cref="LiteralPathTable{TEndpoint}"/>. Paths it cannot hold are left to the tree walk.
+    /// </summary>
+    public LiteralPathTable<TEndpoint> LiteralPaths()
+    {
+        var entries = new List<(string Path, MethodTable<TEndpoint> Routes)>();
+        _root.CollectLiteralPaths("", entries);
+        return new LiteralPathTable<TEndpoint>(entries);
+    }
+
     private sealed class Node
     {
         public readonly Dictionary<string, Node> Literals = new(AsciiIgnoreCaseComparer.Instance);
@@ -93,6 +105,18 @@ internal sealed class TreeBuilder<TEndpoint>
             var added = (segment.ConstraintKey, segment.Constraints, new MethodTable<TEndpoint>(count));
             CatchAlls.Add(added);
             return added;
+        }
+
+        public void CollectLiteralPaths(string path, List<(string Path, MethodTable<TEndpoint> Routes)> entries)
+        {
+            if (_exact is not null && LiteralPathTable<TEndpoint>.CanHold(path))
+            {
+                entries.Add((path, _exact));
+            }
+            foreach ((string segment, Node child) in Literals)
+            {
+                child.CollectLiteralPaths(path + "/" + segment, entries);
+            }
         }
 
         public RouteNode<TEndpoint> Freeze()
