@@ -11,8 +11,9 @@ public static class HttpTarget
     /// </summary>
     public static ReadOnlySpan<byte> PathBytes(ReadOnlySpan<byte> target)
     {
-        int schemeEnd = target.IndexOf("://"u8);
-        if (schemeEnd > 0 && target[0] != (byte)'/')
+        // Origin-form (the usual "/path") first: only another form is searched for "://".
+        int schemeEnd;
+        if (!target.IsEmpty && target[0] != (byte)'/' && (schemeEnd = target.IndexOf("://"u8)) > 0)
         {
             ReadOnlySpan<byte> rest = target[(schemeEnd + 3)..];
             int pathStart = rest.IndexOfAny((byte)'/', (byte)'?', (byte)'#');
