@@ -1,3 +1,5 @@
+using System.Buffers.Binary;
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Text;
 
@@ -42,42 +44,69 @@ internal struct RequestFraming
         switch (name.Length)
         {
             case 4:
-                if (Ascii.EqualsIgnoreCase(name, "Host"u8))
+                if (IsName(name, "host"u8))
                 {
                     OnHost(value);
                 }
                 break;
             case 6:
-                if (Ascii.EqualsIgnoreCase(name, "Expect"u8))
+                if (IsName(name, "expect"u8))
                 {
                     OnExpect(value);
                 }
                 break;
             case 7:
-                if (Ascii.EqualsIgnoreCase(name, "Upgrade"u8))
+                if (IsName(name, "upgrade"u8))
                 {
                     _hasUpgrade = true;
                 }
                 break;
             case 10:
-                if (Ascii.EqualsIgnoreCase(name, "Connection"u8))
+                if (IsName(name, "connection"u8))
                 {
                     OnConnection(value);
                 }
                 break;
             case 14:
-                if (Ascii.EqualsIgnoreCase(name, "Content-Length"u8))
+                if (IsName(name, "content-length"u8))
                 {
                     OnContentLength(value);
                 }
                 break;
             case 17:
-                if (Ascii.EqualsIgnoreCase(name, "Transfer-Encoding"u8))
+                if (IsName(name, "transfer-encoding"u8))
                 {
                     OnTransferEncoding(value);
                 }
                 break;
         }
+    }
+
+    /// <summary>
+    /// <paramref name="name"/> (a validated token of the same length) is <paramref name="lowercase"/> in any case,
+    /// compared a word at a time: setting bit 0x20 lowers a letter and changes no other token byte into a letter or
+    /// '-' (only CR would become '-', and CR is not a token byte), so the folded words are equal exactly when the
+    /// names are equal but for letter case.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static bool IsName(ReadOnlySpan<byte> name, ReadOnlySpan<byte> lowercase)
+    {
+        Debug.Assert(name.Length == lowercase.Length && name.Length >= sizeof(uint));
+        const ulong Fold = 0x2020202020202020;
+        const uint Fold4 = 0x20202020;
+        if (name.Length < sizeof(ulong))
+        {
+            return ((BinaryPrimitives.ReadUInt32LittleEndian(name) | Fold4) == BinaryPrimitives.ReadUInt32LittleEndian(lowercase)) &&
+                ((BinaryPrimitives.ReadUInt32LittleEndian(name[^4..]) | Fold4) == BinaryPrimitives.ReadUInt32LittleEndian(lowercase[^4..]));
+        }
+        for (int i = 0; i < name.Length - sizeof(ulong); i += sizeof(ulong))
+        {
+            if ((BinaryPrimitives.ReadUInt64LittleEndian(name[i..]) | Fold) != BinaryPrimitives.ReadUInt64LittleEndian(lowercase[i..]))
+            {
+                return false;
+            }
+        }
+        return (BinaryPrimitives.ReadUInt64LittleEndian(name[^8..]) | Fold) == BinaryPrimitives.ReadUInt64LittleEndian(lowercase[^8..]);
     }
 
     /// <summary>The checks that need every field line, then the result.</summary>

@@ -69,7 +69,7 @@ internal sealed class LiteralPathTable<TEndpoint>
         while (entry != 0)
         {
             // Ascii.EqualsIgnoreCase folds letters only and rejects non-ASCII bytes: AsciiCase's rule for ASCII keys.
-            if (Ascii.EqualsIgnoreCase(_keys[entry - 1], path))
+            if (path.SequenceEqual(_keys[entry - 1]) || Ascii.EqualsIgnoreCase(_keys[entry - 1], path)) // the template's own case first: a few loads
             {
                 return _routes[entry - 1];
             }
