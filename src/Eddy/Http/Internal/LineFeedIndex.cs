@@ -87,10 +87,10 @@ internal ref struct LineFeedIndex
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public readonly int Next(int from)
     {
-        int block = from / BlockSize;
+        int block = (int)((uint)from / BlockSize); // from >= 0: a shift, not a signed division
         if (block < _blocks)
         {
-            ulong bits = _lineFeeds[block] & (ulong.MaxValue << (from % BlockSize));
+            ulong bits = _lineFeeds[block] & (ulong.MaxValue << from); // the shift count is taken mod 64
             while (bits == 0)
             {
                 if (++block == _blocks)
