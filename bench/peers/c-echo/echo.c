@@ -10,7 +10,8 @@
  * writes it back. If a write is partial, the remaining bytes are kept per
  * connection, EPOLLOUT is armed and reading from that connection stops until
  * the pending output is flushed. Closes on EOF or error. Exits cleanly on
- * SIGTERM/SIGINT.
+ * SIGTERM/SIGINT (blocked except inside epoll_pwait, so a stop signal cannot slip
+ * in unseen).
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -174,13 +175,26 @@ int main(int argc, char **argv)
         return 2;
     }
 
+    /* SIGTERM/SIGINT are blocked except inside epoll_pwait, which unblocks them
+     * atomically: a stop signal either interrupts the wait (EINTR) or is seen by
+     * the loop condition, never lost between the check and the wait. */
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, NULL); /* no SA_RESTART: epoll_wait returns EINTR */
+    sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
+    sigset_t stop_signals, wait_mask;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGTERM);
+    sigaddset(&stop_signals, SIGINT);
+    if (sigprocmask(SIG_BLOCK, &stop_signals, &wait_mask) < 0) {
+        perror("sigprocmask");
+        return 1;
+    }
+    sigdelset(&wait_mask, SIGTERM);
+    sigdelset(&wait_mask, SIGINT);
 
     listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (listen_fd < 0) {
@@ -222,11 +236,11 @@ int main(int argc, char **argv)
 
     struct epoll_event events[MAX_EVENTS];
     while (!stop_requested) {
-        int n = epoll_wait(epfd, events, MAX_EVENTS, -1);
+        int n = epoll_pwait(epfd, events, MAX_EVENTS, -1, &wait_mask);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
-            perror("epoll_wait");
+            perror("epoll_pwait");
             return 1;
         }
         for (int i = 0; i < n; i++) {
