@@ -192,6 +192,7 @@ public class LoadHttpTests
         Assert.Equal(20, root.GetProperty("closedByServer").GetInt64());
         Assert.True(root.GetProperty("errorsByKind").GetProperty("connect").GetInt64() > 0);
         Assert.True(root.GetProperty("errorDetails").GetProperty("connect").GetProperty("ECONNREFUSED").GetInt64() > 0);
+        Assert.True(server.ReservedAfterClosing); // the refused reconnects could not have reached another test's server
     }
 
     [Fact]
@@ -247,8 +248,9 @@ public class LoadHttpTests
     public async Task BadInputIsOneLineAndANonZeroExit(string url, params string[] more)
     {
         using var server = new RawHttpServer();
+        using Socket refused = ReserveRefusedPort();
         url = url.Replace("{port}", server.EndPoint.Port.ToString(System.Globalization.CultureInfo.InvariantCulture))
-                 .Replace("{refused}", RefusedPort().ToString(System.Globalization.CultureInfo.InvariantCulture));
+                 .Replace("{refused}", ((IPEndPoint)refused.LocalEndPoint!).Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
         string[] duration = more.Contains("-R") ? [] : ["-d", "1s"];
         var result = await EddyCli.RunAsync(Timeout, ["load", "http", url, .. duration, .. more]);
@@ -300,11 +302,15 @@ public class LoadHttpTests
         Assert.Equal("", await stderr);
     }
 
-    private static int RefusedPort()
+    /// <summary>
+    /// A port bound but never listening: every connect to it is refused while the socket is held, and no server
+    /// another test starts meanwhile can be given it (a freed port could be, and would receive this test's load).
+    /// </summary>
+    private static Socket ReserveRefusedPort()
     {
-        using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        probe.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return ((IPEndPoint)probe.LocalEndPoint!).Port; // bound, never listening, then closed: refused
+        var reserved = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        reserved.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        return reserved;
     }
 
     /// <summary>Runs <c>eddy load http URL … --json FILE</c> and returns the result and the parsed report.</summary>

@@ -65,12 +65,11 @@ public class LoadTcpTests
     [Fact]
     public async Task ARefusedTargetIsCountedAsConnectErrorsAndExitsOne()
     {
-        int port;
-        using (var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp))
-        {
-            probe.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-            port = ((IPEndPoint)probe.LocalEndPoint!).Port; // bound, never listening, then closed: refused
-        }
+        // Bound but never listening, and held for the whole run: every connect is refused, and no server another
+        // test starts meanwhile can be given this port and receive the load meant to be refused.
+        using var reserved = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        reserved.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        int port = ((IPEndPoint)reserved.LocalEndPoint!).Port;
         string json = Path.Combine(Path.GetTempPath(), $"eddy-load-{Guid.NewGuid():N}.json");
         try
         {

@@ -48,6 +48,8 @@ internal sealed class RawHttpServer : IDisposable
     {
         _behavior = behavior;
         _maxConnections = maxConnections;
+        // SO_REUSEADDR here too: the TIME_WAITs of the connections it closes then let the port be bound again (see StopListeningButKeepThePort).
+        _listener.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
         _listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         _listener.Listen(512);
         EndPoint = (IPEndPoint)_listener.LocalEndPoint!;
@@ -84,7 +86,7 @@ internal sealed class RawHttpServer : IDisposable
                 }
                 if (Interlocked.Increment(ref _connections) >= _maxConnections)
                 {
-                    _listener.Close();
+                    StopListeningButKeepThePort();
                 }
                 new Thread(() => Serve(client)) { IsBackground = true, Name = "raw-http-conn" }.Start();
             }
@@ -94,6 +96,35 @@ internal sealed class RawHttpServer : IDisposable
             // Closed: by Dispose, or after maxConnections.
         }
     }
+
+    /// <summary>
+    /// Closes the listener, so later connects are refused, and binds the port again without listening so it stays
+    /// reserved: a load run that goes on connecting must not reach a server another test is given this port for
+    /// (that test would see stray connections).
+    /// </summary>
+    private void StopListeningButKeepThePort()
+    {
+        _listener.Close();
+        var reserve = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            reserve.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true); // past our own TIME_WAITs
+            reserve.Bind(EndPoint);
+            _reserve = reserve;
+            _reservedAfterClosing = true;
+        }
+        catch (SocketException)
+        {
+            reserve.Dispose(); // taken in the instant between: refusals are then up to whoever has it
+        }
+    }
+
+    private volatile Socket? _reserve;
+
+    /// <summary>True once the listener closed after <c>maxConnections</c> and the port was bound again to keep it.</summary>
+    public bool ReservedAfterClosing => _reservedAfterClosing;
+
+    private volatile bool _reservedAfterClosing;
 
     private void Serve(Socket client)
     {
@@ -191,6 +222,7 @@ internal sealed class RawHttpServer : IDisposable
     {
         _isDisposed = true;
         _listener.Dispose();
+        _reserve?.Dispose();
         lock (_clients)
         {
             foreach (Socket client in _clients)
