@@ -26,6 +26,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "stop_signals.h"
+
 #define BUF_SIZE (64 * 1024)
 #define MAX_EVENTS 256
 
@@ -36,15 +38,8 @@ struct conn {
     char *out;           /* allocated lazily on first partial write */
 };
 
-static volatile sig_atomic_t stop_requested = 0;
 static int listen_fd = -1; /* sentinel: data.ptr == &listen_fd */
 static char buf[BUF_SIZE];
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    stop_requested = 1;
-}
 
 static void conn_close(int epfd, struct conn *c)
 {
@@ -175,26 +170,9 @@ int main(int argc, char **argv)
         return 2;
     }
 
-    /* SIGTERM/SIGINT are blocked except inside epoll_pwait, which unblocks them
-     * atomically: a stop signal either interrupts the wait (EINTR) or is seen by
-     * the loop condition, never lost between the check and the wait. */
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
-    sigset_t stop_signals, wait_mask;
-    sigemptyset(&stop_signals);
-    sigaddset(&stop_signals, SIGTERM);
-    sigaddset(&stop_signals, SIGINT);
-    if (sigprocmask(SIG_BLOCK, &stop_signals, &wait_mask) < 0) {
-        perror("sigprocmask");
+    sigset_t wait_mask; /* see stop_signals.h */
+    if (block_stop_signals(&wait_mask) < 0)
         return 1;
-    }
-    sigdelset(&wait_mask, SIGTERM);
-    sigdelset(&wait_mask, SIGINT);
 
     listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (listen_fd < 0) {

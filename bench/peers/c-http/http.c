@@ -45,6 +45,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "stop_signals.h"
+
 #define RBUF_SIZE 8192
 #define MAX_EVENTS 256
 
@@ -66,18 +68,11 @@ struct response {
     size_t len;
 };
 
-static volatile sig_atomic_t stop_requested = 0;
 static int listen_fd = -1; /* sentinel: data.ptr == &listen_fd */
 static int timer_fd = -1;  /* sentinel: data.ptr == &timer_fd */
 static struct response resp_plain, resp_json;
 static char *out;          /* responses of one batch, shared by all connections */
 static size_t out_cap;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    stop_requested = 1;
-}
 
 static void build_response(struct response *r, const char *type, const char *body,
                            const char *date)
@@ -308,26 +303,9 @@ int main(int argc, char **argv)
         return 2;
     }
 
-    /* SIGTERM/SIGINT are blocked except inside epoll_pwait, which unblocks them
-     * atomically: a stop signal either interrupts the wait (EINTR) or is seen by
-     * the loop condition, never lost between the check and the wait. */
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
-    sigset_t stop_signals, wait_mask;
-    sigemptyset(&stop_signals);
-    sigaddset(&stop_signals, SIGTERM);
-    sigaddset(&stop_signals, SIGINT);
-    if (sigprocmask(SIG_BLOCK, &stop_signals, &wait_mask) < 0) {
-        perror("sigprocmask");
+    sigset_t wait_mask; /* see stop_signals.h */
+    if (block_stop_signals(&wait_mask) < 0)
         return 1;
-    }
-    sigdelset(&wait_mask, SIGTERM);
-    sigdelset(&wait_mask, SIGINT);
 
     out_cap = 64 * 1024;
     if ((out = malloc(out_cap)) == NULL) {
