@@ -305,19 +305,26 @@ public sealed class HttpResponse
         output.Write(s_crlf);
     }
 
-    // The types of Eddy's own helpers (DateHeader.CommonContentTypes), matched by reference (literals are interned):
-    // the most common responses copy cached bytes instead of narrowing the string each time.
-    private const string PlainText = "text/plain; charset=utf-8";
-    private const string JsonType = "application/json";
-    private const string OctetStream = "application/octet-stream";
+    // The types of Eddy's own helpers (listed in DateHeader.CommonContentTypes, which caches their 200 heads), matched
+    // by reference (literals are interned): the most common responses copy cached bytes instead of narrowing the string.
+    internal const string PlainText = "text/plain; charset=utf-8";
+    internal const string JsonType = "application/json";
+    internal const string OctetStream = "application/octet-stream";
     private static readonly byte[][] s_contentTypeLines = [.. DateHeader.CommonContentTypes.Select(type => Encoding.ASCII.GetBytes("Content-Type: " + type + "\r\n"))];
 
     /// <summary>The index of <paramref name="contentType"/> in <see cref="DateHeader.CommonContentTypes"/>, or -1.</summary>
-    private static int CommonContentType(string? contentType) =>
-        ReferenceEquals(contentType, PlainText) ? 0
-        : ReferenceEquals(contentType, JsonType) ? 1
-        : ReferenceEquals(contentType, OctetStream) ? 2
-        : -1;
+    private static int CommonContentType(string? contentType)
+    {
+        string[] common = DateHeader.CommonContentTypes;
+        for (int i = 0; i < common.Length; i++)
+        {
+            if (ReferenceEquals(contentType, common[i]))
+            {
+                return i;
+            }
+        }
+        return -1;
+    }
 
     private void ThrowIfStarted()
     {

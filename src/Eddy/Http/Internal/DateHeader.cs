@@ -29,7 +29,7 @@ internal static class DateHeader
     }
 
     /// <summary>The content types of Eddy's own response helpers, whose 200 heads are cached whole up to the Content-Type line.</summary>
-    public static readonly string[] CommonContentTypes = ["text/plain; charset=utf-8", "application/json", "application/octet-stream"];
+    public static readonly string[] CommonContentTypes = [HttpResponse.PlainText, HttpResponse.JsonType, HttpResponse.OctetStream];
 
     private static volatile Lines s_lines = new(DateTimeOffset.UtcNow);
     private static readonly Timer s_timer = new(static _ => s_lines = new Lines(DateTimeOffset.UtcNow), null, 1000 - DateTime.UtcNow.Millisecond, 1000);

@@ -47,7 +47,7 @@ internal static class RequestLineParser
         space = rest.IndexOfAnyExcept(HttpCharacters.Target);
         if ((uint)space >= (uint)rest.Length || rest[space] != (byte)' ' || space == 0)
         {
-            RejectTarget(rest, space, line);
+            RejectTarget(rest, line);
         }
         ReadOnlySpan<byte> target = rest[..space];
         ReadOnlySpan<byte> version = rest[(space + 1)..];
@@ -85,7 +85,7 @@ internal static class RequestLineParser
     /// </summary>
     [DoesNotReturn]
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void RejectTarget(ReadOnlySpan<byte> rest, int stop, ReadOnlySpan<byte> line)
+    private static void RejectTarget(ReadOnlySpan<byte> rest, ReadOnlySpan<byte> line)
     {
         int space = rest.IndexOf((byte)' ');
         if (space <= 0)

@@ -64,8 +64,7 @@ internal sealed class ResponseBuffer : IBufferWriter<byte>
     public void WriteNumber(long value)
     {
         Ensure(20);
-        Utf8Formatter.TryFormat(value, _array.AsSpan(_length), out int written);
-        _length += written;
+        _length += FormatDecimal(value, _array.AsSpan(_length));
     }
 
     /// <summary><c>Content-Length: N\r\n\r\n</c>: the last field of a head and the blank line after it.</summary>
@@ -74,24 +73,28 @@ internal sealed class ResponseBuffer : IBufferWriter<byte>
         Ensure(40);
         Span<byte> span = _array.AsSpan(_length);
         "Content-Length: "u8.CopyTo(span);
-        int digits;
-        if ((ulong)value < 10_000)
-        {
-            // Most bodies: up to four digits, written without the general formatter.
-            digits = value < 10 ? 1 : value < 100 ? 2 : value < 1000 ? 3 : 4;
-            Span<byte> number = span.Slice(16, digits);
-            for (int i = digits - 1; i >= 0; i--)
-            {
-                number[i] = (byte)('0' + (value % 10));
-                value /= 10;
-            }
-        }
-        else
-        {
-            Utf8Formatter.TryFormat(value, span[16..], out digits);
-        }
+        int digits = FormatDecimal(value, span[16..]);
         "\r\n\r\n"u8.CopyTo(span[(16 + digits)..]);
         _length += 16 + digits + 4;
+    }
+
+    /// <summary>Writes <paramref name="value"/> in decimal (room for 20 bytes) and returns how many bytes that took.</summary>
+    private static int FormatDecimal(long value, Span<byte> destination)
+    {
+        if ((ulong)value >= 10_000)
+        {
+            Utf8Formatter.TryFormat(value, destination, out int written);
+            return written;
+        }
+        // Most lengths: up to four digits, written without the general formatter.
+        int digits = value < 10 ? 1 : value < 100 ? 2 : value < 1000 ? 3 : 4;
+        Span<byte> number = destination[..digits];
+        for (int i = digits - 1; i >= 0; i--)
+        {
+            number[i] = (byte)('0' + (value % 10));
+            value /= 10;
+        }
+        return digits;
     }
 
     /// <summary>Drops the contents and returns the array to the pool.</summary>
