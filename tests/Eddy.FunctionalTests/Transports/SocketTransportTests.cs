@@ -331,6 +331,9 @@ public class SocketTransportTests
         Assert.False(reset);
         Assert.Equal("bye", Encoding.ASCII.GetString(greeting));
         WriteEofProtocol protocol = await accepted.Task.WaitAsync(TestTimeouts.Wait);
+        // The factory hands the protocol over before ConnectionMade runs, and the FIN can reach the client
+        // while ConnectionMade is still on the loop: what it recorded is only final once it has returned.
+        await protocol.Made.Task.WaitAsync(TestTimeouts.Wait);
         Assert.IsType<InvalidOperationException>(protocol.WriteAfterEof);
         Assert.True(protocol.CanWriteEof);
 
