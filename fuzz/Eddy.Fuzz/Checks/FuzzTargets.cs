@@ -24,7 +24,7 @@ public static class FuzzTargets
     public static string Run(string target, byte[] input) => target switch
     {
         // The request head parser over the whole input at once.
-        "head" => RequestPipeline.Run(input, 0, input.Length, PieceSchedule.Whole, FuzzLimits.Small, PipelineMode.Head),
+        "head" => RequestPipeline.Run(input, 0, input.Length, PieceSchedule.Whole, FuzzLimits.Small, FuzzLimits.SmallBody, PipelineMode.Head),
         // The same head, whole and in pieces: the same outcome.
         "split" => RunWholeAndInPieces(input, PipelineMode.Head),
         // A chunked body (after the control bytes), whole and in pieces.
@@ -38,8 +38,8 @@ public static class FuzzTargets
     private static string RunWholeAndInPieces(byte[] input, PipelineMode mode)
     {
         var control = ControlBytes.Read(input);
-        string whole = RequestPipeline.Run(input, control.DataStart, input.Length, PieceSchedule.Whole, control.Limits, mode);
-        string pieces = RequestPipeline.Run(input, control.DataStart, input.Length, control.Schedule, control.Limits, mode);
+        string whole = RequestPipeline.Run(input, control.DataStart, input.Length, PieceSchedule.Whole, control.Limits, control.MaxBodySize, mode);
+        string pieces = RequestPipeline.Run(input, control.DataStart, input.Length, control.Schedule, control.Limits, control.MaxBodySize, mode);
         if (whole != pieces)
         {
             throw new FuzzCheckException($"whole and in pieces ({control.Schedule}) differ:\n--- whole\n{Cap(whole)}\n--- in pieces\n{Cap(pieces)}");
@@ -63,8 +63,10 @@ internal static class FuzzLimits
         MaxHeaderBytes = 256,
         MaxHeaderCount = 8,
         MaxChunkExtensionLength = 16,
-        MaxRequestBodySize = 1024,
     };
+
+    /// <summary>The body limit that goes with the small limits.</summary>
+    public const long SmallBody = 1024;
 }
 
 /// <summary>
@@ -73,13 +75,13 @@ internal static class FuzzLimits
 /// the default limits instead of the small ones; the next n bytes are piece sizes (1-64, from their
 /// low 6 bits), used in turn. With n = 0 the input arrives one byte at a time. The request bytes follow.
 /// </summary>
-internal readonly record struct ControlBytes(int DataStart, PieceSchedule Schedule, HttpParserLimits Limits)
+internal readonly record struct ControlBytes(int DataStart, PieceSchedule Schedule, HttpParserLimits Limits, long? MaxBodySize)
 {
     public static ControlBytes Read(byte[] input)
     {
         if (input.Length == 0)
         {
-            return new ControlBytes(0, PieceSchedule.Whole, FuzzLimits.Small);
+            return new ControlBytes(0, PieceSchedule.Whole, FuzzLimits.Small, FuzzLimits.SmallBody);
         }
         int count = Math.Min(input[0] & 7, input.Length - 1);
         var sizes = new int[count];
@@ -87,8 +89,9 @@ internal readonly record struct ControlBytes(int DataStart, PieceSchedule Schedu
         {
             sizes[i] = (input[1 + i] & 63) + 1;
         }
-        HttpParserLimits limits = (input[0] & 8) != 0 ? HttpParserLimits.Default : FuzzLimits.Small;
-        return new ControlBytes(1 + count, count == 0 ? PieceSchedule.OneByte : new PieceSchedule(sizes), limits);
+        bool small = (input[0] & 8) == 0;
+        return new ControlBytes(1 + count, count == 0 ? PieceSchedule.OneByte : new PieceSchedule(sizes),
+            small ? FuzzLimits.Small : HttpParserLimits.Default, small ? FuzzLimits.SmallBody : null);
     }
 }
 

@@ -23,13 +23,14 @@ internal sealed class RequestPipeline
     private readonly PieceSchedule _schedule;
     private readonly Transcript _transcript;
     private readonly HttpParser _parser;
-    private readonly ChunkedDecoder _chunked;
+    private readonly HttpBodyDecoder _body;
+    private readonly long? _maxBodySize;
     private int _start;         // the first byte not consumed
     private int _available;     // the bytes arrived so far end here
     private int _pieces;
     private long _bodyLength;
 
-    private RequestPipeline(byte[] input, int start, int end, PieceSchedule schedule, HttpParserLimits limits)
+    private RequestPipeline(byte[] input, int start, int end, PieceSchedule schedule, HttpParserLimits limits, long? maxBodySize)
     {
         _input = input;
         _start = start;
@@ -38,12 +39,13 @@ internal sealed class RequestPipeline
         _schedule = schedule;
         _transcript = new Transcript(input);
         _parser = new HttpParser(limits);
-        _chunked = new ChunkedDecoder(limits);
+        _body = new HttpBodyDecoder(limits);
+        _maxBodySize = maxBodySize;
     }
 
-    public static string Run(byte[] input, int start, int end, PieceSchedule schedule, HttpParserLimits limits, PipelineMode mode)
+    public static string Run(byte[] input, int start, int end, PieceSchedule schedule, HttpParserLimits limits, long? maxBodySize, PipelineMode mode)
     {
-        var pipeline = new RequestPipeline(input, start, end, schedule, limits);
+        var pipeline = new RequestPipeline(input, start, end, schedule, limits, maxBodySize);
         pipeline.Run(mode);
         return pipeline._transcript.ToString();
     }
@@ -55,7 +57,7 @@ internal sealed class RequestPipeline
             Arrive();
             if (mode == PipelineMode.Chunked)
             {
-                ReadChunked(keepAlive: false);
+                ReadBody(HttpBodyKind.Chunked, -1, keepAlive: false);
                 return;
             }
             do
@@ -68,12 +70,7 @@ internal sealed class RequestPipeline
                 {
                     return;
                 }
-                bool bodyComplete = head.BodyKind switch
-                {
-                    HttpBodyKind.ContentLength => ReadContentLength(head.ContentLength),
-                    HttpBodyKind.Chunked => ReadChunked(head.KeepAlive),
-                    _ => true,
-                };
+                bool bodyComplete = ReadBody(head.BodyKind, head.ContentLength, head.KeepAlive);
                 if (!bodyComplete || !head.KeepAlive)
                 {
                     return;
@@ -146,69 +143,34 @@ internal sealed class RequestPipeline
         }
     }
 
-    private bool ReadContentLength(long length)
+    /// <summary>The body its head frames, through the one decoder the server uses (HttpBodyDecoder), under the body limit.</summary>
+    private bool ReadBody(HttpBodyKind kind, long length, bool keepAlive)
     {
-        var decoder = new ContentLengthDecoder(length);
-        _bodyLength = 0;
-        while (true)
-        {
-            ReadOnlySpan<byte> window = Unconsumed;
-            _transcript.Window(_start, window.Length);
-            BodyDecodeStatus status = decoder.Decode(window, out int consumed, out ReadOnlySpan<byte> data);
-            CheckConsumed(consumed, window.Length);
-            switch (status)
-            {
-                case BodyDecodeStatus.Data:
-                    if (data.Length != consumed)
-                    {
-                        throw new FuzzCheckException($"Content-Length data of {data.Length} bytes for {consumed} consumed");
-                    }
-                    TakeData(window, consumed, data);
-                    break;
-                case BodyDecodeStatus.NeedMoreData:
-                    if (!window.IsEmpty || consumed != 0)
-                    {
-                        throw new FuzzCheckException($"Content-Length decoder asked for more with {window.Length} bytes unread");
-                    }
-                    if (!Arrive())
-                    {
-                        _transcript.EndBody($"incomplete body at {_start}");
-                        return false;
-                    }
-                    break;
-                default:
-                    if (consumed != 0 || _bodyLength != length || !decoder.IsComplete)
-                    {
-                        throw new FuzzCheckException($"Content-Length body done after {_bodyLength} of {length} bytes");
-                    }
-                    _transcript.EndBody("end");
-                    return true;
-            }
-        }
-    }
-
-    private bool ReadChunked(bool keepAlive)
-    {
-        _chunked.Reset();
+        _body.Begin(kind, length, _maxBodySize);
         _bodyLength = 0;
         while (true)
         {
             ReadOnlySpan<byte> window = Unconsumed;
             _transcript.Window(_start, window.Length);
             var handler = new RecordingHandler(_transcript);
-            BodyDecodeStatus status = _chunked.Decode(window, ref handler, out int consumed, out ReadOnlySpan<byte> data);
+            BodyDecodeStatus status = _body.Decode(window, int.MaxValue, ref handler, out int consumed, out ReadOnlySpan<byte> data);
             CheckConsumed(consumed, window.Length);
             switch (status)
             {
                 case BodyDecodeStatus.Data:
-                    // The data is the last bytes of those consumed.
-                    if (data.IsEmpty || !window[..consumed].EndsWith(data) || !data.Overlaps(window[(consumed - data.Length)..consumed]))
+                    // The data is the last bytes of those consumed (all of them for Content-Length).
+                    if (data.IsEmpty || !window[..consumed].EndsWith(data) || !data.Overlaps(window[(consumed - data.Length)..consumed]) ||
+                        (kind == HttpBodyKind.ContentLength && data.Length != consumed))
                     {
-                        throw new FuzzCheckException("chunk data is not the last of the bytes consumed");
+                        throw new FuzzCheckException($"{kind} data of {data.Length} bytes is not the last of the {consumed} consumed");
                     }
                     TakeData(window, consumed, data);
                     break;
                 case BodyDecodeStatus.NeedMoreData:
+                    if (kind == HttpBodyKind.ContentLength && (!window.IsEmpty || consumed != 0))
+                    {
+                        throw new FuzzCheckException($"Content-Length decoder asked for more with {window.Length} bytes unread");
+                    }
                     _start += consumed;
                     if (!Arrive())
                     {
@@ -218,11 +180,14 @@ internal sealed class RequestPipeline
                     break;
                 default:
                     _start += consumed;
-                    if (!_chunked.IsComplete || _chunked.BodyLength != _bodyLength)
+                    if (!_body.IsComplete || _body.BytesDecoded != _bodyLength || (kind == HttpBodyKind.ContentLength && (consumed != 0 || _bodyLength != length)))
                     {
-                        throw new FuzzCheckException($"chunked body done with {_bodyLength} bytes of data, {_chunked.BodyLength} announced");
+                        throw new FuzzCheckException($"{kind} body done with {_bodyLength} bytes of data ({_body.BytesDecoded} counted, {length} announced)");
                     }
-                    _transcript.EndBody(keepAlive ? "end" : $"end, {_end - _start} bytes after");
+                    if (kind != HttpBodyKind.None)
+                    {
+                        _transcript.EndBody(keepAlive ? "end" : $"end, {_end - _start} bytes after");
+                    }
                     return true;
             }
         }

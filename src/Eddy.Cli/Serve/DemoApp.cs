@@ -1,4 +1,6 @@
+using System.Buffers;
 using System.Net;
+using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
@@ -15,7 +17,7 @@ internal sealed partial class DemoJsonContext : JsonSerializerContext;
 
 /// <summary>
 /// The demo web app of <c>eddy serve</c>: a home page, the TechEmpower plaintext and JSON tests, an
-/// httpbin-style <c>/anything</c> echo, and static files.
+/// httpbin-style <c>/anything</c> echo, a streaming <c>/upload</c>, and static files.
 /// </summary>
 internal static class DemoApp
 {
@@ -29,6 +31,7 @@ internal static class DemoApp
         app.MapGet("/json", context => context.Response.Json(new Greeting("Hello, World!"), DemoJsonContext.Default.Greeting));
         app.MapAny("/anything", Anything);
         app.MapAny("/anything/{*rest}", Anything);
+        app.MapPost("/upload", Upload);
         app.UseStaticFiles("/static", staticFolder);
         GC.KeepAlive(s_greeting);
         return app;
@@ -50,6 +53,7 @@ internal static class DemoApp
               <li><a href="/plaintext">/plaintext</a> — <code>Hello, World!</code> as text/plain (the TechEmpower plaintext test)</li>
               <li><a href="/json">/json</a> — <code>{"message":"Hello, World!"}</code> (the TechEmpower JSON test)</li>
               <li><a href="/anything?x=1">/anything</a> — any method: the request echoed back as JSON, httpbin-style</li>
+              <li><code>POST /upload</code> — an upload of any size, read as it streams in and kept nowhere: <code>{"bytes": N}</code>, with <code>?sha256=1</code> its SHA-256 too</li>
               <li><a href="/static/">/static/</a> — files from the <code>--static</code> folder</li>
             </ul>
             <p>Try <code>curl -X POST -d 'hi' http://127.0.0.1:8080/anything/path?q=1</code>.</p>
@@ -64,10 +68,11 @@ internal static class DemoApp
     /// a repeated name, compared case-insensitively, joined with ", " under its first spelling), the body
     /// as UTF-8 (invalid bytes become U+FFFD), the decoded query as args, and the client's address.
     /// </summary>
-    private static void Anything(HttpContext context)
+    private static async ValueTask Anything(HttpContext context)
     {
         HttpRequest request = context.Request;
-        var buffer = new System.Buffers.ArrayBufferWriter<byte>(512);
+        string data = await request.ReadTextAsync();
+        var buffer = new ArrayBufferWriter<byte>(512);
         using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
             json.WriteStartObject();
@@ -85,11 +90,50 @@ internal static class DemoApp
                 json.WriteString(name, value);
             }
             json.WriteEndObject();
-            json.WriteString("data", request.BodyText());
+            json.WriteString("data", data);
             json.WriteString("origin", (request.RemoteEndPoint as IPEndPoint)?.Address.ToString() ?? "");
             json.WriteEndObject();
         }
         context.Response.Bytes(buffer.WrittenSpan, "application/json");
+    }
+
+    /// <summary>
+    /// Takes an upload of any size as it streams in, keeping none of it: answers <c>{"bytes": N}</c>, and with
+    /// <c>?sha256=1</c> also the body's SHA-256 (<c>"sha256": "hex"</c>). The body limit is lifted for this route.
+    /// </summary>
+    private static async ValueTask Upload(HttpContext context)
+    {
+        HttpRequest request = context.Request;
+        request.MaxBodySize = null;
+        bool hash = request.Query.TryGetValue("sha256", out string? wanted) && wanted is "1" or "true";
+        using IncrementalHash? sha256 = hash ? IncrementalHash.CreateHash(HashAlgorithmName.SHA256) : null;
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(64 * 1024);
+        long total = 0;
+        try
+        {
+            int n;
+            while ((n = await request.Body.ReadAsync(buffer)) > 0)
+            {
+                total += n;
+                sha256?.AppendData(buffer, 0, n);
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+        var answer = new ArrayBufferWriter<byte>(128);
+        using (var json = new Utf8JsonWriter(answer))
+        {
+            json.WriteStartObject();
+            json.WriteNumber("bytes", total);
+            if (sha256 is not null)
+            {
+                json.WriteString("sha256", Convert.ToHexStringLower(sha256.GetHashAndReset()));
+            }
+            json.WriteEndObject();
+        }
+        context.Response.Bytes(answer.WrittenSpan, "application/json");
     }
 
     private static List<(string Name, string Value)> JoinedHeaders(HttpRequestHeaders headers)

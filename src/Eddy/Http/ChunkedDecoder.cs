@@ -11,7 +11,7 @@ namespace Eddy.Http;
 /// chunked-body = *chunk last-chunk trailer-section CRLF
 /// chunk        = chunk-size [ chunk-ext ] CRLF chunk-data CRLF
 /// </code>
-/// Call <see cref="Decode{THandler}"/> in a loop, advancing the input by <c>consumed</c> each time:
+/// Call <see cref="Decode{THandler}(ReadOnlySpan{byte}, int, ref THandler, out int, out ReadOnlySpan{byte})"/> in a loop, advancing the input by <c>consumed</c> each time:
 /// <code>
 /// Decode -> (Data | NeedMoreData)* -> Done
 /// </code>
@@ -27,7 +27,15 @@ public sealed class ChunkedDecoder
     {
         Size,           // in chunk-size: _digits hex digits so far
         SizeSpace,      // BWS after the size: only more BWS or ';' may follow
-        Extension,      // after ';': skipping to CR
+        ExtensionName,  // after ';': BWS, then the first byte of a chunk-ext-name
+        InName,         // in a chunk-ext-name
+        AfterName,      // BWS after a name: only '=' or ';' may follow
+        ValueStart,     // after '=': BWS, then a token or a quoted-string
+        InToken,        // in a token value
+        InQuoted,       // in a quoted-string value
+        QuotedPair,     // after a backslash in a quoted-string
+        AfterValue,     // after a value (and BWS): only BWS, ';' or CR
+        AfterValueSpace,// BWS after a value: only more BWS or ';' may follow
         SizeLf,         // CR seen at the end of the size line
         Data,           // _chunkRemaining bytes of chunk-data to go
         DataCr,         // chunk-data done: CR must follow
@@ -54,7 +62,7 @@ public sealed class ChunkedDecoder
     {
     }
 
-    /// <summary>Uses <see cref="HttpParserLimits.MaxChunkExtensionLength"/>, <see cref="HttpParserLimits.MaxRequestBodySize"/>, and the header limits for the trailer section.</summary>
+    /// <summary>Uses <see cref="HttpParserLimits.MaxChunkExtensionLength"/>, and the header limits for the trailer section.</summary>
     public ChunkedDecoder(HttpParserLimits limits)
     {
         ArgumentNullException.ThrowIfNull(limits);
@@ -66,6 +74,12 @@ public sealed class ChunkedDecoder
 
     /// <summary>The data bytes announced by the chunk-sizes read so far.</summary>
     public long BodyLength => _bodyLength;
+
+    /// <summary>
+    /// The most data bytes the body may hold, or null for no limit: a chunk-size that takes the body past it is
+    /// rejected (413) as soon as its line ends, before its data. Set it before decoding a body.
+    /// </summary>
+    public long? MaxBodySize { get; set; }
 
     /// <summary>Prepares for a new chunked body.</summary>
     public void Reset()
@@ -80,12 +94,17 @@ public sealed class ChunkedDecoder
         _trailerCount = 0;
     }
 
-    /// <summary>As <see cref="Decode{THandler}"/>, with trailer fields checked and dropped.</summary>
+    /// <summary>As <see cref="Decode{THandler}(ReadOnlySpan{byte}, int, ref THandler, out int, out ReadOnlySpan{byte})"/>, with trailer fields checked and dropped.</summary>
     public BodyDecodeStatus Decode(ReadOnlySpan<byte> input, out int consumed, out ReadOnlySpan<byte> data)
     {
         var skip = default(SkipTrailers);
-        return Decode(input, ref skip, out consumed, out data);
+        return Decode(input, int.MaxValue, ref skip, out consumed, out data);
     }
+
+    /// <summary>As <see cref="Decode{THandler}(ReadOnlySpan{byte}, int, ref THandler, out int, out ReadOnlySpan{byte})"/>, with no cap on the data returned.</summary>
+    public BodyDecodeStatus Decode<THandler>(ReadOnlySpan<byte> input, scoped ref THandler handler, out int consumed, out ReadOnlySpan<byte> data)
+        where THandler : struct, IHttpTrailerHandler =>
+        Decode(input, int.MaxValue, ref handler, out consumed, out data);
 
     /// <summary>
     /// Decodes from the start of <paramref name="input"/> up to the next slice of data, the end of the
@@ -93,12 +112,15 @@ public sealed class ChunkedDecoder
     /// non-empty slice of <paramref name="input"/>, and the last bytes of the <paramref name="consumed"/>
     /// ones. <see cref="BodyDecodeStatus.NeedMoreData"/>: call again with <c>input[consumed..]</c> and
     /// more. <see cref="BodyDecodeStatus.Done"/>: the body ended; <c>input[consumed..]</c> is the next
-    /// request. Trailer fields go to <paramref name="handler"/> as they are parsed.
+    /// request. Trailer fields go to <paramref name="handler"/> as they are parsed. At most
+    /// <paramref name="maxData"/> bytes of data come back from one call (a reader's buffer size); the rest of
+    /// the chunk waits for the next call.
     /// </summary>
     /// <exception cref="HttpRejectException">The body is malformed or exceeds the limits.</exception>
-    public BodyDecodeStatus Decode<THandler>(ReadOnlySpan<byte> input, scoped ref THandler handler, out int consumed, out ReadOnlySpan<byte> data)
+    public BodyDecodeStatus Decode<THandler>(ReadOnlySpan<byte> input, int maxData, scoped ref THandler handler, out int consumed, out ReadOnlySpan<byte> data)
         where THandler : struct, IHttpTrailerHandler
     {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxData);
         int position = 0;
         while (true)
         {
@@ -110,7 +132,7 @@ public sealed class ChunkedDecoder
                 {
                     break;
                 }
-                int count = (int)Math.Min(_chunkRemaining, available);
+                int count = (int)Math.Min(_chunkRemaining, Math.Min(available, maxData));
                 data = input.Slice(position, count);
                 position += count;
                 _chunkRemaining -= count;
@@ -137,9 +159,9 @@ public sealed class ChunkedDecoder
             {
                 break;
             }
-            if (state == State.Extension)
+            if (state >= State.ExtensionName && state <= State.AfterValueSpace)
             {
-                position = SkipExtension(input, position);
+                StepExtension(input[position++]);
             }
             else
             {
@@ -177,7 +199,7 @@ public sealed class ChunkedDecoder
                 // chunk-ext = *( BWS ";" ... ): whitespace after the size may only lead to an extension.
                 if (b == (byte)';')
                 {
-                    _state = State.Extension;
+                    _state = State.ExtensionName;
                 }
                 else if (!HttpCharacters.IsWhitespace(b))
                 {
@@ -226,7 +248,7 @@ public sealed class ChunkedDecoder
         }
         else if (b == (byte)';')
         {
-            _state = State.Extension;
+            _state = State.ExtensionName;
             CountExtensionBytes(1);
         }
         else if (HttpCharacters.IsWhitespace(b))
@@ -255,30 +277,78 @@ public sealed class ChunkedDecoder
     }
 
     /// <summary>
-    /// Skips chunk extensions up to the CR that ends the line. They are not interpreted, so only their
-    /// bytes are checked (field-value bytes: no controls but HTAB), and their length is bounded. A CR
-    /// always ends the line: a quoted-string may not hold one, so no parser can read it differently.
+    /// One byte of the chunk extensions (RFC 9112 §7.1.1), which are checked against their grammar and
+    /// skipped, not interpreted:
+    /// <code>
+    /// chunk-ext      = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] )
+    /// chunk-ext-name = token
+    /// chunk-ext-val  = token / quoted-string
+    /// </code>
+    /// A bare <c>;</c>, a name that is not a token, or a value that is neither a token nor a whole
+    /// quoted-string is rejected: a lenient parser here is one a proxy in front may disagree with. Every
+    /// byte counts against the limit, so no part of a size line is unbounded. A CR ends the line wherever
+    /// the grammar allows it (not inside a quoted-string, which may not hold one).
     /// </summary>
-    private int SkipExtension(ReadOnlySpan<byte> input, int position)
+    private void StepExtension(byte b)
     {
-        ReadOnlySpan<byte> rest = input[position..];
-        int stop = rest.IndexOfAny(HttpCharacters.FieldValueInvalid);
-        CountExtensionBytes(stop < 0 ? rest.Length : stop);
-        if (stop < 0)
+        if (b != (byte)'\r')
         {
-            return input.Length;
+            CountExtensionBytes(1); // the bytes between the digits and the CR, as a line's limit counts them
         }
-        byte b = rest[stop];
         if (b == (byte)'\n')
         {
             HttpReject.Throw(HttpRejectReason.InvalidLineTerminator);
         }
-        if (b != (byte)'\r')
+        bool token = HttpCharacters.Token.Contains(b);
+        bool space = HttpCharacters.IsWhitespace(b);
+        switch (_state)
         {
-            HttpReject.Throw(HttpRejectReason.InvalidChunkExtension, rest[..(stop + 1)]);
+            case State.ExtensionName:
+                _state = token ? State.InName : space ? State.ExtensionName : Invalid(b);
+                break;
+            case State.InName:
+                _state = token ? State.InName : space ? State.AfterName : b == (byte)'=' ? State.ValueStart : EndOfExtension(b);
+                break;
+            case State.AfterName:
+                _state = space ? State.AfterName : b == (byte)'=' ? State.ValueStart : b == (byte)';' ? State.ExtensionName : Invalid(b);
+                break;
+            case State.ValueStart:
+                _state = token ? State.InToken : space ? State.ValueStart : b == (byte)'"' ? State.InQuoted : Invalid(b);
+                break;
+            case State.InToken:
+                _state = token ? State.InToken : space ? State.AfterValueSpace : EndOfExtension(b);
+                break;
+            case State.InQuoted:
+                // qdtext = HTAB / SP / %x21 / %x23-5B / %x5D-7E / obs-text
+                _state = b == (byte)'"' ? State.AfterValue : b == (byte)'\\' ? State.QuotedPair : IsQuotedText(b) ? State.InQuoted : Invalid(b);
+                break;
+            case State.QuotedPair:
+                // quoted-pair = "\" ( HTAB / SP / VCHAR / obs-text )
+                _state = IsQuotedText(b) || b == (byte)'"' || b == (byte)'\\' ? State.InQuoted : Invalid(b);
+                break;
+            case State.AfterValue:
+                _state = space ? State.AfterValueSpace : EndOfExtension(b);
+                break;
+            case State.AfterValueSpace:
+                _state = space ? State.AfterValueSpace : b == (byte)';' ? State.ExtensionName : Invalid(b);
+                break;
         }
-        _state = State.SizeLf;
-        return position + stop + 1;
+    }
+
+    /// <summary>After a name or a value: another extension, or the end of the line.</summary>
+    private static State EndOfExtension(byte b) => b switch
+    {
+        (byte)';' => State.ExtensionName,
+        (byte)'\r' => State.SizeLf,
+        _ => Invalid(b),
+    };
+
+    private static bool IsQuotedText(byte b) => b == (byte)'\t' || (b >= 0x20 && b != 0x7F);
+
+    private static State Invalid(byte b)
+    {
+        HttpReject.Throw(HttpRejectReason.InvalidChunkExtension, [b]);
+        return default;
     }
 
     /// <summary>The size line ended with CRLF: data follows, or, after the last-chunk (size 0), the trailers.</summary>
@@ -292,7 +362,7 @@ public sealed class ChunkedDecoder
             return;
         }
         _bodyLength += _size;
-        if (_bodyLength > _limits.MaxRequestBodySize)
+        if (_bodyLength > MaxBodySize)
         {
             HttpReject.Throw(HttpRejectReason.BodyTooLarge);
         }

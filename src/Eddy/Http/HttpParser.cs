@@ -6,7 +6,7 @@ namespace Eddy.Http;
 /*
 # HTTP/1.1 request parsing: what is accepted, what is rejected, and with which status
 
-The parser (HttpParser), the chunked decoder (ChunkedDecoder) and the limits (HttpParserLimits)
+The parser (HttpParser), the body decoder (HttpBodyDecoder, over ChunkedDecoder and ContentLengthDecoder) and the limits (HttpParserLimits)
 follow RFC 9110 and RFC 9112 strictly wherever leniency would let two parsers in a chain (a proxy and
 this server) disagree about where a request or a field ends: that disagreement is request smuggling.
 Every rejection is an HttpRejectException carrying an HttpRejectReason, whose status code is fixed by
@@ -45,7 +45,7 @@ C = ChunkedDecoderTests).
 | Content-Length with sign, space, hex, other non-digits, empty or empty list element, or over long.MaxValue | InvalidContentLength | 400 | 9110 §8.6 | P.AContentLengthThatIsNotJustDigitsOrOverflowsIsRejected |
 | Content-Length values that differ (on two lines, or "5, 6") | ConflictingContentLength | 400 | 9110 §8.6 | P.DuplicateContentLengthsThatDifferAreRejected, P.AContentLengthListWhoseValuesDifferIsRejected |
 | Identical Content-Length values (two lines, "5, 5", "005") | accepted as one value | - | 9110 §8.6 | P.IdenticalContentLengthsAreOneContentLength |
-| Content-Length over MaxRequestBodySize (default: no limit) | BodyTooLarge | 413 | 9110 §15.5.14 | P.AContentLengthOverTheBodyLimitIsRejectedWith413 |
+| Content-Length over the body limit (HttpBodyDecoder.MaxBodySize; the server's default 30 MB) | BodyTooLarge, at the body's first Decode, before any of it is consumed | 413 | 9110 §15.5.14 | HttpBodyDecoderTests.AContentLengthOverTheLimitIsRejectedAtTheFirstDecodeBeforeAnyByteIsTaken |
 | Transfer-Encoding whose final coding is not chunked ("gzip", "chunked, gzip", "chunked;q=1", empty), or chunked twice ("chunked, chunked", two lines) | ChunkedNotFinal | 400 | 9112 §6.3 (4), §7 | P.ATransferEncodingWhoseFinalCodingIsNotASingleChunkedIsRejected, P.ChunkedOnTwoTransferEncodingLinesIsRejected |
 | Another coding before a final chunked ("gzip, chunked", also over two lines) | UnsupportedTransferCoding | 501 | 9112 §6.1 | P.ATransferCodingOtherThanChunkedIsRejectedWith501, P.CodingsOnSeveralTransferEncodingLinesAddUp |
 | Transfer-Encoding in an HTTP/1.0 request | TransferEncodingInHttp10 (framing is faulty) | 400 | 9112 §6.1 | P.TransferEncodingInAnHttp10RequestIsRejected |
@@ -55,12 +55,13 @@ C = ChunkedDecoderTests).
 | Upgrade field, Connection: upgrade | recorded only | - | 9110 §7.8 | P.UpgradeAndConnectionUpgradeAreRecorded |
 | Chunk-size empty, not hex, with leading whitespace, sign or "0x", or followed by junk or by whitespace not leading to ';' | InvalidChunkSize | 400 | 9112 §7.1 | C.AChunkSizeThatIsEmptyNotHexOrFollowedByJunkIsRejected |
 | Chunk-size over long.MaxValue or longer than 16 hex digits (leading zeros included) | InvalidChunkSize | 400 | 9112 §7.1 | C.AChunkSizeThatOverflowsALongOrHasMoreThan16DigitsIsRejected, C.TheLargestChunkSizeALongHoldsIsAccepted |
-| Chunk extensions (";name[=value]", BWS, quoted strings) | skipped, bytes checked as field-value bytes | - | 9112 §7.1.1 | C.AChunkedBodyDecodesToItsDataAndTrailers |
+| Chunk extensions (";name[=value]", BWS, quoted strings) | checked against the grammar, then skipped | - | 9112 §7.1.1 | C.AChunkedBodyDecodesToItsDataAndTrailers, C.ChunkExtensionsThatFollowTheGrammarAreSkipped |
+| A bare ";", a name that is not a token, a value that is not a token or a whole quoted-string, whitespace not leading to ";" or "=" | InvalidChunkExtension | 400 | 9112 §7.1.1 | C.AChunkExtensionThatBreaksTheGrammarIsRejected |
 | Control (but HTAB) or DEL in a chunk extension | InvalidChunkExtension | 400 | 9112 §7.1.1 | C.AControlCharacterInAChunkExtensionIsRejected |
 | Chunk-size line after its digits longer than MaxChunkExtensionLength (4 KiB) | ChunkExtensionTooLong, as soon as it cannot fit | 400 | 9112 §7.1.1 | C.ExtensionsUpToTheLimitAreSkipped, C.ALongExtensionIsRejectedBeforeTheLineEnds |
 | Chunk data not followed by exactly CRLF | MissingChunkTerminator | 400 | 9112 §7.1 | C.ChunkDataNotFollowedByCrlfIsRejected |
 | Trailer fields | parsed under the field-line rules and limits above; delivered apart from headers (IHttpTrailerHandler) or dropped | as above | 9112 §7.1.2, 9110 §6.5 | C.TrailerFieldsFollowTheHeaderFieldRules, C.TooManyTrailersAreRejectedWith431, C.TrailersOverTheByteLimitAreRejectedWith431EvenBeforeTheyEnd |
-| Chunked body over MaxRequestBodySize | BodyTooLarge, at the chunk-size that crosses it | 413 | 9110 §15.5.14 | C.ABodyOverTheLimitIsRejectedWith413AtTheChunkSizeThatCrossesIt |
+| Chunked body over the body limit | BodyTooLarge, at the chunk-size that crosses it | 413 | 9110 §15.5.14 | C.ABodyOverTheLimitIsRejectedWith413AtTheChunkSizeThatCrossesIt, HttpBodyDecoderTests.AChunkedBodyOverTheLimitIsRejectedAtTheChunkThatTakesItOver |
 | The same bytes split into reads any other way | the same outcome and reason: the first byte that rules the request out decides, and a line is judged against its limit with the CRLF it needs (a bare LF counts as two bytes), as while it arrives | as above | - | FuzzRegression.SplitVerdictTests, the fuzz corpus (fuzz/README.md) |
 | Any input at all | parsed, "need more data", or HttpRejectException: never another exception, never a loop without progress | - | - | P.RandomBytesAreOnlyEverRejectedWithHttpRejectException, P.RandomHttpLikeInputIsOnlyEverRejectedWithHttpRejectException, P.MutatedValidRequestsAreOnlyEverRejectedWithHttpRejectException |
 
@@ -224,7 +225,7 @@ public sealed partial class HttpParser
             position += lf + 1;
         }
 
-        HttpRequestHead result = framing.Complete(headerCount, limits);
+        HttpRequestHead result = framing.Complete(headerCount);
         handler.OnHeadersComplete(in result);
         return result;
     }

@@ -1,13 +1,14 @@
 namespace Eddy.Http;
 
 /// <summary>
-/// The limits that bound what one request may cost the server in memory and time. They also bound the
-/// per-connection buffer: a head that cannot complete within them is rejected as soon as that is known,
-/// not when it ends. Immutable once built; share one instance between connections.
+/// The limits that bound what one request head (and the framing of a chunked body) may cost the server in
+/// memory and time. They also bound the per-connection buffer: a head that cannot complete within them is
+/// rejected as soon as that is known, not when it ends. The body's size is the server's policy, not the
+/// parser's: <see cref="HttpBodyDecoder"/> enforces it. Immutable once built; share one instance between connections.
 /// </summary>
 public sealed class HttpParserLimits
 {
-    /// <summary>The defaults: 8 KiB request-line, 32 KiB of field lines, 100 fields, 4 KiB of chunk extensions, no body limit.</summary>
+    /// <summary>The defaults: 8 KiB request-line, 32 KiB of field lines, 100 fields, 4 KiB of chunk extensions.</summary>
     public static HttpParserLimits Default { get; } = new();
 
     /// <summary>The longest request-line, its CRLF included; longer is 414. Default 8 KiB (Kestrel's default too).</summary>
@@ -45,25 +46,9 @@ public sealed class HttpParserLimits
         init => field = Positive(value);
     } = 4 * 1024;
 
-    /// <summary>
-    /// The longest body, or null for no limit (the default). A larger Content-Length is rejected with the
-    /// head; a chunked body as soon as a chunk-size takes it over. Both are 413.
-    /// </summary>
-    public long? MaxRequestBodySize
-    {
-        get;
-        init => field = value is null ? null : NonNegative(value.Value);
-    }
-
     private static int Positive(int value)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(value);
-        return value;
-    }
-
-    private static long NonNegative(long value)
-    {
-        ArgumentOutOfRangeException.ThrowIfNegative(value);
         return value;
     }
 }

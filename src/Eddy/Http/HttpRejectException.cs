@@ -29,6 +29,7 @@ public sealed class HttpRejectException : IOException
         HttpRejectReason.UnsupportedVersion => 505,
         HttpRejectReason.UnsupportedTransferCoding => 501,
         HttpRejectReason.BodyTooLarge => 413,
+        HttpRejectReason.BodyTimeout => 408,
         _ => 400,
     };
 }

@@ -88,6 +88,12 @@ public enum HttpRejectReason : byte
     /// <summary>400: chunk data not followed by CRLF.</summary>
     MissingChunkTerminator,
 
-    /// <summary>413: the body is longer than <see cref="HttpParserLimits.MaxRequestBodySize"/>.</summary>
+    /// <summary>413: the body is longer than the limit (<see cref="HttpServerOptions.MaxRequestBodySize"/>, <see cref="HttpRequest.MaxBodySize"/>).</summary>
     BodyTooLarge,
+
+    /// <summary>400: the client ended the connection (EOF) before the body it announced was complete.</summary>
+    IncompleteBody,
+
+    /// <summary>408: the body arrived slower than <see cref="HttpServerOptions.MinRequestBodyDataRate"/>.</summary>
+    BodyTimeout,
 }

@@ -7,13 +7,19 @@ using System.Text.Json.Serialization.Metadata;
 namespace Eddy.Http;
 
 /// <summary>
-/// One request, complete with its body, as the handler sees it. The head's bytes are kept as received;
-/// strings (target, header values, decoded path and query) are made only when asked for, so a handler
-/// that reads nothing allocates nothing. Valid until the handler's task completes. Loop thread only; one
-/// object per connection, reused for each request.
+/// One request as the handler sees it: the head, complete, and the body as it arrives
+/// (<see cref="Body"/>, or whole with <see cref="ReadBodyAsync"/>, <see cref="ReadTextAsync"/> and
+/// <see cref="ReadJsonAsync{T}"/>). The head's bytes are kept as received; strings (target, header
+/// values, decoded path and query) are made only when asked for, so a handler that reads nothing
+/// allocates nothing. Valid until the handler's task completes. Loop thread only; one object per
+/// connection, reused for each request.
 /// </summary>
 public sealed class HttpRequest
 {
+    // Bodies buffered whole up to this size use pooled arrays; larger ones get their own, which the GC
+    // takes back after the request (a pool would keep the largest upload's memory for good).
+    private const int MaxPooledBody = 1024 * 1024;
+
     private byte[] _head = [];          // request-line and field lines, copied from the connection's input
     private int _headLength;
     private int _methodStart, _methodLength, _targetStart, _targetLength;
@@ -21,8 +27,9 @@ public sealed class HttpRequest
     private int _headerCount;
     private HeaderRange[] _trailers = [];
     private int _trailerCount;
-    private byte[] _body = [];
+    private byte[] _body = [];          // the body read whole by ReadBodyAsync
     private int _bodyLength;
+    private bool _bodyBuffered;
     private string? _method, _target, _path, _queryString;
     private Dictionary<string, string>? _query;
 
@@ -72,20 +79,98 @@ public sealed class HttpRequest
     /// <summary>The request's fields, in the order received.</summary>
     public HttpRequestHeaders Headers => new(this, trailers: false);
 
-    /// <summary>The trailer fields of a chunked body (not headers: RFC 9110 §6.5); empty otherwise.</summary>
+    /// <summary>The trailer fields of a chunked body (not headers: RFC 9110 §6.5), once the body has been read to its end; empty otherwise.</summary>
     public HttpRequestHeaders Trailers => new(this, trailers: true);
 
-    /// <summary>The body (empty when there is none); valid until the handler's task completes.</summary>
-    public ReadOnlyMemory<byte> Body => _body.AsMemory(0, _bodyLength);
+    /// <summary>The body, read as it arrives; <c>ReadAsync</c> returns 0 at its end (at once when there is none).</summary>
+    public HttpRequestBody Body { get; internal set; } = null!;
 
-    /// <summary>The body as a read-only stream.</summary>
-    public Stream BodyStream => new MemoryStream(_body, 0, _bodyLength, writable: false);
+    /// <summary>How the body is framed: none, Content-Length, or chunked.</summary>
+    public HttpBodyKind BodyKind { get; private set; }
 
-    /// <summary>The body as UTF-8 text; invalid sequences become U+FFFD.</summary>
-    public string BodyText() => Encoding.UTF8.GetString(_body, 0, _bodyLength);
+    /// <summary>The body's announced length: null when it is chunked (unknown until it ends), 0 when there is none.</summary>
+    public long? ContentLength { get; private set; }
 
-    /// <summary>The body parsed as JSON with a source-generated <paramref name="typeInfo"/>; throws <see cref="JsonException"/> when it is not valid.</summary>
-    public T? ReadJson<T>(JsonTypeInfo<T> typeInfo) => JsonSerializer.Deserialize(_body.AsSpan(0, _bodyLength), typeInfo);
+    /// <summary>
+    /// The largest body this request may have, or null for no limit; starts as
+    /// <see cref="HttpServerOptions.MaxRequestBodySize"/>. A handler that takes large uploads raises or lifts it
+    /// before it reads the body (Kestrel's <c>IHttpMaxRequestBodySizeFeature</c>); once reading has started it
+    /// cannot change (<see cref="InvalidOperationException"/>).
+    /// </summary>
+    public long? MaxBodySize
+    {
+        get => Body is null ? null : BodySource.MaxBodySize;
+        set => BodySource.MaxBodySize = value;
+    }
+
+    internal IRequestBodySource BodySource { get; set; } = null!;
+
+    /// <summary>
+    /// The rest of the body, read whole into a buffer the request owns (valid until the handler's task
+    /// completes); the same memory again if called twice. Completes at once when the body is already in.
+    /// Bounded by <see cref="MaxBodySize"/> (<see cref="HttpRejectException"/>, 413, beyond it).
+    /// </summary>
+    public ValueTask<ReadOnlyMemory<byte>> ReadBodyAsync(CancellationToken cancellationToken = default) =>
+        _bodyBuffered ? new ValueTask<ReadOnlyMemory<byte>>(_body.AsMemory(0, _bodyLength)) : BufferBodyAsync(cancellationToken);
+
+    private async ValueTask<ReadOnlyMemory<byte>> BufferBodyAsync(CancellationToken cancellationToken)
+    {
+        if (ContentLength is long announced && announced > 0 && _body.Length - _bodyLength < announced)
+        {
+            GrowBody((int)Math.Min(announced, MaxPooledBody)); // the limit is checked by the first read; start no larger than this
+        }
+        while (true)
+        {
+            if (_bodyLength == _body.Length)
+            {
+                GrowBody(Math.Max(4096, _body.Length));
+            }
+            int n = await Body.ReadAsync(_body.AsMemory(_bodyLength), cancellationToken);
+            if (n == 0)
+            {
+                break;
+            }
+            _bodyLength += n;
+        }
+        _bodyBuffered = true;
+        return _body.AsMemory(0, _bodyLength);
+    }
+
+    private void GrowBody(int more)
+    {
+        int size = checked(_bodyLength + more);
+        byte[] bigger = size <= MaxPooledBody ? ArrayPool<byte>.Shared.Rent(size) : new byte[size];
+        _body.AsSpan(0, _bodyLength).CopyTo(bigger);
+        ReturnBody();
+        _body = bigger;
+    }
+
+    private void ReturnBody()
+    {
+        if (_body.Length is > 0 and <= MaxPooledBody)
+        {
+            ArrayPool<byte>.Shared.Return(_body);
+        }
+        _body = [];
+    }
+
+    /// <summary>The rest of the body as UTF-8 text (invalid sequences become U+FFFD); see <see cref="ReadBodyAsync"/>.</summary>
+    public async ValueTask<string> ReadTextAsync(CancellationToken cancellationToken = default)
+    {
+        ReadOnlyMemory<byte> body = await ReadBodyAsync(cancellationToken);
+        return Encoding.UTF8.GetString(body.Span);
+    }
+
+    /// <summary>
+    /// The rest of the body parsed as JSON with a source-generated <paramref name="typeInfo"/> (works under
+    /// Native AOT); throws <see cref="JsonException"/> when it is not valid. See <see cref="ReadBodyAsync"/>.
+    /// </summary>
+    public async ValueTask<T?> ReadJsonAsync<T>(JsonTypeInfo<T> typeInfo, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(typeInfo);
+        ReadOnlyMemory<byte> body = await ReadBodyAsync(cancellationToken);
+        return JsonSerializer.Deserialize(body.Span, typeInfo);
+    }
 
     /// <summary>Whether the connection stays open after this request (HTTP/1.1 unless <c>Connection: close</c>).</summary>
     public bool KeepAlive { get; private set; }
@@ -165,6 +250,8 @@ public sealed class HttpRequest
         _headLength = 0;
         AppendBytes(head);
         KeepAlive = parsed.KeepAlive;
+        BodyKind = parsed.BodyKind;
+        ContentLength = parsed.BodyKind == HttpBodyKind.Chunked ? null : parsed.ContentLength;
     }
 
     /// <summary>A trailer field of a chunked body, appended after the head.</summary>
@@ -176,8 +263,6 @@ public sealed class HttpRequest
         Add(ref _trailers, ref _trailerCount, range);
     }
 
-    internal void AppendBody(ReadOnlySpan<byte> data) => Append(ref _body, ref _bodyLength, data, minimumSize: 1024);
-
     /// <summary>
     /// Forgets the request. Its buffers stay for the next request of the same batch (pipelining: no pool
     /// round trip per request) until <see cref="ReleaseBuffers"/>.
@@ -185,6 +270,11 @@ public sealed class HttpRequest
     internal void Reset()
     {
         _headLength = _bodyLength = 0;
+        _bodyBuffered = false;
+        if (_body.Length > MaxPooledBody)
+        {
+            _body = []; // not pooled: the GC takes it back
+        }
         _headerCount = _trailerCount = 0;
         _method = _target = _path = _queryString = null;
         _query = null;
@@ -196,8 +286,8 @@ public sealed class HttpRequest
     internal void ReleaseBuffers()
     {
         ReturnArray(_head);
-        ReturnArray(_body);
-        _head = _body = [];
+        _head = [];
+        ReturnBody();
     }
 
     private int AppendBytes(ReadOnlySpan<byte> bytes)

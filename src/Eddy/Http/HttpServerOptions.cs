@@ -6,8 +6,17 @@ public sealed class HttpServerOptions
     /// <summary>Request-line, header and chunk limits (8 KiB request line, 32 KiB of headers, 100 headers).</summary>
     public HttpParserLimits ParserLimits { get; set; } = HttpParserLimits.Default;
 
-    /// <summary>The largest request body accepted (413 beyond it). Default 30,000,000 bytes, as Kestrel.</summary>
-    public long MaxRequestBodySize { get; set; } = 30_000_000;
+    /// <summary>
+    /// The largest request body accepted, or null for no limit. A Content-Length over it is answered 413 when the
+    /// handler first reads the body (before any <c>100 Continue</c>); a chunked body, at the chunk that takes it
+    /// over. A handler can raise or lift it for its own request before reading (<see cref="HttpRequest.MaxBodySize"/>).
+    /// Default 30,000,000 bytes, as Kestrel.
+    /// </summary>
+    public long? MaxRequestBodySize
+    {
+        get;
+        set => field = value is < 0 ? throw new ArgumentOutOfRangeException(nameof(value), value, "A body limit is not negative.") : value;
+    } = 30_000_000;
 
     /// <summary>How long a client may take to send a request head, from its first byte (slowloris). Default 30 s.</summary>
     public TimeSpan RequestHeadersTimeout { get; set; } = TimeSpan.FromSeconds(30);
@@ -43,6 +52,21 @@ public sealed class HttpServerOptions
     /// </summary>
     public long? MaxConnections { get; set; }
 
-    /// <summary>Bytes of pipelined requests buffered while a handler is still running before reading pauses. Default 64 KiB.</summary>
-    public int MaxPipelinedBytes { get; set; } = 64 * 1024;
+    /// <summary>
+    /// How many received bytes a connection holds while its handler runs — body bytes the handler has not read
+    /// yet, and pipelined requests behind it — before it stops reading from the socket (TCP then slows the
+    /// client). Memory per connection stays near this whatever the size of an upload. Default 64 KiB.
+    /// </summary>
+    public int MaxRequestBufferSize { get; set; } = 64 * 1024;
+
+    /// <summary>
+    /// A handler that ends without reading its whole request body: the rest is read and dropped, so the
+    /// connection can carry the next request, if no more than this many bytes of it are still to come (a
+    /// Content-Length body) or until this many were dropped (chunked); beyond it the connection closes
+    /// after the response. Default 1 MiB.
+    /// </summary>
+    public long MaxRequestBodyDrainSize { get; set; } = 1024 * 1024;
+
+    /// <summary>How long dropping the unread rest of a body may take before the connection closes. Default 5 s, as Kestrel.</summary>
+    public TimeSpan RequestBodyDrainTimeout { get; set; } = TimeSpan.FromSeconds(5);
 }

@@ -77,6 +77,9 @@ public sealed partial class EventLoop
         }
     }
 
+    /// <summary>True when a callback is ready or a timer is due: a tick now would run something. (In-memory tests wait for this to be false.)</summary>
+    internal bool HasDueWork => _ready.Count > 0 || _threadSafeCount > 0 || ComputeSelectTimeout() == 0;
+
     /// <summary>Milliseconds until the earliest timer, rounded up so select never returns before it is due; -1 with no timers.</summary>
     private int ComputeSelectTimeout()
     {

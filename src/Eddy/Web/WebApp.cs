@@ -21,6 +21,8 @@ public sealed class WebApp
     private readonly Router<RequestHandler> _router = new();
     private readonly List<Func<HttpContext, RequestHandler, ValueTask>> _middleware = [];
     private RequestHandler? _built;
+    private string _serverAllow = "OPTIONS"; // the methods of every route, for OPTIONS * (set by Build)
+    private bool _mapsConnect;                // a route takes CONNECT itself (set by Build)
 
     /// <summary>The routes, in the order added (the demo's home page lists them).</summary>
     public IReadOnlyList<Route<RequestHandler>> Routes => _router.Routes;
@@ -52,7 +54,11 @@ public sealed class WebApp
 
     public WebApp MapPost(string template, Action<HttpContext> handler) => Map("POST", template, handler);
 
+    public WebApp MapPut(string template, RequestHandler handler) => Map("PUT", template, handler);
+
     public WebApp MapPut(string template, Action<HttpContext> handler) => Map("PUT", template, handler);
+
+    public WebApp MapDelete(string template, RequestHandler handler) => Map("DELETE", template, handler);
 
     public WebApp MapDelete(string template, Action<HttpContext> handler) => Map("DELETE", template, handler);
 
@@ -90,6 +96,8 @@ public sealed class WebApp
             return _built;
         }
         _router.Build();
+        _serverAllow = ServerAllow(_router.Routes);
+        _mapsConnect = _router.Routes.Any(r => r.Method == "CONNECT");
         RequestHandler pipeline = Dispatch;
         for (int i = _middleware.Count - 1; i >= 0; i--)
         {
@@ -104,9 +112,35 @@ public sealed class WebApp
     public Task<GroupServer> ListenAsync(LoopGroup loops, EndPoint endPoint, HttpServerOptions? options = null) =>
         HttpServer.ListenAsync(loops, Build(), endPoint, options);
 
+    /// <summary>What the server as a whole allows: every method a route maps (all of them for a route of any method), and OPTIONS.</summary>
+    private static string ServerAllow(IReadOnlyList<Route<RequestHandler>> routes)
+    {
+        string[] standard = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"];
+        var methods = new List<string>();
+        foreach (Route<RequestHandler> route in routes)
+        {
+            foreach (string method in route.IsAnyMethod ? standard : route.Method == "GET" ? ["GET", "HEAD"] : [route.Method])
+            {
+                if (!methods.Contains(method))
+                {
+                    methods.Add(method);
+                }
+            }
+        }
+        if (!methods.Contains("OPTIONS"))
+        {
+            methods.Add("OPTIONS");
+        }
+        return string.Join(", ", methods);
+    }
+
     private ValueTask Dispatch(HttpContext context)
     {
         HttpRequest request = context.Request;
+        if (request.Verb is HttpVerb.Options or HttpVerb.Connect && AnswerServerWide(context))
+        {
+            return default;
+        }
         // A path of literal segments (/plaintext) is one lookup of the raw bytes; the decoded path is then never made.
         if (_router.MatchLiteralPath(request.Verb, HttpTarget.PathBytes(request.TargetBytes), out request.MatchedValues) is { } literal)
         {
@@ -126,6 +160,31 @@ public sealed class WebApp
         }
         response.Text(match.StatusCode == 405 ? "Method Not Allowed\n" : "Not Found\n");
         return default;
+    }
+
+    /// <summary>
+    /// Requests about the server rather than a resource: <c>OPTIONS *</c> is answered 200 with the methods the
+    /// application serves (RFC 9110 §9.3.7); <c>CONNECT</c>, a tunnel, is not a route's business: 501 Not
+    /// Implemented (§9.3.6, §15.6.2) unless a route maps CONNECT itself.
+    /// </summary>
+    private bool AnswerServerWide(HttpContext context)
+    {
+        HttpRequest request = context.Request;
+        HttpResponse response = context.Response;
+        if (request.Verb == HttpVerb.Options && request.TargetBytes.SequenceEqual("*"u8))
+        {
+            response.Headers.Set("Allow", _serverAllow);
+            response.Bytes([], "text/plain; charset=utf-8");
+            return true;
+        }
+        if (request.Verb == HttpVerb.Connect && !_mapsConnect)
+        {
+            response.StatusCode = 501;
+            response.CloseConnection = true; // the client meant the rest of the stream for a tunnel
+            response.Text("CONNECT is not supported.\n");
+            return true;
+        }
+        return false;
     }
 
     private void ThrowIfBuilt()

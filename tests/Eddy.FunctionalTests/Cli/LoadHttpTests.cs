@@ -36,14 +36,15 @@ public class LoadHttpTests
     {
         long handled = 0, wrongBodies = 0;
         var app = new WebApp();
-        app.MapPost("/echo", ctx =>
+        app.MapPost("/echo", async ctx =>
         {
             Interlocked.Increment(ref handled);
-            if (ctx.Request.Body.Length != 12 || ctx.Request.Headers["X-Test"] != "1")
+            ReadOnlyMemory<byte> body = await ctx.Request.ReadBodyAsync();
+            if (body.Length != 12 || ctx.Request.Headers["X-Test"] != "1")
             {
                 Interlocked.Increment(ref wrongBodies);
             }
-            ctx.Response.Text(ctx.Request.Body.Length.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            ctx.Response.Text(body.Length.ToString(System.Globalization.CultureInfo.InvariantCulture));
         });
         using var server = new HttpTestServer(app);
 

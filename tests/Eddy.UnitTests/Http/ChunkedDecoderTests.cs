@@ -281,8 +281,66 @@ public sealed class ChunkedDecoderTests
     [Fact]
     public void ABodyOverTheLimitIsRejectedWith413AtTheChunkSizeThatCrossesIt()
     {
-        var limits = new HttpParserLimits { MaxRequestBodySize = 10 };
-        Assert.Equal("0123456789", Decode("5\r\n01234\r\n5\r\n56789\r\n0\r\n\r\n", limits).Data);
-        AssertRejected("5\r\n01234\r\n6\r\n", HttpRejectReason.BodyTooLarge, 413, limits);
+        var atLimit = new ChunkedDecoder { MaxBodySize = 10 };
+        Assert.Equal(BodyDecodeStatus.Data, atLimit.Decode("5\r\n01234\r\n"u8, out int consumed, out _));
+        Assert.Equal(8, consumed);
+        Assert.Equal(BodyDecodeStatus.Data, atLimit.Decode("\r\n5\r\n56789"u8, out _, out _));
+
+        var over = new ChunkedDecoder { MaxBodySize = 10 };
+        over.Decode("5\r\n01234"u8, out _, out _);
+        HttpRejectException e = Assert.Throws<HttpRejectException>(() => over.Decode("\r\n6\r\n"u8, out _, out _));
+        Assert.Equal(HttpRejectReason.BodyTooLarge, e.Reason);
+        Assert.Equal(413, e.StatusCode);
+    }
+
+    [Theory]
+    [InlineData("5;a\r\n")]
+    [InlineData("5;a=b\r\n")]
+    [InlineData("5 ; a = b ; c\r\n")]
+    [InlineData("5;a=\"\"\r\n")]
+    [InlineData("5;a=\"q \\\" ; x\"\r\n")]
+    [InlineData("5;a=\"x\" ;b\r\n")]
+    [InlineData("5;!#$%&'*+-.^_`|~=1\r\n")]
+    public void ChunkExtensionsThatFollowTheGrammarAreSkipped(string line) =>
+        Assert.Equal("hello", Decode(line + "hello\r\n0\r\n\r\n").Data);
+
+    /// <summary>RFC 9112 §7.1.1: <c>chunk-ext = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] )</c>, name a token, value a token or a quoted-string.</summary>
+    [Theory]
+    [InlineData("5;\r\n")]
+    [InlineData("5; \r\n")]
+    [InlineData("5;;a\r\n")]
+    [InlineData("5;=b\r\n")]
+    [InlineData("5;a=\r\n")]
+    [InlineData("5;a= \r\n")]
+    [InlineData("5;a b\r\n")]
+    [InlineData("5;a=b c\r\n")]
+    [InlineData("5;a=b \r\n")]
+    [InlineData("5;a \r\n")]
+    [InlineData("5;a=\"x\"y\r\n")]
+    [InlineData("5;a=\"unterminated\r\n")]
+    [InlineData("5;a=b=c\r\n")]
+    [InlineData("5;a@b\r\n")]
+    [InlineData("5;(a)\r\n")]
+    [InlineData("5;a=\"x\\\u0001\"\r\n")]
+    public void AChunkExtensionThatBreaksTheGrammarIsRejected(string line) =>
+        AssertRejected(line + "hello\r\n0\r\n\r\n", HttpRejectReason.InvalidChunkExtension);
+
+    [Fact]
+    public void DataIsCappedAtWhatTheReaderAsksFor()
+    {
+        var decoder = new ChunkedDecoder();
+        var skip = default(NoTrailers);
+        Assert.Equal(BodyDecodeStatus.Data, decoder.Decode("5\r\nhello\r\n0\r\n\r\n"u8, 2, ref skip, out int consumed, out ReadOnlySpan<byte> data));
+        Assert.Equal("he", ParsedRequest.Latin1(data));
+        Assert.Equal(5, consumed);
+        Assert.Equal(BodyDecodeStatus.Data, decoder.Decode("llo\r\n0\r\n\r\n"u8, 100, ref skip, out consumed, out data));
+        Assert.Equal("llo", ParsedRequest.Latin1(data));
+    }
+
+    private struct NoTrailers : IHttpTrailerHandler
+    {
+        public readonly void OnTrailer(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value)
+        {
+        }
     }
 }

@@ -47,7 +47,7 @@ public sealed partial class HttpParserTests
         Chars(TokenChars, 1, 12), Chars(s_valueChars, 0, 30), s_genPadding, s_genPadding,
         (name, value, before, after) => new GeneratedField("X-" + name, value, before, after));
 
-    private static readonly Gen<string> s_genExtension = Gen.OneOf("", "", ";a", ";name=value", " ; q=\"x; y\"", ";a;b=c", "\t;x=\u00e9");
+    private static readonly Gen<string> s_genExtension = Gen.OneOf("", "", ";a", ";name=value", " ; q=\"x; y\"", ";a;b=c", "\t;x=\"\u00e9\"");
 
     private static readonly Gen<GeneratedRequest> s_genRequest =
         from method in s_genMethod

@@ -15,6 +15,7 @@ public sealed class HttpRejectExceptionTests
             [HttpRejectReason.UnsupportedVersion] = 505,
             [HttpRejectReason.UnsupportedTransferCoding] = 501,
             [HttpRejectReason.BodyTooLarge] = 413,
+            [HttpRejectReason.BodyTimeout] = 408,
         };
 
         foreach (HttpRejectReason reason in Enum.GetValues<HttpRejectReason>())

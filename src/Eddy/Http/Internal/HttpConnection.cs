@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using Eddy.Internal;
 using Eddy.Loop;
 using Eddy.Transports;
 
@@ -7,29 +8,48 @@ namespace Eddy.Http.Internal;
 
 /// <summary>
 /// One HTTP/1.1 connection: a <see cref="Protocol"/> that parses requests out of the bytes as they arrive,
-/// runs the application for each, and writes the responses in request order.
+/// runs the application for each as soon as its head is complete, lets it read the body as it arrives,
+/// and writes the responses in request order. The concerns are split by file, as Kestrel's
+/// <c>Http1Connection</c> / <c>Http1MessageBody</c> / <c>TimeoutControl</c>:
+/// <list type="bullet">
+/// <item>this file: the protocol callbacks and the request loop (<see cref="Pump"/>), input and flow control;</item>
+/// <item><c>HttpConnection.Body.cs</c>: the request body, read through one <see cref="HttpBodyDecoder"/>, with
+///   <c>100 Continue</c>, back-pressure, and dropping what a handler left unread;</item>
+/// <item><c>HttpConnection.Handler.cs</c>: running the handler, and what a failure costs;</item>
+/// <item><see cref="TimeoutControl"/> and <c>OnHeartbeat</c>: the timeouts, on the loop's clock.</item>
+/// </list>
 /// <para>
-/// Bytes are parsed straight from the transport's span; only the unconsumed tail of an incomplete request
-/// is copied (into <c>_pending</c>). The responses to every request found in one read go out in one
-/// <see cref="Transport.Write"/> (pipelining: one send for a batch). A handler that completes synchronously
-/// costs no allocation; one that goes asynchronous holds the connection's next requests (in order) until
-/// it is done. Bad input gets its 4xx/5xx and the connection is closed after it.
+/// <b>Nothing is lost, whatever the split.</b> Every complete request before bad bytes is answered, in
+/// order; then the error response (with <c>Connection: close</c>); then the close. Answers already made go
+/// out before an error's, never in place of it, and no answer depends on where the reads were cut.
 /// </para>
 /// <para>
-/// Back-pressure: while the transport's write buffer is above its high-water mark (the client is not
-/// reading), the connection handles no further request and stops reading, so its buffered output stays
-/// near the mark (plus at most one response); if the client then reads slower than
-/// <see cref="HttpServerOptions.MinResponseDataRate"/>, the connection is aborted.
+/// <b>Fast path.</b> Heads are parsed straight from the transport's span; requests without a body run there
+/// and their responses collect in one buffer that leaves in one <see cref="Transport.Write"/> per read
+/// (pipelining: one send per batch). Only what must wait is copied into <c>_input</c>: an incomplete head,
+/// a body, requests behind a running handler. A handler that completes synchronously costs no allocation.
 /// </para>
-/// <para>Loop thread only. States: <c>Head → Body? → Handler → Head …</c>, or <c>Closed</c>.</para>
+/// <para>
+/// <b>Back-pressure.</b> While the handler runs, at most <see cref="HttpServerOptions.MaxRequestBufferSize"/>
+/// received bytes wait (body it has not read, requests behind it), then reading stops; while the
+/// transport's write buffer is above its high-water mark (the client is not reading), no further request is
+/// handled.
+/// </para>
+/// <para>Loop thread only. States: <c>Head → Handler → (Drain →) Head …</c>, or <c>Closed</c>.</para>
 /// </summary>
-internal sealed partial class HttpConnection : Protocol, IResponseSink
+internal sealed partial class HttpConnection : Protocol, IResponseSink, IRequestBodySource
 {
     private enum State : byte
     {
+        /// <summary>Waiting for, or parsing, the next head.</summary>
         Head,
-        Body,
+
+        /// <summary>A handler runs; its body may still be arriving. Input waits in <c>_input</c>.</summary>
         Handler,
+
+        /// <summary>The handler ended before its body did: the rest is read and dropped, then the next head.</summary>
+        Drain,
+
         Closed,
     }
 
@@ -44,26 +64,20 @@ internal sealed partial class HttpConnection : Protocol, IResponseSink
     private readonly HttpResponse _response;
     private readonly HttpContext _context;
     private readonly ResponseBuffer _output = new();
+    private readonly ByteBuffer _input = new();      // received, not yet consumed (see the class summary)
+    private readonly TimeoutControl _timeouts;
     private Transport _transport = null!;
 
     private State _state;
-    private byte[] _pending = [];       // unconsumed input: an incomplete request, or requests queued behind a running handler
-    private int _pendingLength;
     private HttpRequestHead _head;
-    private long _bodyRemaining;        // Content-Length bytes still to come
-    private ChunkedDecoder? _chunked;
     private bool _readingPaused;
     private bool _writingPaused;
+    private bool _peerClosed;           // EOF: no more input will come
     private bool _shuttingDown;         // the server is shutting down: close after the exchange in flight
-    private TaskCompletionSource? _drained;
-
-    // Timeouts, checked once a second by the heartbeat (Environment.TickCount64 milliseconds; 0 = none).
-    private long _deadline;
-    private long _bodyStarted;
-    private long _bodyReceived;
+    private bool _pumping;              // Pump is on the stack: a nested call only asks it to go round again
+    private bool _pumpAgain;
     private long _bytesWritten;         // handed to the transport; minus its write buffer = sent
-    private long _writeWindowStart;     // while output is backed up: when the current rate window began (0 = none)
-    private long _writeWindowSent;
+    private TaskCompletionSource? _drained;
 
     public HttpConnection(EventLoop loop, RequestHandler application, HttpServerOptions options, HttpHeartbeat heartbeat)
     {
@@ -72,8 +86,12 @@ internal sealed partial class HttpConnection : Protocol, IResponseSink
         _options = options;
         _heartbeat = heartbeat;
         _parser = new HttpParser(options.ParserLimits);
+        _body = new HttpBodyDecoder(options.ParserLimits);
+        _timeouts = new TimeoutControl(heartbeat, options);
         _response = new HttpResponse(_output, this);
         _context = new HttpContext(loop, _request, _response);
+        _request.BodySource = this;
+        _request.Body = new HttpRequestBody(this);
     }
 
     public override void ConnectionMade(Transport transport)
@@ -81,7 +99,7 @@ internal sealed partial class HttpConnection : Protocol, IResponseSink
         _transport = transport;
         _request.RemoteEndPoint = transport.RemoteEndPoint;
         _heartbeat.Add(this);
-        ArmKeepAliveTimeout();
+        _timeouts.SetTimeout(_options.KeepAliveTimeout, TimeoutReason.KeepAlive);
     }
 
     public override void DataReceived(ReadOnlySpan<byte> data)
@@ -90,37 +108,33 @@ internal sealed partial class HttpConnection : Protocol, IResponseSink
         {
             return;
         }
-        if (_state == State.Head && _deadline <= 0)
+        if (_state == State.Head && _timeouts.Reason != TimeoutReason.RequestHeaders)
         {
-            ArmHeadersTimeout(); // the first byte of a request starts its clock (only the first: trickling does not reset it)
+            // The first byte of a request starts its clock (only the first: trickling does not reset it).
+            _timeouts.SetTimeout(_options.RequestHeadersTimeout, TimeoutReason.RequestHeaders);
         }
-        if (_pendingLength > 0 || _state == State.Handler || _writingPaused)
+        if (_state == State.Head && _input.IsEmpty && !_writingPaused)
         {
-            AppendPending(data);
-            if (_writingPaused)
+            int consumed = ProcessDirect(data);
+            if (consumed < data.Length && _state != State.Closed)
             {
-                PauseReading(); // the client is not reading its answers: handle nothing more until it does
-                return;
+                _input.Append(data[consumed..]);
             }
-            if (_state == State.Handler)
-            {
-                // A handler is running: hold what comes, in order, up to a limit; then let TCP slow the client.
-                if (_pendingLength > _options.MaxPipelinedBytes)
-                {
-                    PauseReading();
-                }
-                return;
-            }
-            ProcessPending();
+        }
+        else if (_state == State.Handler && _input.IsEmpty && _bodyRead is { IsPending: true })
+        {
+            _timeouts.BytesRead(data.Length);
+            ReceiveBody(data); // a read waits for exactly this: no copy into _input
         }
         else
         {
-            int consumed = Process(data);
-            if (consumed < data.Length && _state != State.Closed)
+            _input.Append(data);
+            if (_state is State.Handler or State.Drain)
             {
-                AppendPending(data[consumed..]);
+                _timeouts.BytesRead(data.Length);
             }
         }
+        Pump();
         EndBatch();
     }
 
@@ -129,19 +143,9 @@ internal sealed partial class HttpConnection : Protocol, IResponseSink
         // Half-close: a client may send its request(s) and shut down its side; it still gets every answer
         // (Kestrel drops them). A request still incomplete at EOF will never complete.
         _peerClosed = true;
-        CloseIfPeerDone();
+        Pump();
+        EndBatch();
         return true; // keep the write side open until the answers are out
-    }
-
-    private bool _peerClosed;
-
-    /// <summary>After the peer's EOF, close once nothing is left to answer.</summary>
-    private void CloseIfPeerDone()
-    {
-        if (_peerClosed && _state is State.Head or State.Body)
-        {
-            CloseAfterFlush();
-        }
     }
 
     public override void ConnectionLost(Exception? error)
@@ -149,16 +153,17 @@ internal sealed partial class HttpConnection : Protocol, IResponseSink
         _state = State.Closed;
         _heartbeat.Remove(this);
         _drained?.TrySetException(error ?? new IOException("The connection was closed."));
+        FailBodyRead(new IOException("The connection was lost before the request body ended.", error));
         _request.Reset();
         _request.ReleaseBuffers();
         _output.Clear();
-        ReleasePending();
+        _input.Release();
     }
 
     public override void PauseWriting()
     {
         _writingPaused = true;
-        PauseReading();
+        UpdateReading();
     }
 
     public override void ResumeWriting()
@@ -173,16 +178,11 @@ internal sealed partial class HttpConnection : Protocol, IResponseSink
 
     private void OnWritingResumed()
     {
-        if (_writingPaused || _state is not (State.Head or State.Body))
+        if (_writingPaused || _state == State.Closed)
         {
-            return; // paused again, or a handler is running and will go on with the held requests when it ends
+            return;
         }
-        ProcessPending();
-        if (_state != State.Closed)
-        {
-            MaybeResumeReading();
-            CloseIfPeerDone();
-        }
+        Pump();
         EndBatch();
     }
 
@@ -193,7 +193,7 @@ internal sealed partial class HttpConnection : Protocol, IResponseSink
     public override void ShutdownRequested(Transport transport)
     {
         _shuttingDown = true;
-        if (_state == State.Head && _pendingLength == 0)
+        if ((_state == State.Head && _input.IsEmpty) || _state == State.Drain)
         {
             CloseAfterFlush();
         }
@@ -203,261 +203,134 @@ internal sealed partial class HttpConnection : Protocol, IResponseSink
         }
     }
 
-    /// <summary>Parses and handles requests from <paramref name="input"/>; returns how much of it was consumed.</summary>
-    private int Process(ReadOnlySpan<byte> input)
+    /// <summary>
+    /// The fast path, with nothing buffered: heads parsed from the transport's own span, and requests without a
+    /// body run there. A request with a body moves the rest of the read into <c>_input</c> (its handler reads
+    /// the body from there) and ends it. Returns how much of <paramref name="input"/> was consumed.
+    /// </summary>
+    private int ProcessDirect(ReadOnlySpan<byte> input)
     {
         int offset = 0;
-        try
+        while (_state == State.Head && !_writingPaused && offset < input.Length)
         {
-            while (_state is State.Head or State.Body && !_writingPaused)
+            if (!TryParseHead(input[offset..], out int consumed))
             {
-                if (_state == State.Head)
-                {
-                    if (offset == input.Length || !ParseHead(input[offset..], ref offset))
-                    {
-                        break;
-                    }
-                }
-                if (_state == State.Body && !ReadBody(input, ref offset))
-                {
-                    break;
-                }
-                if (_state == State.Handler)
-                {
-                    RunHandler();
-                    if (_output.Length > _transport.WriteBufferHighWaterMark)
-                    {
-                        Flush(); // a large batch: let the transport say whether the client keeps up before the next request
-                    }
-                }
+                return offset + consumed;
             }
-        }
-        catch (HttpRejectException e)
-        {
-            Reject(e.StatusCode, e.Message);
-            return input.Length;
+            offset += consumed;
+            if (_head.BodyKind != HttpBodyKind.None)
+            {
+                _input.Append(input[offset..]);
+                offset = input.Length;
+            }
+            StartRequest();
         }
         return offset;
     }
 
-    private bool ParseHead(ReadOnlySpan<byte> input, ref int offset)
+    /// <summary>
+    /// The request loop over <c>_input</c>: parse heads and start their requests, feed a waiting body read,
+    /// drop what an answered request left unread, close at the peer's EOF when nothing is left to answer.
+    /// Re-entrant calls (a handler completing inside it) only ask it to go round again, so the loop is one.
+    /// </summary>
+    private void Pump()
     {
-        var handler = new HeadHandler(_request, input);
-        bool complete = _parser.TryParseHead(input, ref handler, out int consumed, out HttpRequestHead head);
-        offset += consumed;
-        if (!complete)
+        if (_pumping)
         {
-            return false;
+            _pumpAgain = true;
+            return;
         }
-        _head = head;
-        _request.SetHead(input[..consumed], head);
-        _deadline = 0;
-        switch (head.BodyKind)
+        _pumping = true;
+        try
         {
-            case HttpBodyKind.ContentLength when head.ContentLength > 0:
-                if (head.ContentLength > _options.MaxRequestBodySize)
-                {
-                    throw new HttpRejectException(HttpRejectReason.BodyTooLarge, $"The body ({head.ContentLength} bytes) is larger than the limit ({_options.MaxRequestBodySize}).");
-                }
-                _bodyRemaining = head.ContentLength;
-                StartBody();
-                break;
-            case HttpBodyKind.Chunked:
-                _chunked ??= new ChunkedDecoder(_options.ParserLimits);
-                _chunked.Reset();
-                StartBody();
-                break;
-            default:
-                _state = State.Handler;
-                break;
+            do
+            {
+                _pumpAgain = false;
+                PumpOnce();
+            }
+            while (_pumpAgain && _state != State.Closed);
         }
-        return true;
+        finally
+        {
+            _pumping = false;
+        }
+        UpdateReading();
     }
 
-    private void StartBody()
+    private void PumpOnce()
     {
-        _state = State.Body;
-        _bodyStarted = Environment.TickCount64;
-        _bodyReceived = 0;
-        if (_head.ExpectContinue)
+        while (true)
         {
-            // RFC 9110 §10.1.1: the client waits for this before sending the body.
-            _output.Write("HTTP/1.1 100 Continue\r\n\r\n"u8);
+            switch (_state)
+            {
+                case State.Head:
+                    if (_writingPaused)
+                    {
+                        return; // the client is not reading its answers: handle nothing more until it does
+                    }
+                    if (!_input.IsEmpty)
+                    {
+                        if (!TryParseHead(_input.Span, out int consumed))
+                        {
+                            _input.Consume(consumed);
+                            break;
+                        }
+                        _input.Consume(consumed);
+                        StartRequest();
+                        continue;
+                    }
+                    break;
+                case State.Handler:
+                    OnBodyDataAvailable();
+                    return;
+                case State.Drain:
+                    if (Drain())
+                    {
+                        continue;
+                    }
+                    return;
+                default:
+                    return;
+            }
+            // Head, with no complete head in the input.
+            if (_peerClosed && _state == State.Head)
+            {
+                CloseAfterFlush(); // nothing left to answer: what is buffered is a head that will never end
+            }
+            return;
         }
     }
 
-    /// <summary>Moves body bytes from <paramref name="input"/> into the request; true once the body is complete.</summary>
-    private bool ReadBody(ReadOnlySpan<byte> input, ref int offset)
+    /// <summary>Parses the next head from <paramref name="input"/>; bad bytes get their 4xx and the close.</summary>
+    private bool TryParseHead(ReadOnlySpan<byte> input, out int consumed)
     {
-        if (_head.BodyKind == HttpBodyKind.ContentLength)
+        try
         {
-            int n = (int)Math.Min(_bodyRemaining, input.Length - offset);
-            _request.AppendBody(input.Slice(offset, n));
-            offset += n;
-            _bodyRemaining -= n;
-            _bodyReceived += n;
-            if (_bodyRemaining > 0)
+            var handler = new HeadHandler(_request, input);
+            if (!_parser.TryParseHead(input, ref handler, out consumed, out _head))
             {
                 return false;
             }
+            _request.SetHead(input[..consumed], _head);
+            return true;
         }
-        else
+        catch (HttpRejectException e)
         {
-            while (true)
-            {
-                var trailers = new TrailerHandler(_request);
-                BodyDecodeStatus status = _chunked!.Decode(input[offset..], ref trailers, out int consumed, out ReadOnlySpan<byte> data);
-                offset += consumed;
-                _bodyReceived += consumed;
-                if (_chunked.BodyLength > _options.MaxRequestBodySize)
-                {
-                    // Rejected as soon as a chunk-size announces too much, not after receiving it.
-                    throw new HttpRejectException(HttpRejectReason.BodyTooLarge, $"The body is larger than the limit ({_options.MaxRequestBodySize} bytes).");
-                }
-                if (status == BodyDecodeStatus.Done)
-                {
-                    break;
-                }
-                if (status == BodyDecodeStatus.NeedMoreData)
-                {
-                    return false;
-                }
-                _request.AppendBody(data);
-            }
-        }
-        _state = State.Handler;
-        return true;
-    }
-
-    /// <summary>A fresh response for the current request. (The context was reset when the previous request finished.)</summary>
-    private void PrepareResponse()
-    {
-        _response.Reset();
-        _response.IsHead = _head.Verb == HttpVerb.Head;
-        _response.CloseConnection = !_head.KeepAlive || _shuttingDown;
-    }
-
-    private void RunHandler()
-    {
-        PrepareResponse();
-        ValueTask task;
-        try
-        {
-            task = _application(_context);
-        }
-        catch (Exception e)
-        {
-            OnHandlerFailed(e);
-            FinishRequest();
-            return;
-        }
-        if (task.IsCompletedSuccessfully)
-        {
-            task.GetAwaiter().GetResult(); // for an IValueTaskSource-backed task: release it
-            FinishRequest();
-        }
-        else
-        {
-            _ = AwaitHandlerAsync(task);
+            Reject(e);
+            consumed = 0;
+            return false;
         }
     }
 
-    private async Task AwaitHandlerAsync(ValueTask task)
-    {
-        try
-        {
-            await task; // resumes on the loop thread
-        }
-        catch (IOException) when (_state == State.Closed || _transport.IsClosing)
-        {
-            // The connection was lost under a streaming handler (the client went away or read too slowly): not a bug to log.
-        }
-        catch (Exception e)
-        {
-            OnHandlerFailed(e);
-        }
-        if (_state == State.Closed)
-        {
-            return;
-        }
-        FinishRequest();
-        if (_state != State.Closed)
-        {
-            ProcessPending(); // the requests that queued up behind this one
-            if (_state != State.Closed)
-            {
-                MaybeResumeReading();
-            }
-            CloseIfPeerDone();
-        }
-        EndBatch();
-    }
+    /// <summary>
+    /// Sends the error response for bad input — after every answer already made — and closes after it. The body
+    /// names the reason only: the exception's message echoes the bytes that had arrived when the parser gave up,
+    /// which depends on how they were split into reads, and the answer must not.
+    /// </summary>
+    private void Reject(HttpRejectException e) => Reject(e.StatusCode, HttpReject.Describe(e.Reason) + ".");
 
-    private void OnHandlerFailed(Exception error)
-    {
-        _loop.CallExceptionHandler(new Loop.LoopExceptionContext(
-            $"Unhandled exception in the HTTP handler for \"{Escape(_request.Method)} {Escape(_request.RawTarget)}\"", error, source: _transport));
-        if (_response.HasStarted)
-        {
-            // Part of the response is out: the only honest end is to cut the connection.
-            _output.Clear();
-            _state = State.Closed;
-            _transport.Abort();
-            return;
-        }
-        // 500 without internal details; the details went to the log.
-        PrepareResponse();
-        _response.StatusCode = 500;
-        _response.Text("Internal Server Error\n");
-    }
-
-    /// <summary>Completes the response and readies the connection for the next request (or closes it).</summary>
-    private void FinishRequest()
-    {
-        if (_state == State.Closed)
-        {
-            return;
-        }
-        _response.CompleteStream();
-        if (_response.IsTruncated)
-        {
-            CloseAfterFlush(); // the client sees EOF before the announced length: a truncated response, not a mixed-up one
-            return;
-        }
-        bool keepAlive = _head.KeepAlive && !_response.CloseConnection && !_shuttingDown;
-        _request.Reset();
-        _context.Reset();
-        _state = State.Head;
-        if (!keepAlive)
-        {
-            CloseAfterFlush();
-        }
-        // The next timeout (idle, or the next request's head) is armed once per batch, in EndBatch.
-    }
-
-    private void ProcessPending()
-    {
-        if (_pendingLength == 0)
-        {
-            return;
-        }
-        int consumed = Process(_pending.AsSpan(0, _pendingLength));
-        if (_state == State.Closed)
-        {
-            return;
-        }
-        _pending.AsSpan(consumed, _pendingLength - consumed).CopyTo(_pending);
-        _pendingLength -= consumed;
-        if (_pendingLength == 0)
-        {
-            ReleasePending();
-        }
-    }
-
-    /// <summary>Sends an error response for bad input and closes the connection after it.</summary>
     private void Reject(int status, string message)
     {
-        _output.Clear();
         _response.Reset();
         _response.CloseConnection = true;
         _response.StatusCode = status;
@@ -470,7 +343,7 @@ internal sealed partial class HttpConnection : Protocol, IResponseSink
         _state = State.Closed;
         Flush();
         _transport.Close(); // sends what is buffered first
-        ReleasePending();
+        _input.Release();
     }
 
     private void Flush()
@@ -495,13 +368,14 @@ internal sealed partial class HttpConnection : Protocol, IResponseSink
             return;
         }
         _request.ReleaseBuffers(); // between requests: an idle connection holds no buffers
-        if (_pendingLength == 0)
+        if (_input.IsEmpty)
         {
-            ArmKeepAliveTimeout();
+            _input.Release();
+            _timeouts.SetTimeout(_options.KeepAliveTimeout, TimeoutReason.KeepAlive);
         }
-        else if (_deadline <= 0)
+        else if (_timeouts.Reason != TimeoutReason.RequestHeaders)
         {
-            ArmHeadersTimeout(); // part of the next request came with this batch: its clock starts now
+            _timeouts.SetTimeout(_options.RequestHeadersTimeout, TimeoutReason.RequestHeaders); // part of the next request came with this batch
         }
     }
 
@@ -520,118 +394,69 @@ internal sealed partial class HttpConnection : Protocol, IResponseSink
         return new ValueTask(_drained.Task);
     }
 
-    private void PauseReading()
+    /// <summary>
+    /// Reads from the socket only while there is a use for the bytes: between requests unless the client is
+    /// not reading its answers; while a handler runs or a body is dropped, up to the request buffer's size.
+    /// </summary>
+    private void UpdateReading()
     {
-        if (!_readingPaused)
+        if (_state == State.Closed || _peerClosed)
         {
-            _readingPaused = true;
+            return;
+        }
+        bool read = _state switch
+        {
+            State.Head => !_writingPaused,
+            _ => _input.Length < _options.MaxRequestBufferSize,
+        };
+        if (read == !_readingPaused)
+        {
+            return;
+        }
+        _readingPaused = !read;
+        if (read)
+        {
+            _timeouts.ResumeTimingReads();
+            _transport.ResumeReading();
+        }
+        else
+        {
+            _timeouts.PauseTimingReads(); // not the client's fault: the body rate does not count this time
             _transport.PauseReading();
         }
     }
 
-    private void MaybeResumeReading()
-    {
-        if (_readingPaused && !_writingPaused && _pendingLength <= _options.MaxPipelinedBytes)
-        {
-            _readingPaused = false;
-            _transport.ResumeReading();
-        }
-    }
+    // ---- timeouts (see TimeoutControl) ----
 
-    private void AppendPending(ReadOnlySpan<byte> data)
-    {
-        if (_pending.Length - _pendingLength < data.Length)
-        {
-            byte[] bigger = System.Buffers.ArrayPool<byte>.Shared.Rent(Math.Max(_pendingLength + data.Length, Math.Max(_pending.Length * 2, 1024)));
-            _pending.AsSpan(0, _pendingLength).CopyTo(bigger);
-            ReleasePending(keepLength: true);
-            _pending = bigger;
-        }
-        data.CopyTo(_pending.AsSpan(_pendingLength));
-        _pendingLength += data.Length;
-    }
-
-    private void ReleasePending(bool keepLength = false)
-    {
-        if (_pending.Length > 0)
-        {
-            System.Buffers.ArrayPool<byte>.Shared.Return(_pending);
-        }
-        _pending = [];
-        if (!keepLength)
-        {
-            _pendingLength = 0;
-        }
-    }
-
-    // ---- timeouts (see HttpHeartbeat) ----
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void ArmHeadersTimeout() => _deadline = Environment.TickCount64 + (long)_options.RequestHeadersTimeout.TotalMilliseconds;
-
-    private void ArmKeepAliveTimeout() => _deadline = -(Environment.TickCount64 + (long)_options.KeepAliveTimeout.TotalMilliseconds);
-
-    /// <summary>Called once a second: enforces the head, keep-alive, body-rate and response-rate timeouts.</summary>
+    /// <summary>Called once a second by the heartbeat: acts on whichever limit ran out.</summary>
     internal void OnHeartbeat(long now)
     {
-        if (IsResponseTooSlow(now) || _state == State.Closed) // closed, but perhaps still flushing its last answer
+        if (_state == State.Closed && _transport.WriteBufferSize == 0)
         {
             return;
         }
-        if (_deadline > 0 && now > _deadline && _state == State.Head && !_writingPaused) // not while we hold its requests back
+        switch (_timeouts.Tick(now, _bytesWritten - _transport.WriteBufferSize, _transport.WriteBufferSize))
         {
-            // Slowloris: the head did not arrive in time.
-            Reject(408, "The request head took too long.");
+            case TimeoutReason.WriteDataRate:
+                // Slow read: the client takes its answers too slowly (perhaps not at all).
+                _state = State.Closed;
+                _output.Clear();
+                FailBodyRead(new IOException("The connection was aborted: the client read its response too slowly."));
+                _transport.Abort();
+                break;
+            case TimeoutReason.RequestHeaders when _state == State.Head && !_writingPaused: // not while we hold its requests back
+                Reject(408, "The request head took too long.");
+                break;
+            case TimeoutReason.KeepAlive when _state == State.Head && _input.IsEmpty:
+                CloseAfterFlush(); // an idle keep-alive connection: close quietly
+                break;
+            case TimeoutReason.RequestBodyDrain when _state == State.Drain:
+                CloseAfterFlush();
+                break;
+            case TimeoutReason.ReadDataRate when _state is State.Handler or State.Drain:
+                OnBodyTooSlow();
+                break;
         }
-        else if (_deadline < 0 && now > -_deadline && _state == State.Head && _pendingLength == 0)
-        {
-            CloseAfterFlush(); // an idle keep-alive connection: close quietly
-        }
-        else if (_state == State.Body && _options.MinRequestBodyDataRate > 0 && !_readingPaused) // not while we hold the client back
-        {
-            double elapsed = (now - _bodyStarted) / 1000.0;
-            if (elapsed > _options.MinRequestBodyDataRateGracePeriod.TotalSeconds && _bodyReceived < elapsed * _options.MinRequestBodyDataRate)
-            {
-                Reject(408, "The request body arrived too slowly.");
-            }
-        }
-    }
-
-    /// <summary>
-    /// Slow read: while output waits in the transport's buffer, every grace-period window must see at least
-    /// <see cref="HttpServerOptions.MinResponseDataRate"/> bytes per second leave it, or the connection is aborted
-    /// (a client that stops reading cannot pin the buffer, or a handler awaiting drain, forever).
-    /// </summary>
-    private bool IsResponseTooSlow(long now)
-    {
-        int buffered = _transport.WriteBufferSize;
-        if (buffered == 0 || _options.MinResponseDataRate <= 0)
-        {
-            _writeWindowStart = 0;
-            return false;
-        }
-        long sent = _bytesWritten - buffered;
-        if (_writeWindowStart == 0)
-        {
-            _writeWindowStart = now;
-            _writeWindowSent = sent;
-            return false;
-        }
-        double elapsed = (now - _writeWindowStart) / 1000.0;
-        if (elapsed < _options.MinResponseDataRateGracePeriod.TotalSeconds)
-        {
-            return false;
-        }
-        if (sent - _writeWindowSent < elapsed * _options.MinResponseDataRate)
-        {
-            _state = State.Closed;
-            _output.Clear();
-            _transport.Abort();
-            return true;
-        }
-        _writeWindowStart = now;
-        _writeWindowSent = sent;
-        return false;
     }
 
     private static string Escape(string text)
@@ -645,12 +470,6 @@ internal sealed partial class HttpConnection : Protocol, IResponseSink
                 span[i] = char.IsControl(s[i]) ? '?' : s[i];
             }
         });
-    }
-
-    /// <summary>Keeps a chunked body's trailer fields apart from its headers (RFC 9110 §6.5).</summary>
-    private readonly struct TrailerHandler(HttpRequest request) : IHttpTrailerHandler
-    {
-        public void OnTrailer(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value) => request.AddTrailer(name, value);
     }
 
     /// <summary>

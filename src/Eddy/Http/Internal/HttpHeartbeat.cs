@@ -4,23 +4,32 @@ namespace Eddy.Http.Internal;
 
 /// <summary>
 /// Once a second, tells every HTTP connection of one loop the time, so each can enforce its timeouts
-/// (Kestrel's heartbeat): a request then costs a clock read, not a timer to schedule and cancel.
-/// Runs only while the loop has connections. Loop thread only.
+/// (Kestrel's heartbeat): a request then costs no clock read and no timer to schedule and cancel, only a
+/// deadline computed from <see cref="Now"/>. The time is the loop's clock (<see cref="EventLoop.Time"/>),
+/// so a test loop on a manual clock drives every timeout without waiting. Runs only while the loop has
+/// connections. Loop thread only.
 /// </summary>
 internal sealed class HttpHeartbeat(EventLoop loop)
 {
+    /// <summary>How often connections are told the time: deadlines are this coarse.</summary>
+    public static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
+
     private static readonly Action<object?> s_tick = static s => ((HttpHeartbeat)s!).Tick();
 
     private readonly HashSet<HttpConnection> _connections = [];
     private readonly List<HttpConnection> _snapshot = [];
     private TimerHandle _timer;
 
+    /// <summary>The loop's time (ticks of <see cref="EventLoop.Time"/>) at the last beat, or when the first connection came.</summary>
+    public long Now { get; private set; }
+
     public void Add(HttpConnection connection)
     {
         _connections.Add(connection);
         if (!_timer.IsPending)
         {
-            _timer = loop.CallLater(TimeSpan.FromSeconds(1), s_tick, this);
+            Now = loop.Time.Ticks; // the beat was asleep: its time is stale
+            _timer = loop.CallLater(Interval, s_tick, this);
         }
     }
 
@@ -28,16 +37,16 @@ internal sealed class HttpHeartbeat(EventLoop loop)
 
     private void Tick()
     {
-        long now = Environment.TickCount64;
+        Now = loop.Time.Ticks;
         _snapshot.AddRange(_connections); // a timeout closes connections, which removes them from the set
         foreach (HttpConnection connection in _snapshot)
         {
-            connection.OnHeartbeat(now);
+            connection.OnHeartbeat(Now);
         }
         _snapshot.Clear();
         if (_connections.Count > 0)
         {
-            _timer = loop.CallLater(TimeSpan.FromSeconds(1), s_tick, this);
+            _timer = loop.CallLater(Interval, s_tick, this);
         }
     }
 }

@@ -56,7 +56,8 @@ internal static class HttpReject
         return text.ToString();
     }
 
-    private static string Describe(HttpRejectReason reason) => reason switch
+    /// <summary>What a reason means, in a few words: the same for the same reason whatever bytes caused it.</summary>
+    public static string Describe(HttpRejectReason reason) => reason switch
     {
         HttpRejectReason.InvalidRequestLine => "Invalid request line",
         HttpRejectReason.InvalidMethod => "Invalid method",
@@ -86,6 +87,8 @@ internal static class HttpReject
         HttpRejectReason.ChunkExtensionTooLong => "Chunk extension too long",
         HttpRejectReason.MissingChunkTerminator => "Chunk data not followed by CRLF",
         HttpRejectReason.BodyTooLarge => "Request body too large",
+        HttpRejectReason.IncompleteBody => "The connection ended before the request body did",
+        HttpRejectReason.BodyTimeout => "The request body arrived too slowly",
         _ => "Bad request",
     };
 }

@@ -110,7 +110,7 @@ internal struct RequestFraming
     }
 
     /// <summary>The checks that need every field line, then the result.</summary>
-    public readonly HttpRequestHead Complete(int headerCount, HttpParserLimits limits)
+    public readonly HttpRequestHead Complete(int headerCount)
     {
         // RFC 9112 §3.2: 400 for an HTTP/1.1 request without Host, and for any request with more than one.
         if (_hostCount != 1)
@@ -137,10 +137,6 @@ internal struct RequestFraming
         {
             body = HttpBodyKind.ContentLength;
             length = _contentLength;
-            if (length > limits.MaxRequestBodySize)
-            {
-                HttpReject.Throw(HttpRejectReason.BodyTooLarge);
-            }
         }
 
         bool http11 = _version == HttpProtocolVersion.Http11;

@@ -97,6 +97,13 @@ internal sealed class ResponseBuffer : IBufferWriter<byte>
         return digits;
     }
 
+    /// <summary>Drops what was written after the first <paramref name="length"/> bytes (a response that cannot be finished).</summary>
+    public void Truncate(int length)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThan((uint)length, (uint)_length, nameof(length));
+        _length = length;
+    }
+
     /// <summary>Drops the contents and returns the array to the pool.</summary>
     public void Clear()
     {

@@ -1,0 +1,166 @@
+using Eddy.Loop;
+
+namespace Eddy.Http.Internal;
+
+// Running the handler, and what its failure costs.
+//
+// A handler runs once its request's head is complete. One that completes synchronously costs nothing
+// more; one that goes asynchronous holds the connection's next requests (in order, in _input) until it
+// is done. A failure before the response has started becomes a 500 (or, for a body that broke its
+// framing, limit or rate, that rejection's 4xx) with the details logged; after it has started, the part
+// of the response already made is cut off at the last whole answer and the connection closes: the
+// client sees the response end short, never another request's bytes in its place.
+internal sealed partial class HttpConnection
+{
+    private int _responseStart;             // where the current response begins in _output
+
+    /// <summary>The head of <c>_head</c> is parsed: start its request and run the handler.</summary>
+    private void StartRequest()
+    {
+        _timeouts.CancelTimeout(); // the head is in: the request's own limits take over
+        _state = State.Handler;
+        BeginBody();
+        RunHandler();
+    }
+
+    /// <summary>Whether the connection closes after the current response (its head then says <c>Connection: close</c>).</summary>
+    private bool ShouldCloseAfterResponse() => !_head.KeepAlive || _shuttingDown || _mustClose || AwaitsContinue;
+
+    /// <summary>A fresh response for the current request. (The context was reset when the previous request finished.)</summary>
+    private void PrepareResponse()
+    {
+        _response.Reset();
+        _responseStart = _output.Length;
+        _response.IsHead = _head.Verb == HttpVerb.Head;
+        _response.CloseConnection = ShouldCloseAfterResponse();
+    }
+
+    private void RunHandler()
+    {
+        PrepareResponse();
+        ValueTask task;
+        try
+        {
+            task = _application(_context);
+        }
+        catch (Exception e)
+        {
+            OnHandlerFailed(e);
+            FinishRequest();
+            return;
+        }
+        if (task.IsCompletedSuccessfully)
+        {
+            task.GetAwaiter().GetResult(); // for an IValueTaskSource-backed task: release it
+            FinishRequest();
+        }
+        else
+        {
+            _ = AwaitHandlerAsync(task);
+        }
+    }
+
+    private async Task AwaitHandlerAsync(ValueTask task)
+    {
+        try
+        {
+            await task; // resumes on the loop thread
+        }
+        catch (IOException) when (_state == State.Closed || _transport.IsClosing)
+        {
+            // The connection was lost under the handler (the client went away or read too slowly): not a bug to log.
+        }
+        catch (Exception e)
+        {
+            OnHandlerFailed(e);
+        }
+        if (_state == State.Closed)
+        {
+            return;
+        }
+        FinishRequest();
+        Pump(); // the requests that queued up behind this one
+        EndBatch();
+    }
+
+    private void OnHandlerFailed(Exception error)
+    {
+        if (error is HttpRejectException reject)
+        {
+            // The body broke its framing, its limit or its rate (or the handler rejected the request itself):
+            // the client's doing, answered with the rejection's status and not logged as a bug.
+            _mustClose = true;
+            if (_response.HasStarted)
+            {
+                CutResponse();
+                return;
+            }
+            PrepareResponse();
+            _response.StatusCode = reject.StatusCode;
+            _response.Text(HttpReject.Describe(reject.Reason) + ".\n");
+            return;
+        }
+        _loop.CallExceptionHandler(new LoopExceptionContext(
+            $"Unhandled exception in the HTTP handler for \"{Escape(_request.Method)} {Escape(_request.RawTarget)}\"", error, source: _transport));
+        if (_response.HasStarted)
+        {
+            CutResponse();
+            return;
+        }
+        // 500 without internal details; the details went to the log.
+        PrepareResponse();
+        _response.StatusCode = 500;
+        _response.Text("Internal Server Error\n");
+    }
+
+    /// <summary>
+    /// Part of the response is out and the rest never will be: keep the whole answers before it, drop its
+    /// unsent part, and close. The client sees EOF before the announced length or the last chunk: a truncated
+    /// response, not a mixed-up one.
+    /// </summary>
+    private void CutResponse()
+    {
+        _output.Truncate(_responseStart);
+        FailBodyRead(new IOException("The response failed."));
+        CloseAfterFlush();
+    }
+
+    /// <summary>Completes the response and readies the connection for the next request (or closes it).</summary>
+    private void FinishRequest()
+    {
+        if (_state == State.Closed)
+        {
+            return;
+        }
+        _response.CompleteStream();
+        if (_response.IsTruncated)
+        {
+            CloseAfterFlush(); // the client sees EOF before the announced length: a truncated response, not a mixed-up one
+            return;
+        }
+        bool keepAlive = !_response.CloseConnection && !ShouldCloseAfterResponse();
+        if (_bodyRead is { IsPending: true })
+        {
+            FailBody(new InvalidOperationException("The request has completed: its body can no longer be read."));
+        }
+        _request.Reset();
+        _context.Reset();
+        if (!keepAlive)
+        {
+            CloseAfterFlush();
+            return;
+        }
+        _timeouts.StopTimingReads();
+        if (!_body.IsComplete)
+        {
+            StartDrain();
+            return;
+        }
+        _state = State.Head;
+        if (_output.Length > _transport.WriteBufferHighWaterMark)
+        {
+            Flush(); // a large batch: let the transport say whether the client keeps up before the next request
+        }
+        // The next timeout (idle, or the next request's head) is armed once per batch, in EndBatch.
+    }
+}
