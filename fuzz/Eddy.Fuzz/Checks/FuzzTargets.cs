@@ -13,7 +13,7 @@ namespace Eddy.Fuzz;
 public static class FuzzTargets
 {
     /// <summary>The target names, as given on the command line and as the corpus folders are named.</summary>
-    public static IReadOnlyList<string> Names { get; } = ["head", "split", "chunked", "stream"];
+    public static IReadOnlyList<string> Names { get; } = ["head", "split", "chunked", "stream", "connection"];
 
     public static bool IsKnown(string name) => Names.Contains(name);
 
@@ -31,6 +31,8 @@ public static class FuzzTargets
         "chunked" => RunWholeAndInPieces(input, PipelineMode.Chunked),
         // Pipelined requests, each head then its body by its framing, as HttpConnection reads them.
         "stream" => RunWholeAndInPieces(input, PipelineMode.Stream),
+        // The same kind of stream through a whole connection and an application: the same responses either way.
+        "connection" => ConnectionTarget.Run(input),
         _ => throw new ArgumentException($"unknown fuzz target '{target}'", nameof(target)),
     };
 

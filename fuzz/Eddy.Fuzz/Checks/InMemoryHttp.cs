@@ -180,6 +180,9 @@ internal sealed class MemoryTransport(EventLoop loop, Protocol protocol) : Trans
     /// <summary>Whether the peer takes what is written at once. False: writes wait in the write buffer until <see cref="PeerReadsAll"/>.</summary>
     public bool PeerReads { get; set; } = true;
 
+    /// <summary>Bytes handed to the protocol so far (the rest wait "on the wire" while reading is paused).</summary>
+    public long Delivered { get; private set; }
+
     /// <summary>How many times the protocol paused reading.</summary>
     public int ReadPauses { get; private set; }
 
@@ -225,6 +228,7 @@ internal sealed class MemoryTransport(EventLoop loop, Protocol protocol) : Trans
             {
                 if (!data.IsEmpty)
                 {
+                    Delivered += data.Length;
                     Protocol.DataReceived(data.Span);
                 }
             }

@@ -62,6 +62,7 @@ internal sealed partial class HttpConnection
 
     private async Task AwaitHandlerAsync(ValueTask task)
     {
+        Exception? handlerError = null;
         try
         {
             await task; // resumes on the loop thread
@@ -72,15 +73,30 @@ internal sealed partial class HttpConnection
         }
         catch (Exception e)
         {
-            OnHandlerFailed(e);
+            handlerError = e;
         }
-        if (_state == State.Closed)
+        try
         {
-            return;
+            if (handlerError is not null)
+            {
+                OnHandlerFailed(handlerError);
+            }
+            if (_state == State.Closed)
+            {
+                return;
+            }
+            FinishRequest();
+            Pump(); // the requests that queued up behind this one
+            EndBatch();
         }
-        FinishRequest();
-        Pump(); // the requests that queued up behind this one
-        EndBatch();
+        catch (Exception e)
+        {
+            // A bug in the connection itself: nobody awaits this task, so say it loudly and end the connection
+            // rather than leave it hanging.
+            _loop.CallExceptionHandler(new LoopExceptionContext("The HTTP connection failed after a handler completed", e, source: _transport));
+            _state = State.Closed;
+            _transport.Abort();
+        }
     }
 
     private void OnHandlerFailed(Exception error)

@@ -354,6 +354,7 @@ internal sealed partial class HttpConnection : Protocol, IResponseSink, IRequest
             _transport.Write(_output.WrittenSpan);
             _output.Clear();
         }
+        _responseStart = 0; // what the current response writes next starts the buffer
     }
 
     /// <summary>

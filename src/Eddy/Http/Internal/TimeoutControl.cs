@@ -66,9 +66,9 @@ internal sealed class TimeoutControl(HttpHeartbeat heartbeat, HttpServerOptions 
     public void StartTimingReads()
     {
         _readTiming = true;
-        _readTimingPaused = false;
         _readElapsed = 0;
         _readBytes = 0;
+        _lastTick = heartbeat.Now; // time counts from here, not from the last beat before it
     }
 
     public void StopTimingReads() => _readTiming = false;
@@ -76,7 +76,14 @@ internal sealed class TimeoutControl(HttpHeartbeat heartbeat, HttpServerOptions 
     /// <summary>The server is not reading (its buffer is full): the time does not count against the client.</summary>
     public void PauseTimingReads() => _readTimingPaused = true;
 
-    public void ResumeTimingReads() => _readTimingPaused = false;
+    public void ResumeTimingReads()
+    {
+        if (_readTimingPaused && _readTiming)
+        {
+            _lastTick = Math.Max(_lastTick, heartbeat.Now);
+        }
+        _readTimingPaused = false;
+    }
 
     public void BytesRead(int count) => _readBytes += count;
 
