@@ -15,8 +15,8 @@ namespace Eddy.Fuzz;
 /// </summary>
 internal static partial class ConnectionTarget
 {
-    /// <summary>The application: a body read whole, read in small pieces across ticks, or not read at all.</summary>
-    private static readonly RequestHandler s_app = new WebApp()
+    /// <summary>The application: each route answers "{id}:" and the body as read — read whole, in small pieces across ticks, or not at all.</summary>
+    public static RequestHandler App { get; } = new WebApp()
         .MapAny("/sync/{id}", async ctx => Echo(ctx, await ctx.Request.ReadBodyAsync()))
         .MapAny("/async/{id}", async ctx =>
         {
@@ -58,7 +58,7 @@ internal static partial class ConnectionTarget
 
     private static string Exchange(byte[] stream, PieceSchedule schedule, HttpServerOptions options)
     {
-        using var http = new InMemoryHttp(s_app, options);
+        using var http = new InMemoryHttp(App, options);
         http.Run(async () =>
         {
             int sent = 0;
