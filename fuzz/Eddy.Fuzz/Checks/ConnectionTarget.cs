@@ -83,7 +83,7 @@ internal static partial class ConnectionTarget
         return output + (http.Transport.WasAborted ? "\n[aborted]" : "\n[closed]");
     }
 
-    /// <summary>Whole responses only; an error (4xx/5xx) says Connection: close and nothing follows it.</summary>
+    /// <summary>Whole responses only; a rejection (a 4xx/5xx but the router's 404 and 405) says Connection: close and nothing follows it.</summary>
     private static void CheckResponses(string output)
     {
         int at = 0;
@@ -115,7 +115,7 @@ internal static partial class ConnectionTarget
             {
                 throw new FuzzCheckException("a response shorter than its Content-Length");
             }
-            if (status >= 400)
+            if (status >= 400 && status is not (404 or 405)) // the router's answers are answers; anything else is the connection's rejection
             {
                 if (!head.Contains("\r\nConnection: close", StringComparison.Ordinal))
                 {

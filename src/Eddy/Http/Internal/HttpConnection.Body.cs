@@ -10,8 +10,8 @@ namespace Eddy.Http.Internal;
 // nothing buffered, DataReceived decodes straight from the transport's span into the reader's buffer:
 // an upload costs one copy, the one into the handler's memory. What the handler does not read waits in
 // _input up to MaxRequestBufferSize; then reading stops (UpdateReading), so an upload of any size costs
-// bounded memory. The first read that finds nothing sends 100 Continue to a client that asked for it
-// (Kestrel's rule), after the limit check, so a body over the limit gets 413 and never a 100.
+// bounded memory. The first read sends 100 Continue to a client that asked for it (Kestrel's rule),
+// after the limit check, so a body over the limit gets 413 and never a 100.
 // A handler that ends before its body does: the rest is dropped (Drain) within MaxRequestBodyDrainSize
 // and RequestBodyDrainTimeout, else the connection closes after the response.
 internal sealed partial class HttpConnection
@@ -102,16 +102,17 @@ internal sealed partial class HttpConnection
             _bodyTimed = true; // the body rate is the client's concern once the handler asks for the body
             _timeouts.StartTimingReads();
         }
+        bool awaitsContinue = AwaitsContinue;
         int n = DecodeBody(_input.Span, destination, out int consumed);
         _input.Consume(consumed);
-        if (n < 0)
+        if (awaitsContinue)
         {
-            if (_peerClosed)
-            {
-                FailBody(new HttpRejectException(HttpRejectReason.IncompleteBody, "The connection ended before the request body did."));
-                throw _bodyError!;
-            }
-            SendContinueIfExpected();
+            SendContinue(); // after the first decode: a body over the limit has thrown, and gets 413, never a 100
+        }
+        if (n < 0 && _peerClosed)
+        {
+            FailBody(new HttpRejectException(HttpRejectReason.IncompleteBody, "The connection ended before the request body did."));
+            throw _bodyError!;
         }
         UpdateReading(); // what was consumed may let reading resume
         return n;
@@ -243,14 +244,16 @@ internal sealed partial class HttpConnection
 
     /// <summary>
     /// RFC 9110 §10.1.1: the client waits for <c>100 Continue</c> before it sends the body. Sent when the handler
-    /// first asks for a body that has not begun to arrive — not before (a handler that answers without reading
-    /// never invites the upload), and not once the final response has started.
+    /// first reads the body (Kestrel's rule) — not before, so a handler that answers without reading never invites
+    /// the upload, and not once the final response has started. Sent even if some of the body has arrived (the
+    /// RFC would allow leaving it out): whether it had is a matter of how the bytes were split into reads, and
+    /// what the client gets back must not be.
     /// </summary>
-    private void SendContinueIfExpected()
+    private void SendContinue()
     {
-        if (!AwaitsContinue || _response.HasStarted)
+        if (_response.HasStarted)
         {
-            return;
+            return; // the client has its final answer: it will not send the body, and the connection ends after it
         }
         _continueSent = true;
         _output.Write("HTTP/1.1 100 Continue\r\n\r\n"u8);
