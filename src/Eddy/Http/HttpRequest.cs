@@ -115,9 +115,10 @@ public sealed class HttpRequest
 
     private async ValueTask<ReadOnlyMemory<byte>> BufferBodyAsync(CancellationToken cancellationToken)
     {
-        if (ContentLength is long announced && announced > 0 && _body.Length - _bodyLength < announced)
+        if (ContentLength is long announced && announced <= (MaxBodySize ?? Array.MaxLength) && announced <= Array.MaxLength &&
+            _body.Length - _bodyLength < announced)
         {
-            GrowBody((int)Math.Min(announced, MaxPooledBody)); // the limit is checked by the first read; start no larger than this
+            GrowBody((int)announced - _bodyLength); // exactly the announced size: one array, no garbage from doubling
         }
         while (true)
         {
