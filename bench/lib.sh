@@ -1,8 +1,9 @@
 # bench/lib.sh - helpers shared by the benchmark scripts (sourced, not run).
 #
 # The sourcing script sets, before sourcing: SCRIPT (its name, for log lines), ROOT (the repository),
-# BIN (where to build eddy); and uses: the associative array PID (server name -> pid) and LOAD_PID (the
-# load generator in flight), which cleanup_servers stops.
+# BIN (where to build eddy), RAW (its folder of raw output; children_ticks writes a scratch file there);
+# and uses: the associative array PID (server name -> pid) and LOAD_PID (the load generator in flight),
+# which cleanup_servers stops.
 
 log() { printf '[%s %s] %s\n' "$SCRIPT" "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -47,3 +48,26 @@ cleanup_servers() {
     wait "${PID[$s]}" 2>/dev/null || true
   done
 }
+
+# cpu_ticks PID: a process's CPU time so far (user + system, all threads, in clock ticks): /proc/PID/stat
+# fields 14 and 15.
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+
+# core_ticks CPU: busy and total clock ticks of one CPU so far, from its line in /proc/stat
+# (user nice system idle iowait irq softirq steal ...): "busy total".
+core_ticks() {
+  awk -v cpu="cpu$1" '$1 == cpu { print $2 + $3 + $4 + $7 + $8, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9 }' /proc/stat
+}
+
+# children_ticks: CPU ticks of this shell's finished children (a load generator, once reaped) -> KIDS,
+# from the builtin `times`, which must run in this shell (not in a $(...) subshell).
+KIDS=0
+children_ticks() {
+  local user sys
+  times >"$RAW/times.txt"
+  { read -r _; read -r user sys; } <"$RAW/times.txt"     # line 2: children "XmY.YYYs XmY.YYYs"
+  KIDS=$(awk -v u="$user" -v s="$sys" -v hz="$(getconf CLK_TCK)" '
+    function sec(t, a) { split(t, a, /[ms]/); return a[1] * 60 + a[2] }
+    BEGIN { printf "%d\n", (sec(u) + sec(s)) * hz + 0.5 }')
+}
+
