@@ -71,3 +71,58 @@ children_ticks() {
     BEGIN { printf "%d\n", (sec(u) + sec(s)) * hz + 0.5 }')
 }
 
+# check_whole_numbers VAR...: dies unless each named variable holds a whole number.
+check_whole_numbers() {
+  local v
+  for v in "$@"; do
+    [[ ${!v} =~ ^[0-9]+$ ]] || die "$v must be a whole number (got '${!v}')"
+  done
+}
+
+# warn_if_cores_shared: a warning when the server and the load generator cannot each have a core
+# (uses SERVER_CPU and LOAD_CPU).
+warn_if_cores_shared() {
+  if (( $(nproc --all) < 2 )); then
+    log "WARNING: fewer than 2 CPUs; the servers and the load generator will share a core"
+  elif (( SERVER_CPU == LOAD_CPU )); then
+    log "WARNING: SERVER_CPU == LOAD_CPU; the servers and the load generator will share a core"
+  fi
+}
+
+# stop_servers_on_exit: on exit, and on SIGINT/SIGTERM (exit codes 130/143), cleanup_servers.
+stop_servers_on_exit() {
+  trap 'rc=$?; trap - INT TERM; cleanup_servers; exit "$rc"' EXIT
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
+}
+
+# report_facts: the report's lines on what was measured where: the commit (and whether the tree was
+# dirty) and the machine.
+report_facts() {
+  echo "- commit: \`$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo none)\`$(
+          [[ -n $(git -C "$ROOT" status --porcelain 2>/dev/null) ]] && echo ' (dirty tree)')"
+  echo "- machine: $(nproc --all) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), kernel $(uname -r)"
+}
+
+# check_ports_free SERVER...: dies if the port of a server (from the script's port_of) is taken.
+check_ports_free() {
+  local s port
+  for s in "$@"; do
+    port=$(port_of "$s")
+    port_in_use "$port" && die "port $port (for $s) is already in use; set PORT_${s^^}=<free port>"
+  done
+  return 0
+}
+
+# wait_until_listening SERVER PORT LOG: waits up to 30 s for 127.0.0.1:PORT to accept connections; dies,
+# showing the server's LOG, if the server (PID[SERVER]) exits first or the time runs out.
+wait_until_listening() {
+  local s=$1 port=$2 out=$3
+  for _ in $(seq 300); do
+    port_in_use "$port" && return 0
+    kill -0 "${PID[$s]}" 2>/dev/null || { cat "$out" >&2; die "$s exited during start-up"; }
+    sleep 0.1
+  done
+  cat "$out" >&2
+  die "$s did not listen on 127.0.0.1:$port within 30 s"
+}
