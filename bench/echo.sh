@@ -186,9 +186,8 @@ MPS=
 ERRS=
 CPU=
 
-# Server CPU time (user + system, in clock ticks) so far: /proc/PID/stat fields 14 and 15.
-# Per message it is a steadier figure than messages/s when the load generator is the bottleneck.
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+# Server CPU time (cpu_ticks, from lib.sh): per message it is a steadier figure than messages/s when the
+# load generator is the bottleneck.
 run_load() {
   local s=$1 size=$2 conns=$3 secs=$4 json=$5 port rc=0
   port=$(port_of "$s")

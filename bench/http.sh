@@ -238,14 +238,6 @@ start_server() {
 
 # ------------------------------------------------------------------ load ----
 
-# Server CPU time (user + system, in clock ticks, all threads) so far: /proc/PID/stat fields 14, 15.
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
-# Busy and total clock ticks of one CPU so far, from its line in /proc/stat
-# (user nice system idle iowait irq softirq steal ...): "busy total".
-core_ticks() {
-  awk -v cpu="cpu$1" '$1 == cpu { print $2 + $3 + $4 + $7 + $8, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9 }' /proc/stat
-}
-
 # run_wrk SERVER PATH CONNS DEPTH SECONDS OUTFILE
 #   -> sets RPS REQS P50 P99 NON2XX SOCKERR CPU from wrk's output and /proc, and
 #      OTHER / OTHER_LOAD: the share (%) of the server's core / the load
@@ -254,18 +246,7 @@ core_ticks() {
 # wrk runs in the background and we `wait` for it, so that a SIGINT/SIGTERM to
 # this script is handled at once rather than after the run.
 RPS='' REQS='' P50='' P99='' NON2XX='' SOCKERR='' CPU='' OTHER='' OTHER_LOAD=''
-# CPU ticks of this shell's finished children (wrk, once reaped) -> KIDS, from
-# the builtin `times`, which must run in this shell (not in a $(...) subshell).
-TIMES_OUT=$RAW/times.txt
-KIDS=0
-children_ticks() {
-  local user sys
-  times >"$TIMES_OUT"
-  { read -r _; read -r user sys; } <"$TIMES_OUT"     # line 2: children "XmY.YYYs XmY.YYYs"
-  KIDS=$(awk -v u="$user" -v s="$sys" -v hz="$(getconf CLK_TCK)" '
-    function sec(t, a) { split(t, a, /[ms]/); return a[1] * 60 + a[2] }
-    BEGIN { printf "%d\n", (sec(u) + sec(s)) * hz + 0.5 }')
-}
+# (cpu_ticks, core_ticks and children_ticks, for the CPU figures, are in lib.sh.)
 run_wrk() {
   local s=$1 path=$2 conns=$3 depth=$4 secs=$5 out=$6 port rc=0 cpu0 cpu1 busy0 total0 busy1 total1
   local lbusy0 ltotal0 lbusy1 ltotal1 kids0 kids1

@@ -15,7 +15,9 @@ internal static class CommandLine
 
     public static int Invoke(Command root, string[] args)
     {
-        ParseResult parse = root.Parse(args);
+        // No response files: System.CommandLine would read a token starting with '@' as a file of more arguments,
+        // and `eddy load http --body @FILE` means the file's bytes.
+        ParseResult parse = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
         if (parse.Errors.Count > 0 && parse.Action is not System.CommandLine.Help.HelpAction)
         {
             // One line saying what is wrong, then how to call the command: not a screenful of help.

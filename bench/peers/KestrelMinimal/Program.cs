@@ -1,5 +1,5 @@
 // KestrelMinimal: ASP.NET Core minimal API on Kestrel, the ".NET web framework
-// as most people run it" peer for bench/http.sh and bench/soak.sh.
+// as most people run it" peer for bench/http.sh, bench/soak.sh and bench/upload.sh.
 //
 //   usage: KestrelMinimal PORT [STATIC_DIR]
 //
@@ -9,6 +9,9 @@
 //   any /anything  -> 200 the request echoed as JSON, httpbin-style (method, url, args,
 //                     headers, data, origin), as `eddy serve` does; the body is read, so
 //                     Kestrel's minimum request body data rate applies (the slow-POST soak)
+//   POST /upload   -> 200 {"bytes":N} (application/json): the body read to its end as it arrives
+//                     (Request.Body, 64 KiB reads) and counted, never kept, as `eddy serve`'s
+//                     /upload does (bench/upload.sh); Kestrel's body size limit (30 MB) applies
 //   GET /static/…  -> files from STATIC_DIR, if given (UseStaticFiles; the slow-read soak)
 // Environment: KESTREL_MAX_CONNECTIONS=N sets Limits.MaxConcurrentConnections (default
 // unlimited; the connection-limit soak). Kestrel does not read its Limits from configuration.
@@ -82,6 +85,26 @@ app.Map("/anything/{**rest}", async (HttpContext context) =>
     return TypedResults.Json(echo, AppJsonContext.Default.AnythingEcho);
 });
 
+// As `eddy serve`'s POST /upload: the body read to its end as it streams in, counted, not kept.
+app.MapPost("/upload", async (HttpContext context) =>
+{
+    byte[] buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(64 * 1024);
+    long bytes = 0;
+    try
+    {
+        int n;
+        while ((n = await context.Request.Body.ReadAsync(buffer, context.RequestAborted)) > 0)
+        {
+            bytes += n;
+        }
+    }
+    finally
+    {
+        System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+    }
+    return TypedResults.Json(new UploadCount { Bytes = bytes }, AppJsonContext.Default.UploadCount);
+});
+
 if (staticDir is not null)
 {
     app.UseStaticFiles(new StaticFileOptions
@@ -121,9 +144,16 @@ namespace KestrelMinimal
         public required string Origin { get; init; }
     }
 
+    /// <summary>The answer of POST /upload: {"bytes":N}.</summary>
+    public sealed class UploadCount
+    {
+        public required long Bytes { get; init; }
+    }
+
     /// <summary>Source-generated serializer for the responses (camelCase: {"message":...}).</summary>
     [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
     [JsonSerializable(typeof(JsonMessage))]
     [JsonSerializable(typeof(AnythingEcho))]
+    [JsonSerializable(typeof(UploadCount))]
     internal sealed partial class AppJsonContext : JsonSerializerContext;
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Text.Json;
 
 namespace Eddy.FunctionalTests.Cli;
 
@@ -33,5 +34,23 @@ internal static class EddyCli
             throw new TimeoutException($"eddy {string.Join(' ', args)} did not exit within {timeout}");
         }
         return new Result(process.ExitCode, await stdout, await stderr);
+    }
+
+    /// <summary>Runs <c>eddy load http URL … --json FILE</c> and returns the result and the parsed report; it must write nothing to standard error.</summary>
+    public static async Task<(Result Result, JsonElement Root)> RunLoadHttpAsync(TimeSpan timeout, string url, params string[] more)
+    {
+        string json = Path.Combine(Path.GetTempPath(), $"eddy-load-{Guid.NewGuid():N}.json");
+        try
+        {
+            var result = await RunAsync(timeout, ["load", "http", url, "--json", json, .. more]);
+            Assert.True(File.Exists(json), $"no JSON written; exit {result.ExitCode}, stderr: {result.Stderr}");
+            using JsonDocument report = JsonDocument.Parse(await File.ReadAllTextAsync(json));
+            Assert.True(result.Stderr.Length == 0, result.Stderr);
+            return (result, report.RootElement.Clone());
+        }
+        finally
+        {
+            File.Delete(json);
+        }
     }
 }

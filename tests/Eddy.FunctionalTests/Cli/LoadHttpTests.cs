@@ -244,6 +244,8 @@ public class LoadHttpTests
     [InlineData("http://127.0.0.1:{port}/", "-R", "100")]
     [InlineData("http://127.0.0.1:{port}/", "--pipeline", "0")]
     [InlineData("http://127.0.0.1:{port}/", "-H", "no colon")]
+    [InlineData("http://127.0.0.1:{port}/", "--body", "@/nonexistent/eddy-body")]
+    [InlineData("http://127.0.0.1:{port}/", "--body", "@/")] // a folder
     [InlineData("http://127.0.0.1:{refused}/")]
     [InlineData("http://no-such-host.invalid/")]
     public async Task BadInputIsOneLineAndANonZeroExit(string url, params string[] more)
@@ -314,21 +316,6 @@ public class LoadHttpTests
         return reserved;
     }
 
-    /// <summary>Runs <c>eddy load http URL … --json FILE</c> and returns the result and the parsed report.</summary>
-    private static async Task<(EddyCli.Result Result, JsonElement Root)> RunAsync(string url, params string[] more)
-    {
-        string json = Path.Combine(Path.GetTempPath(), $"eddy-load-{Guid.NewGuid():N}.json");
-        try
-        {
-            var result = await EddyCli.RunAsync(Timeout, ["load", "http", url, "--json", json, .. more]);
-            Assert.True(File.Exists(json), $"no JSON written; exit {result.ExitCode}, stderr: {result.Stderr}");
-            using JsonDocument report = JsonDocument.Parse(await File.ReadAllTextAsync(json));
-            Assert.True(result.Stderr.Length == 0, result.Stderr);
-            return (result, report.RootElement.Clone());
-        }
-        finally
-        {
-            File.Delete(json);
-        }
-    }
+    private static Task<(EddyCli.Result Result, JsonElement Root)> RunAsync(string url, params string[] more) =>
+        EddyCli.RunLoadHttpAsync(Timeout, url, more);
 }

@@ -1,8 +1,13 @@
 using System.Net;
+using System.Collections.Concurrent;
 using System.Net.Sockets;
+using System.Security.Cryptography;
 using System.Text;
 
 namespace Eddy.FunctionalTests.Cli;
+
+/// <summary>A request body as <see cref="RawHttpServer"/> received it: its length and SHA-256 (lowercase hex).</summary>
+internal readonly record struct ReceivedBody(long Length, string Sha256);
 
 /// <summary>How <see cref="RawHttpServer"/> answers.</summary>
 internal enum RawHttpBehavior
@@ -26,7 +31,8 @@ internal enum RawHttpBehavior
 /// <summary>
 /// A tiny HTTP/1.1 responder on plain blocking sockets, one thread per connection, that counts what it
 /// receives: requests (heads, plus any Content-Length body), connections, and the most requests that
-/// arrived in one read (pipelining). Not Eddy's server on purpose: it checks the load generator against
+/// arrived in one read (pipelining); with <see cref="RecordBodies"/>, each body's length and SHA-256. Bodies
+/// are read as they stream in, never kept. Not Eddy's server on purpose: it checks the load generator against
 /// an independent reading of the bytes. Binds 127.0.0.1:0; every read has a timeout.
 /// </summary>
 internal sealed class RawHttpServer : IDisposable
@@ -38,6 +44,7 @@ internal sealed class RawHttpServer : IDisposable
     private readonly int _maxConnections;
     private readonly Thread _acceptor;
     private readonly List<Socket> _clients = [];
+    private readonly ConcurrentQueue<ReceivedBody> _bodies = new();
     private long _requests;
     private int _connections;
     private int _maxPerRead;
@@ -65,6 +72,15 @@ internal sealed class RawHttpServer : IDisposable
     public long StallAtRequest { get; init; } = -1;
 
     public TimeSpan StallFor { get; init; }
+
+    /// <summary>After each read (of up to 64 KiB), wait this long: a slow reader, whose client must wait for room to send.</summary>
+    public TimeSpan ReadPause { get; init; }
+
+    /// <summary>Record every request body's length and SHA-256 in <see cref="Bodies"/>.</summary>
+    public bool RecordBodies { get; init; }
+
+    /// <summary>With <see cref="RecordBodies"/>: each complete request's body, in the order they completed.</summary>
+    public IReadOnlyCollection<ReceivedBody> Bodies => _bodies;
 
     public long Requests => Interlocked.Read(ref _requests);
 
@@ -128,48 +144,68 @@ internal sealed class RawHttpServer : IDisposable
 
     private void Serve(Socket client)
     {
-        var pending = new List<byte>();
         var buffer = new byte[64 * 1024];
+        var head = new MemoryStream(); // the head being gathered, up to its CRLF CRLF
+        long bodyLeft = -1;            // bytes of the current request's body still to come; -1 while in its head
+        long bodyLength = 0;
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         client.ReceiveTimeout = 30_000;
+        client.NoDelay = true; // as real servers: with Nagle, a second answer can wait for the client's delayed ACK of the first (40 ms)
         try
         {
             int n;
             while ((n = client.Receive(buffer)) > 0)
             {
-                pending.AddRange(buffer.AsSpan(0, n));
+                ReadOnlySpan<byte> data = buffer.AsSpan(0, n);
                 int complete = 0;
                 var output = new MemoryStream();
-                while (TryTakeRequest(pending))
+                while (!data.IsEmpty)
                 {
-                    complete++;
-                    long number = Interlocked.Increment(ref _requests);
-                    if (number == StallAtRequest)
+                    if (bodyLeft < 0)
                     {
-                        Thread.Sleep(StallFor);
+                        int searchFrom = (int)Math.Max(0, head.Length - 3);
+                        int kept = (int)head.Length;
+                        head.Write(data);
+                        int end = head.GetBuffer().AsSpan(searchFrom, (int)head.Length - searchFrom).IndexOf("\r\n\r\n"u8);
+                        if (end < 0)
+                        {
+                            break;
+                        }
+                        int headLength = searchFrom + end + 4;
+                        data = data[(headLength - kept)..];
+                        bodyLength = bodyLeft = ContentLength(Encoding.ASCII.GetString(head.GetBuffer(), 0, headLength));
+                        head.SetLength(0);
                     }
-                    switch (_behavior)
+                    int take = (int)Math.Min(bodyLeft, data.Length);
+                    if (RecordBodies)
                     {
-                        case RawHttpBehavior.CloseWithoutAnswer:
-                            return;
-                        case RawHttpBehavior.NeverAnswer:
-                            continue;
-                        case RawHttpBehavior.CloseAfterResponse:
-                            client.Send(Encoding.ASCII.GetBytes($"HTTP/1.1 200 OK\r\nContent-Length: {Body.Length}\r\nConnection: close\r\n\r\n").Concat(Body).ToArray());
-                            client.Shutdown(SocketShutdown.Both);
-                            return;
-                        case RawHttpBehavior.Chunked:
-                            output.Write("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n2\r\n, \r\n4;ext=1\r\nload\r\n0\r\nX-Trailer: yes\r\n\r\n"u8);
-                            break;
-                        default:
-                            output.Write(Encoding.ASCII.GetBytes($"HTTP/1.1 200 OK\r\nContent-Length: {Body.Length}\r\n\r\n"));
-                            output.Write(Body);
-                            break;
+                        hash.AppendData(data[..take]);
+                    }
+                    data = data[take..];
+                    bodyLeft -= take;
+                    if (bodyLeft > 0)
+                    {
+                        break;
+                    }
+                    bodyLeft = -1;
+                    complete++;
+                    if (RecordBodies)
+                    {
+                        _bodies.Enqueue(new ReceivedBody(bodyLength, Convert.ToHexStringLower(hash.GetHashAndReset())));
+                    }
+                    if (!Answer(client, output))
+                    {
+                        return;
                     }
                 }
                 InterlockedMax(ref _maxPerRead, complete);
                 if (output.Length > 0)
                 {
-                    client.Send(output.ToArray());
+                    client.Send(output.GetBuffer().AsSpan(0, (int)output.Length));
+                }
+                if (ReadPause > TimeSpan.Zero)
+                {
+                    Thread.Sleep(ReadPause);
                 }
             }
         }
@@ -183,31 +219,45 @@ internal sealed class RawHttpServer : IDisposable
         }
     }
 
-    /// <summary>Removes one complete request (head and Content-Length body) from the front of <paramref name="pending"/>.</summary>
-    private static bool TryTakeRequest(List<byte> pending)
+    /// <summary>Counts a complete request and answers it as <see cref="_behavior"/> says (into <paramref name="output"/>, or at once); false: stop serving this connection.</summary>
+    private bool Answer(Socket client, MemoryStream output)
     {
-        byte[] bytes = [.. pending];
-        int end = bytes.AsSpan().IndexOf("\r\n\r\n"u8);
-        if (end < 0)
+        long number = Interlocked.Increment(ref _requests);
+        if (number == StallAtRequest)
         {
-            return false;
+            Thread.Sleep(StallFor);
         }
-        string head = Encoding.ASCII.GetString(bytes, 0, end);
-        int length = 0;
+        switch (_behavior)
+        {
+            case RawHttpBehavior.CloseWithoutAnswer:
+                return false;
+            case RawHttpBehavior.NeverAnswer:
+                return true;
+            case RawHttpBehavior.CloseAfterResponse:
+                client.Send(Encoding.ASCII.GetBytes($"HTTP/1.1 200 OK\r\nContent-Length: {Body.Length}\r\nConnection: close\r\n\r\n").Concat(Body).ToArray());
+                client.Shutdown(SocketShutdown.Both);
+                return false;
+            case RawHttpBehavior.Chunked:
+                output.Write("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n2\r\n, \r\n4;ext=1\r\nload\r\n0\r\nX-Trailer: yes\r\n\r\n"u8);
+                return true;
+            default:
+                output.Write(Encoding.ASCII.GetBytes($"HTTP/1.1 200 OK\r\nContent-Length: {Body.Length}\r\n\r\n"));
+                output.Write(Body);
+                return true;
+        }
+    }
+
+    /// <summary>The Content-Length of a request head (0 without one).</summary>
+    private static long ContentLength(string head)
+    {
         foreach (string line in head.Split("\r\n"))
         {
             if (line.StartsWith("Content-Length:", StringComparison.OrdinalIgnoreCase))
             {
-                length = int.Parse(line["Content-Length:".Length..].Trim());
+                return long.Parse(line["Content-Length:".Length..].Trim(), System.Globalization.CultureInfo.InvariantCulture);
             }
         }
-        int total = end + 4 + length;
-        if (bytes.Length < total)
-        {
-            return false;
-        }
-        pending.RemoveRange(0, total);
-        return true;
+        return 0;
     }
 
     private static void InterlockedMax(ref int target, int value)

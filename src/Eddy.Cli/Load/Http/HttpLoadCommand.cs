@@ -84,7 +84,7 @@ internal static class HttpLoadCommand
                 throw new UserError($"--method '{verb}' is not a method name (e.g. GET, POST)");
             }
             List<(string, string)> fields = (parse.GetValue(headers) ?? []).Select(ParseHeader).ToList();
-            byte[] payload = ReadBody(parse.GetValue(body));
+            using HttpRequestBody payload = HttpRequestBody.Read(parse.GetValue(body)); // a large file stays mapped until the run ends
 
             Uri target = ParseUrl(parse.GetValue(url)!);
             IPEndPoint endPoint = new(LoadCommandLine.ResolveHost(target.IdnHost), target.Port); // may wait for DNS
@@ -101,7 +101,8 @@ internal static class HttpLoadCommand
                 requestRate,
                 requestTimeout,
                 verb,
-                HttpRequestBuilder.Build(target, verb, fields, payload));
+                payload.Streamed is null ? HttpRequestBuilder.Build(target, verb, fields, payload.Inline) : HttpRequestBuilder.BuildHead(target, verb, fields, payload.Length),
+                payload.Streamed);
             return Run(settings, parse.GetValue(json), parse.GetValue(html), parse.GetValue(quiet));
         });
         return command;
@@ -320,26 +321,6 @@ internal static class HttpLoadCommand
             throw new UserError($"-H '{name}': the value may not hold line breaks, NUL or characters beyond Latin-1");
         }
         return (name, value);
-    }
-
-    private static byte[] ReadBody(string? text)
-    {
-        if (text is null)
-        {
-            return [];
-        }
-        if (!text.StartsWith('@'))
-        {
-            return Encoding.UTF8.GetBytes(text);
-        }
-        try
-        {
-            return File.ReadAllBytes(text[1..]);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
-        {
-            throw new UserError($"--body {text}: {e.Message}");
-        }
     }
 
     /// <summary>tchar (RFC 9110 §5.6.2): what a method or a field name is made of.</summary>

@@ -15,10 +15,21 @@ namespace Eddy.Cli.Load.Http;
 /// Every request ends as one response or one error, so with <c>-n</c> the run ends when all have ended.
 /// Latency runs from a request's intended send time — its write, or with <c>-R</c> its slot in the
 /// schedule (wrk2's correction for coordinated omission) — to the last byte of its response.
+/// <para>
+/// A streamed body (<see cref="HttpLoadSettings.Body"/>, a mapped file) is written request by request: the head,
+/// then the file a chunk at a time straight from the mapping, for as long as the socket takes each chunk whole.
+/// The transport's write buffer limits are set to 0, so the first chunk the socket cannot take whole pauses the
+/// writing (<see cref="PauseWriting"/>) and the rest of that chunk is all the transport buffers; writing goes on
+/// once it has gone (<see cref="ResumeWriting"/>). Pipelined requests follow one another in the same stream.
+/// </para>
 /// </summary>
 internal sealed class HttpLoadConnection : Protocol
 {
     private const int InitialCarry = 4 * 1024;
+
+    /// <summary>A streamed body goes to the transport in writes of at most this much, so at most this much ever waits in
+    /// its buffer beyond the kernel's (the transport's default high-water mark).</summary>
+    internal const int BodyChunk = 64 * 1024;
 
     private readonly HttpLoadWorker _worker;
     private readonly HttpResponseReader _reader;
@@ -36,6 +47,11 @@ internal sealed class HttpLoadConnection : Protocol
     private int _carryLength;
     private bool _isClosedByServer; // the server said it would close: reconnect at once, not an error
     private bool _isAborted;        // we closed it after counting why: ConnectionLost counts nothing more
+    private readonly MappedFile? _body; // a streamed body, or null when the whole request is in the worker's batch
+    private int _writeBacklog;      // streamed: requests in flight (the last ones) whose writing has not begun
+    private long _writeOffset;      // streamed: how much of the request being written has gone (head, then body); 0 between requests
+    private bool _isWritePaused;    // streamed: the transport holds bytes the socket did not take; wait for ResumeWriting
+    private long _lastBodyWriteAt;  // streamed: when a chunk last went to the transport, which takes one only once the socket has taken the last
 
     public HttpLoadConnection(HttpLoadWorker worker, long toSend, long scheduleOffset, double interval)
     {
@@ -47,6 +63,7 @@ internal sealed class HttpLoadConnection : Protocol
         _toSend = toSend;
         _scheduleOffset = scheduleOffset;
         _interval = interval;
+        _body = worker.Settings.Body;
         Factory = () => this;
     }
 
@@ -69,8 +86,12 @@ internal sealed class HttpLoadConnection : Protocol
     /// <summary>Set once the worker has counted this slot as done.</summary>
     public bool IsFinished { get; set; }
 
-    /// <summary>Stopwatch ticks at which the oldest request in flight was written, or 0 when none is.</summary>
-    public long OldestSentAt => _inFlight > 0 ? _sentAt[_first] : 0;
+    /// <summary>
+    /// Stopwatch ticks from which the oldest request in flight counts towards its timeout, or 0 when none is: its
+    /// write, or the last time a chunk of a streamed body went out if that is later (an upload that keeps moving is
+    /// not late, however long it takes).
+    /// </summary>
+    public long WaitingSince => _inFlight > 0 ? Math.Max(_sentAt[_first], _lastBodyWriteAt) : 0;
 
     public override void ConnectionMade(Transport transport)
     {
@@ -81,7 +102,14 @@ internal sealed class HttpLoadConnection : Protocol
         _carryLength = 0;
         _isClosedByServer = false;
         _isAborted = false;
+        _writeBacklog = 0;
+        _writeOffset = 0;
+        _isWritePaused = false;
         _reader.Reset();
+        if (_body is not null)
+        {
+            transport.SetWriteBufferLimits(0); // pause as soon as the socket leaves part of a write over
+        }
         if (_worker.IsStopping || IsDone)
         {
             Abort();
@@ -141,7 +169,69 @@ internal sealed class HttpLoadConnection : Protocol
             _toSend -= count;
         }
         _worker.RequestsSent += count;
-        transport.Write(_worker.RequestBatch.AsSpan(0, count * _worker.RequestLength));
+        if (_body is null)
+        {
+            transport.Write(_worker.RequestBatch.AsSpan(0, count * _worker.RequestLength));
+        }
+        else
+        {
+            _writeBacklog += count;
+            WriteStreamed(transport);
+        }
+    }
+
+    /// <summary>
+    /// Streamed body: writes what is waiting — the request being written, then each in the backlog, head then body —
+    /// until the transport pauses us or nothing is left. The body goes from the mapping to the socket; only the part
+    /// of a chunk the socket does not take at once is copied (into the transport's buffer, and then we pause).
+    /// </summary>
+    private void WriteStreamed(Transport transport)
+    {
+        MappedFile body = _body!;
+        byte[] head = _worker.Settings.Request;
+        while (!_isWritePaused && !transport.IsClosing && (_writeOffset > 0 || _writeBacklog > 0))
+        {
+            if (_writeOffset == 0)
+            {
+                StartNextWrite();
+                transport.Write(head);
+                _writeOffset = head.Length;
+                continue;
+            }
+            long sent = _writeOffset - head.Length;
+            int chunk = (int)Math.Min(BodyChunk, body.Length - sent);
+            transport.Write(body.Slice(sent, chunk));
+            _lastBodyWriteAt = Stopwatch.GetTimestamp();
+            _writeOffset = sent + chunk == body.Length ? 0 : _writeOffset + chunk;
+        }
+    }
+
+    /// <summary>The oldest request of the backlog begins to go out: its latency counts from now (with <c>-R</c>, the uncorrected one).</summary>
+    private void StartNextWrite()
+    {
+        int slot = _first + _inFlight - _writeBacklog;
+        if (slot >= _depth)
+        {
+            slot -= _depth;
+        }
+        long now = Stopwatch.GetTimestamp();
+        _sentAt[slot] = now;
+        if (!_worker.Settings.IsPaced)
+        {
+            _intendedAt[slot] = now;
+        }
+        _writeBacklog--;
+    }
+
+    public override void PauseWriting() => _isWritePaused = true;
+
+    public override void ResumeWriting()
+    {
+        _isWritePaused = false;
+        if (_body is not null && _transport is { } transport)
+        {
+            WriteStreamed(transport);
+        }
     }
 
     private void Push(long intendedAt, long sentAt)
@@ -183,9 +273,9 @@ internal sealed class HttpLoadConnection : Protocol
         int position = 0;
         while (position < input.Length)
         {
-            if (_inFlight == 0)
+            if (_inFlight <= _writeBacklog) // none in flight, or (streamed) none of them written yet
             {
-                Fail(LoadErrorKind.Read, "response without a request", 1);
+                Fail(LoadErrorKind.Read, "response without a request", _inFlight);
                 return input.Length;
             }
             ResponseReadStatus status;

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text;
+using Eddy.Interop;
 
 namespace Eddy.Cli.Load.Http;
 
@@ -8,7 +9,10 @@ namespace Eddy.Cli.Load.Http;
 /// <param name="Requests">Stop once this many requests have ended, as responses or errors; exactly this many are started.</param>
 /// <param name="Rate">Constant throughput: requests per second over all connections (null: as fast as the server answers).</param>
 /// <param name="Timeout">The longest a connect or a response may take.</param>
-/// <param name="Request">The request, formatted once: every send writes these bytes (<paramref name="Pipeline"/> copies of them at a time).</param>
+/// <param name="Request">The request, formatted once: every send writes these bytes (<paramref name="Pipeline"/> copies of them at a time).
+/// With <paramref name="Body"/>, only its head.</param>
+/// <param name="Body">A body too large to be formatted into every request (see <see cref="HttpRequestBody"/>): sent after each
+/// head from the mapped file, as the socket takes it. Null: the body, if any, is in <paramref name="Request"/>.</param>
 internal sealed record HttpLoadSettings(
     Uri Url,
     IPEndPoint Target,
@@ -20,7 +24,8 @@ internal sealed record HttpLoadSettings(
     double? Rate,
     TimeSpan Timeout,
     string Method,
-    byte[] Request)
+    byte[] Request,
+    MappedFile? Body = null)
 {
     public bool IsPaced => Rate is not null;
 
@@ -31,12 +36,16 @@ internal sealed record HttpLoadSettings(
 /// <summary>Formats the request once, before the run, so the hot path only copies bytes.</summary>
 internal static class HttpRequestBuilder
 {
+    /// <summary>The head (<see cref="BuildHead"/>) and then <paramref name="body"/>.</summary>
+    public static byte[] Build(Uri url, string method, IReadOnlyList<(string Name, string Value)> headers, byte[] body) =>
+        [.. BuildHead(url, method, headers, body.Length), .. body];
+
     /// <summary>
     /// <c>METHOD path?query HTTP/1.1</c>, then Host (from the URL, unless a header gives one), the user's
-    /// headers in order, and Content-Length for a body (unless a header gives it). Keep-alive is HTTP/1.1's
-    /// default, so no Connection field is sent, as wrk sends none.
+    /// headers in order, and Content-Length for a body of <paramref name="bodyLength"/> bytes (unless a header
+    /// gives it). Keep-alive is HTTP/1.1's default, so no Connection field is sent, as wrk sends none.
     /// </summary>
-    public static byte[] Build(Uri url, string method, IReadOnlyList<(string Name, string Value)> headers, byte[] body)
+    public static byte[] BuildHead(Uri url, string method, IReadOnlyList<(string Name, string Value)> headers, long bodyLength)
     {
         var head = new StringBuilder();
         head.Append(method).Append(' ').Append(url.PathAndQuery).Append(" HTTP/1.1\r\n");
@@ -49,12 +58,11 @@ internal static class HttpRequestBuilder
             head.Append(name).Append(": ").Append(value).Append("\r\n");
         }
         bool hasLength = headers.Any(h => h.Name.Equals("Content-Length", StringComparison.OrdinalIgnoreCase) || h.Name.Equals("Transfer-Encoding", StringComparison.OrdinalIgnoreCase));
-        if (body.Length > 0 && !hasLength)
+        if (bodyLength > 0 && !hasLength)
         {
-            head.Append("Content-Length: ").Append(body.Length).Append("\r\n");
+            head.Append("Content-Length: ").Append(bodyLength).Append("\r\n");
         }
         head.Append("\r\n");
-        byte[] headBytes = Encoding.Latin1.GetBytes(head.ToString());
-        return [.. headBytes, .. body];
+        return Encoding.Latin1.GetBytes(head.ToString());
     }
 }

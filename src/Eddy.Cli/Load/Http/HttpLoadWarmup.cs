@@ -31,6 +31,7 @@ internal static class HttpLoadWarmup
             Loops = 1,
             Method = "GET",
             Request = HttpRequestBuilder.Build(url, "GET", [], []),
+            Body = null,
             Requests = null,
             Rate = null,
             Duration = Duration,

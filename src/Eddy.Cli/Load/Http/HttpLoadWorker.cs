@@ -57,10 +57,14 @@ internal sealed class HttpLoadWorker
         // The watchdog looks at every connection each period: a timeout is noticed up to one period late.
         _watchdogPeriod = TimeSpan.FromTicks(Math.Clamp(Settings.Timeout.Ticks / 10, TimeSpan.TicksPerMillisecond, 100 * TimeSpan.TicksPerMillisecond));
         RequestLength = Settings.Request.Length;
-        RequestBatch = new byte[RequestLength * Settings.Pipeline];
-        for (int i = 0; i < Settings.Pipeline; i++)
+        RequestBatch = [];
+        if (Settings.Body is null) // else requests are written one by one, head then body
         {
-            Settings.Request.CopyTo(RequestBatch, i * RequestLength);
+            RequestBatch = new byte[RequestLength * Settings.Pipeline];
+            for (int i = 0; i < Settings.Pipeline; i++)
+            {
+                Settings.Request.CopyTo(RequestBatch, i * RequestLength);
+            }
         }
         HasRequestLimit = Settings.Requests is not null;
         Latency = new LongHistogram(highestUs, numberOfSignificantValueDigits: 3);
@@ -70,7 +74,10 @@ internal sealed class HttpLoadWorker
 
     public HttpLoadSettings Settings { get; }
 
-    /// <summary><see cref="HttpLoadSettings.Pipeline"/> copies of the request, back to back: a batch is one write of a prefix of it.</summary>
+    /// <summary>
+    /// <see cref="HttpLoadSettings.Pipeline"/> copies of the request, back to back: a batch is one write of a prefix of it.
+    /// Empty with a streamed body (<see cref="HttpLoadSettings.Body"/>).
+    /// </summary>
     public byte[] RequestBatch { get; }
 
     public int RequestLength { get; }
@@ -271,8 +278,8 @@ internal sealed class HttpLoadWorker
         long now = Stopwatch.GetTimestamp();
         foreach (HttpLoadConnection connection in _connections)
         {
-            long sentAt = connection.OldestSentAt;
-            if (sentAt != 0 && now - sentAt > _timeoutTicks)
+            long since = connection.WaitingSince;
+            if (since != 0 && now - since > _timeoutTicks)
             {
                 connection.TimeOut();
             }
