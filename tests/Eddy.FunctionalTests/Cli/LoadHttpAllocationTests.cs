@@ -33,7 +33,7 @@ public class LoadHttpAllocationTests
         try
         {
             await File.WriteAllBytesAsync(path, new byte[256 * 1024]);
-            using HttpRequestBody body = HttpRequestBody.Read("@" + path);
+            using LoadRequestBody body = LoadRequestBody.Read("@" + path);
             using var server = new RawHttpServer();
             Uri url = new(server.Url("/upload"));
             var settings = new HttpLoadSettings(

@@ -16,8 +16,8 @@ public class LoadHttpBodyTests
     [Theory]
     [InlineData(3 * 1024 * 1024, 4, 1, 16)]                    // streamed, larger than any write buffer
     [InlineData(3 * 1024 * 1024, 3, 4, 24)]                    // streamed, 4 pipelined per connection
-    [InlineData(HttpRequestBody.StreamAbove + 1, 2, 16, 96)]   // the smallest streamed body, deeply pipelined
-    [InlineData(HttpRequestBody.StreamAbove, 2, 4, 40)]        // the largest formatted into the request
+    [InlineData(LoadRequestBody.StreamAbove + 1, 2, 16, 96)]   // the smallest streamed body, deeply pipelined
+    [InlineData(LoadRequestBody.StreamAbove, 2, 4, 40)]        // the largest formatted into the request
     [InlineData(1000, 2, 8, 64)]                               // small, pipelined
     public async Task TheServerReceivesExactlyTheFilesBytesForEveryRequest(int size, int connections, int pipeline, int requests)
     {
@@ -107,7 +107,7 @@ public class LoadHttpLargeBodyMemoryTests
             long allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
 
             HttpLoadResult result;
-            using (HttpRequestBody body = HttpRequestBody.Read("@" + path))
+            using (LoadRequestBody body = LoadRequestBody.Read("@" + path))
             {
                 Assert.NotNull(body.Streamed);
                 var settings = new HttpLoadSettings(

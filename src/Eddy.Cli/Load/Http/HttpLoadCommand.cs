@@ -84,7 +84,7 @@ internal static class HttpLoadCommand
                 throw new UserError($"--method '{verb}' is not a method name (e.g. GET, POST)");
             }
             List<(string, string)> fields = (parse.GetValue(headers) ?? []).Select(ParseHeader).ToList();
-            using HttpRequestBody payload = HttpRequestBody.Read(parse.GetValue(body)); // a large file stays mapped until the run ends
+            using LoadRequestBody payload = LoadRequestBody.Read(parse.GetValue(body)); // a large file stays mapped until the run ends
 
             Uri target = ParseUrl(parse.GetValue(url)!);
             IPEndPoint endPoint = new(LoadCommandLine.ResolveHost(target.IdnHost), target.Port); // may wait for DNS

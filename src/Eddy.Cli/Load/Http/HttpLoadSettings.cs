@@ -11,7 +11,7 @@ namespace Eddy.Cli.Load.Http;
 /// <param name="Timeout">The longest a connect or a response may take.</param>
 /// <param name="Request">The request, formatted once: every send writes these bytes (<paramref name="Pipeline"/> copies of them at a time).
 /// With <paramref name="Body"/>, only its head.</param>
-/// <param name="Body">A body too large to be formatted into every request (see <see cref="HttpRequestBody"/>): sent after each
+/// <param name="Body">A body too large to be formatted into every request (see <see cref="LoadRequestBody"/>): sent after each
 /// head from the mapped file, as the socket takes it. Null: the body, if any, is in <paramref name="Request"/>.</param>
 internal sealed record HttpLoadSettings(
     Uri Url,

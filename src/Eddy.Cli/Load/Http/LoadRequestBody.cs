@@ -9,12 +9,12 @@ namespace Eddy.Cli.Load.Http;
 /// mapping by every connection at its own offset (<see cref="Streamed"/>), so a body of any size costs no
 /// managed memory. Disposing unmaps the file: only once the run is over.
 /// </summary>
-internal sealed class HttpRequestBody : IDisposable
+internal sealed class LoadRequestBody : IDisposable
 {
     /// <summary>A file up to this size is read and formatted into the request (as a text body always is); a larger one is streamed.</summary>
     public const int StreamAbove = 64 * 1024;
 
-    private HttpRequestBody(byte[] inline, MappedFile? streamed)
+    private LoadRequestBody(byte[] inline, MappedFile? streamed)
     {
         Inline = inline;
         Streamed = streamed;
@@ -34,26 +34,26 @@ internal sealed class HttpRequestBody : IDisposable
     /// A file that cannot be seeked (a pipe) is read whole, as its size is known only at its end.
     /// </summary>
     /// <exception cref="UserError">The file cannot be opened, read or mapped.</exception>
-    public static HttpRequestBody Read(string? text)
+    public static LoadRequestBody Read(string? text)
     {
         if (text is null)
         {
-            return new HttpRequestBody([], null);
+            return new LoadRequestBody([], null);
         }
         if (!text.StartsWith('@'))
         {
-            return new HttpRequestBody(Encoding.UTF8.GetBytes(text), null);
+            return new LoadRequestBody(Encoding.UTF8.GetBytes(text), null);
         }
         try
         {
             using var file = new FileStream(text[1..], FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0);
             if (file.CanSeek && file.Length > StreamAbove)
             {
-                return new HttpRequestBody([], MappedFile.Map(file.SafeFileHandle));
+                return new LoadRequestBody([], MappedFile.Map(file.SafeFileHandle));
             }
             var bytes = new MemoryStream();
             file.CopyTo(bytes);
-            return new HttpRequestBody(bytes.ToArray(), null);
+            return new LoadRequestBody(bytes.ToArray(), null);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
         {
