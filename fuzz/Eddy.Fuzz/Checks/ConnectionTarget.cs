@@ -15,8 +15,11 @@ namespace Eddy.Fuzz;
 /// </summary>
 internal static partial class ConnectionTarget
 {
-    /// <summary>The application: each route answers "{id}:" and the body as read — read whole, in small pieces across ticks, or not at all.</summary>
-    public static RequestHandler App { get; } = new WebApp()
+    /// <summary>
+    /// The application: each route answers "{id}:" and the body as read — read whole, in small pieces across ticks,
+    /// or not at all. Every answer to a HEAD request says so (<c>X-Head</c>), for the check to expect no body.
+    /// </summary>
+    public static RequestHandler App { get; } = MarkHead(new WebApp()
         .MapAny("/sync/{id}", async ctx => Echo(ctx, await ctx.Request.ReadBodyAsync()))
         .MapAny("/async/{id}", async ctx =>
         {
@@ -37,7 +40,16 @@ internal static partial class ConnectionTarget
             await ctx.Response.WriteAsync(Encoding.ASCII.GetBytes(ctx.Request.RouteValues.GetString("id") + ":"));
             await ctx.Response.WriteAsync("streamed"u8.ToArray());
         })
-        .Build();
+        .Build());
+
+    private static RequestHandler MarkHead(RequestHandler app) => ctx =>
+    {
+        if (ctx.Request.Verb == HttpVerb.Head)
+        {
+            ctx.Response.Headers.Set("X-Head", "1");
+        }
+        return app(ctx);
+    };
 
     private static void Echo(HttpContext ctx, ReadOnlyMemory<byte> body) =>
         ctx.Response.Bytes([.. Encoding.ASCII.GetBytes(ctx.Request.RouteValues.GetString("id") + ":"), .. body.Span]);
@@ -101,7 +113,11 @@ internal static partial class ConnectionTarget
             {
                 continue;
             }
-            if (head.Contains("\r\nTransfer-Encoding: chunked", StringComparison.Ordinal))
+            if (head.Contains("\r\nX-Head: 1", StringComparison.Ordinal))
+            {
+                // RFC 9110 §9.3.2: the fields of a GET, no body.
+            }
+            else if (head.Contains("\r\nTransfer-Encoding: chunked", StringComparison.Ordinal))
             {
                 int last = output.IndexOf("0\r\n\r\n", at, StringComparison.Ordinal);
                 at = last < 0 ? throw new FuzzCheckException("a chunked response without its last chunk") : last + 5;
