@@ -51,7 +51,7 @@
 #
 #   Environment (defaults in brackets):
 #     WARMUP [30]  ROUNDS [3]  DURATION [10]  CONNS [64]  BODY_BYTES [1048576]  RATE [200]
-#       (Kestrel answers 413 to a body over its default limit of 30,000,000 bytes)
+#       (neither server limits the body on /upload: eddy sets MaxBodySize = null, Kestrel its feature)
 #     SERVERS ["eddy kestrel"]  SERVER_CPU [0]  LOAD_CPU [1]  NOISE_LIMIT [5]
 #     PORT_EDDY [9501]  PORT_KESTREL [9502]  EDDY_PATH [/upload]  KESTREL_PATH [/upload]
 #     EDDY_SERVE_ARGS [""] (more arguments for `eddy serve`)

@@ -11,7 +11,8 @@
 //                     Kestrel's minimum request body data rate applies (the slow-POST soak)
 //   POST /upload   -> 200 {"bytes":N} (application/json): the body read to its end as it arrives
 //                     (Request.Body, 64 KiB reads) and counted, never kept, as `eddy serve`'s
-//                     /upload does (bench/upload.sh); Kestrel's body size limit (30 MB) applies
+//                     /upload does (bench/upload.sh, bench/soak.sh upload); no body size limit on
+//                     this route (IHttpMaxRequestBodySizeFeature), as eddy's
 //   GET /static/…  -> files from STATIC_DIR, if given (UseStaticFiles; the slow-read soak)
 // Environment: KESTREL_MAX_CONNECTIONS=N sets Limits.MaxConcurrentConnections (default
 // unlimited; the connection-limit soak). Kestrel does not read its Limits from configuration.
@@ -88,6 +89,8 @@ app.Map("/anything/{**rest}", async (HttpContext context) =>
 // As `eddy serve`'s POST /upload: the body read to its end as it streams in, counted, not kept.
 app.MapPost("/upload", async (HttpContext context) =>
 {
+    // No body limit on this route, as eddy's (which sets HttpRequest.MaxBodySize = null).
+    context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>()!.MaxRequestBodySize = null;
     byte[] buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(64 * 1024);
     long bytes = 0;
     try
