@@ -908,6 +908,91 @@ def scenario_maxconn(cfg, server):
     return {"outcomes": dict(seen), "fresh": fresh, "survived": server.alive(), "summary": summary}
 
 
+def scenario_pipelinebad(cfg, server):
+    """Valid requests and garbage in one write (and the same bytes in two writes): are the valid ones answered?"""
+    valid = (PLAINTEXT * 2
+             + b"POST /anything HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 5\r\n\r\nhello")
+    garbage = {"garbage line": b"GARBAGE\r\n\r\n", "a bad header": b"GET /plaintext HTTP/1.1\r\nHost: 127.0.0.1\r\nNo colon\r\n\r\n",
+               "binary": bytes(random.Random(7).randbytes(200))}
+    outcomes = {}
+    for name, bad in garbage.items():
+        for writes in (1, 2):
+            seen = collections.Counter()
+            for _ in range(cfg.pipelinebad_rounds):
+                s = connect(server.port)
+                parser = ResponseParser()
+                try:
+                    if writes == 1:
+                        s.sendall(valid + bad)
+                    else:
+                        s.sendall(valid)
+                        time.sleep(0.01)
+                        s.sendall(bad)
+                    s.shutdown(socket.SHUT_WR)
+                    s.settimeout(5.0)
+                    while True:
+                        data = s.recv(65536)
+                        if not data:
+                            break
+                        parser.feed(data)
+                except OSError:
+                    pass
+                finally:
+                    s.close()
+                seen[" ".join(str(x) for x in parser.statuses) or "nothing"] += 1
+            outcomes[f"{name}, {writes} write{'s' if writes > 1 else ''}"] = dict(seen)
+    summary = "3 valid requests then bad bytes: " + "; ".join(
+        f"{case}: " + ", ".join(f"[{k}] x{v}" for k, v in seen.items()) for case, seen in outcomes.items())
+    return {"outcomes": outcomes, "summary": summary}
+
+
+def peak_rss_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    return 0
+
+
+def scenario_upload(cfg, server):
+    """One streamed upload of UPLOAD_MIB MiB (chunked, size unknown up front) to /upload: answered right, and the
+    server's peak RSS during it (VmHWM, reset first through /proc/PID/clear_refs)."""
+    size = cfg.upload_mib * 2**20
+    time.sleep(cfg.settle)
+    before = rss_kib(server.pid)
+    with open(f"/proc/{server.pid}/clear_refs", "w") as f:
+        f.write("5")
+    cpu0 = cpu_seconds(server.pid)
+    start = time.monotonic()
+    s = connect(server.port)
+    answer = b""
+    try:
+        s.sendall(b"POST /upload HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n")
+        chunk = b"%x\r\n" % 65536 + bytes(65536) + b"\r\n"
+        for _ in range(size // 65536):
+            s.sendall(chunk)
+        s.sendall(b"0\r\n\r\n")
+        s.settimeout(60)
+        while True:
+            data = s.recv(65536)
+            if not data:
+                break
+            answer += data
+    finally:
+        s.close()
+    seconds = time.monotonic() - start
+    cpu = cpu_seconds(server.pid) - cpu0
+    peak = peak_rss_kib(server.pid)
+    body = answer.split(b"\r\n\r\n", 1)[-1]
+    counted = re.search(rb'"bytes":\s*(\d+)', body)
+    ok = answer.startswith(b"HTTP/1.1 200") and counted is not None and int(counted.group(1)) == size
+    summary = (f"{cfg.upload_mib:,} MiB streamed (chunked) to POST /upload in {seconds:.1f} s "
+               f"({cfg.upload_mib / seconds:,.0f} MiB/s), answered {'correctly' if ok else 'WRONGLY: ' + answer[:80].decode('latin-1')}; "
+               f"server CPU {cpu:.2f} s; RSS {before / 1024:.1f} MiB before, peak {peak / 1024:.1f} MiB during "
+               f"(+{(peak - before) / 1024:.1f} MiB)")
+    return {"ok": ok, "seconds": seconds, "cpu": cpu, "before_kib": before, "peak_kib": peak, "summary": summary}
+
+
 SCENARIOS = {
     "slowloris": scenario_slowloris,
     "slowpost": scenario_slowpost,
@@ -917,9 +1002,11 @@ SCENARIOS = {
     "halfclose": scenario_halfclose,
     "abrupt": scenario_abrupt,
     "maxconn": scenario_maxconn,
+    "pipelinebad": scenario_pipelinebad,
+    "upload": scenario_upload,
 }
 PROBED = ("slowloris", "slowpost", "slowread")  # scenarios with a normal client beside the attack
-DEFAULT_SCENARIOS = ["slowloris", "slowpost", "slowread", "emfile", "idle", "halfclose", "abrupt", "maxconn"]
+DEFAULT_SCENARIOS = ["slowloris", "slowpost", "slowread", "emfile", "idle", "halfclose", "abrupt", "maxconn", "pipelinebad", "upload"]
 
 TITLES = {
     "slowloris": "Slowloris: headers trickled past the 30 s request-headers timeout",
@@ -930,6 +1017,8 @@ TITLES = {
     "halfclose": "Half-close after the request: is the answer still sent?",
     "abrupt": "Abrupt peers and garbage: server alive, fds back to baseline",
     "maxconn": "Connection limit: refused cleanly past MaxConnections",
+    "pipelinebad": "Valid requests, then bad bytes: every valid one answered before the 4xx?",
+    "upload": "A streamed 1 GiB upload: answered right, server memory bounded",
 }
 
 
@@ -1114,6 +1203,8 @@ def parse_args(argv):
     p.add_argument("--idle-levels", default="1000,5000,10000", help="cumulative connection counts")
     p.add_argument("--halfclose-rounds", type=int, default=20)
     p.add_argument("--abrupt-rounds", type=int, default=20)
+    p.add_argument("--pipelinebad-rounds", type=int, default=20)
+    p.add_argument("--upload-mib", type=int, default=1024, help="size of the streamed upload")
     p.add_argument("--maxconn-limit", type=int, default=100)
     p.add_argument("--maxconn-extra", type=int, default=50, help="connections opened past the limit")
     p.add_argument("--eddy-maxconn-args", default="--max-connections 100",
