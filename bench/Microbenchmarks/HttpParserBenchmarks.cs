@@ -1,6 +1,7 @@
 using System.Text;
 using BenchmarkDotNet.Attributes;
 using Eddy.Http;
+using Eddy.Http.Parsing;
 
 namespace Eddy.Microbenchmarks;
 

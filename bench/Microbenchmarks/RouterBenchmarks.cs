@@ -1,7 +1,8 @@
 using System.Text;
 using BenchmarkDotNet.Attributes;
 using Eddy.Http;
-using Eddy.Http.Routing;
+using Eddy.Http.Parsing;
+using Eddy.Web.Routing;
 
 namespace Eddy.Microbenchmarks;
 

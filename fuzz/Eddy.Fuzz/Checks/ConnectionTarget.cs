@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.RegularExpressions;
 using Eddy.Http;
+using Eddy.Http.Parsing;
 using Eddy.Web;
 
 namespace Eddy.Fuzz;

@@ -1,4 +1,5 @@
 using Eddy.Http;
+using Eddy.Http.Parsing;
 
 namespace Eddy.Fuzz;
 

@@ -1,5 +1,6 @@
 using System.Text;
 using Eddy.Http;
+using Eddy.Http.Parsing;
 
 namespace Eddy.Fuzz;
 

@@ -3,6 +3,8 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
+using Eddy.Http.Parsing;
+using Eddy.Web.Routing;
 
 namespace Eddy.Http;
 
@@ -179,11 +181,11 @@ public sealed class HttpRequest
     /// <summary>The client's address.</summary>
     public EndPoint? RemoteEndPoint { get; internal set; }
 
-    /// <summary>Values the router took from the path (e.g. <c>id</c> for <c>/users/{id}</c>).</summary>
-    public Routing.RouteValues RouteValues => MatchedValues;
-
-    /// <summary>Written in place by the router (a large struct: one copy, not three).</summary>
-    internal Routing.RouteValues MatchedValues;
+    /// <summary>
+    /// What a layer above keeps per connection for its requests, opaque here (the web framework's route values,
+    /// see <c>Eddy.Web.RouteValuesExtensions</c>): HTTP core knows nothing of routing.
+    /// </summary>
+    internal object? ApplicationState;
 
     /// <summary>
     /// The decoded path as memory: when the path has no percent-escapes it is widened into a buffer the
@@ -279,7 +281,6 @@ public sealed class HttpRequest
         _headerCount = _trailerCount = 0;
         _method = _target = _path = _queryString = null;
         _query = null;
-        MatchedValues = default;
         KeepAlive = false;
     }
 

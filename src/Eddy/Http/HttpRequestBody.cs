@@ -1,3 +1,5 @@
+using Eddy.Http.Parsing;
+
 namespace Eddy.Http;
 
 /// <summary>

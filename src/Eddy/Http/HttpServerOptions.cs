@@ -1,3 +1,5 @@
+using Eddy.Http.Parsing;
+
 namespace Eddy.Http;
 
 /// <summary>Limits and timeouts of Eddy's HTTP server; the defaults follow Kestrel's.</summary>

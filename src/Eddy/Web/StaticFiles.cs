@@ -1,5 +1,6 @@
 using System.Globalization;
 using Eddy.Http;
+using Eddy.Http.Parsing;
 
 namespace Eddy.Web;
 

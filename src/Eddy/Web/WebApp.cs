@@ -1,8 +1,9 @@
 using System.Net;
 using Eddy.Http;
-using Eddy.Http.Routing;
+using Eddy.Http.Parsing;
 using Eddy.Loop;
 using Eddy.Transports;
+using Eddy.Web.Routing;
 
 namespace Eddy.Web;
 
@@ -141,13 +142,14 @@ public sealed class WebApp
         {
             return default;
         }
+        RouteState state = RouteState.Of(request);
         // A path of literal segments (/plaintext) is one lookup of the raw bytes; the decoded path is then never made.
-        if (_router.MatchLiteralPath(request.Verb, HttpTarget.PathBytes(request.TargetBytes), out request.MatchedValues) is { } literal)
+        if (_router.MatchLiteralPath(request.Verb, HttpTarget.PathBytes(request.TargetBytes), out state.Values) is { } literal)
         {
             return literal.Endpoint(context);
         }
         ReadOnlyMemory<char> path = request.PathMemory;
-        if (_router.MatchRoute(request.Method, path, out request.MatchedValues) is { } route)
+        if (_router.MatchRoute(request.Method, path, out state.Values) is { } route)
         {
             return route.Endpoint(context);
         }

@@ -4,6 +4,7 @@ using CsCheck;
 using Eddy.Fuzz;
 using Eddy.Http;
 using Eddy.Web;
+using Eddy.Web.Routing;
 
 namespace Eddy.UnitTests.Http;
 

@@ -1,6 +1,7 @@
 using System.Buffers.Text;
 using System.Text;
 using Eddy.Http;
+using Eddy.Http.Parsing;
 
 namespace Eddy.Cli.Load.Http;
 

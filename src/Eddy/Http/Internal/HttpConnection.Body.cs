@@ -1,3 +1,4 @@
+using Eddy.Http.Parsing;
 using Eddy.Loop;
 using Eddy.Loop.Internal;
 

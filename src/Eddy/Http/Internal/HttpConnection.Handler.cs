@@ -1,3 +1,5 @@
+using Eddy.Http.Parsing;
+using Eddy.Http.Parsing.Internal;
 using Eddy.Loop;
 
 namespace Eddy.Http.Internal;

@@ -1,5 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using Eddy.Http.Parsing;
+using Eddy.Http.Parsing.Internal;
 using Eddy.Internal;
 using Eddy.Loop;
 using Eddy.Transports;

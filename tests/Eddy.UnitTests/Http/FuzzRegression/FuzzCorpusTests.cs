@@ -1,4 +1,5 @@
 using Eddy.Fuzz;
+using Eddy.Http.Parsing;
 
 namespace Eddy.UnitTests.Http.FuzzRegression;
 

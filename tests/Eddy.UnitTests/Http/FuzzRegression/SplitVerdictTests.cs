@@ -1,4 +1,6 @@
 using Eddy.Http;
+using Eddy.Http.Parsing;
+using Eddy.UnitTests.Http.Parsing;
 
 namespace Eddy.UnitTests.Http.FuzzRegression;
 

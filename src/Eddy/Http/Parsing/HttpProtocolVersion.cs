@@ -1,0 +1,12 @@
+namespace Eddy.Http.Parsing;
+
+/// <summary>
+/// The HTTP versions the parser accepts (RFC 9112 §2.3). Any other well-formed <c>HTTP/x.y</c> is
+/// rejected with <see cref="HttpRejectReason.UnsupportedVersion"/> (505). Named so as not to collide
+/// with <c>System.Net.HttpVersion</c>.
+/// </summary>
+public enum HttpProtocolVersion : byte
+{
+    Http10 = 10,
+    Http11 = 11,
+}
