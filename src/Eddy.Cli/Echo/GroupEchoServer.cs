@@ -1,5 +1,6 @@
 using System.Net;
 using Eddy.Loop;
+using Eddy.Transports;
 
 namespace Eddy.Cli.Echo;
 

@@ -4,7 +4,6 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using Eddy.Http.Parsing;
-using Eddy.Web.Routing;
 
 namespace Eddy.Http;
 

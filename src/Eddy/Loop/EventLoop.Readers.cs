@@ -7,6 +7,19 @@ namespace Eddy.Loop;
 // Readers and writers: callbacks run while a descriptor is readable or writable (level-triggered).
 public sealed partial class EventLoop
 {
+    private byte[]? _sharedReadBuffer;
+    private ReadOnlyMemory<byte>[]? _writeSegments;
+
+    /// <summary>
+    /// One receive buffer for every reader of this loop (uvloop's <c>Loop._recv_buffer</c>): callbacks never
+    /// overlap on a loop, so a reader that hands out a span of it, valid only during its callback, needs no
+    /// buffer of its own, and an idle connection owns none.
+    /// </summary>
+    internal byte[] SharedReadBuffer => _sharedReadBuffer ??= new byte[64 * 1024];
+
+    /// <summary>Scratch for one writev(2) call.</summary>
+    internal ReadOnlyMemory<byte>[] WriteSegments => _writeSegments ??= new ReadOnlyMemory<byte>[Libc.MaxIoVectors];
+
     /// <summary>Runs <paramref name="callback"/> in every tick in which <paramref name="fd"/> is readable, until <see cref="RemoveReader"/>. Replaces an earlier reader.</summary>
     public void AddReader(int fd, Action<object?> callback, object? state)
     {

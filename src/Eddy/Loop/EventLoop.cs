@@ -292,6 +292,20 @@ public sealed partial class EventLoop : IDisposable
         }
     }
 
+    /// <summary>
+    /// Makes sure the fallback log can be written when descriptors run out. The fallback is standard error,
+    /// and .NET opens <see cref="Console.Error"/> lazily by dup(2) of fd 2 (ConsolePal.Unix.OpenStandardError):
+    /// it would fail with EMFILE just when a server has to report that accept ran out of descriptors, and the
+    /// failure would escape the loop. A server calls this when it starts listening.
+    /// </summary>
+    internal void OpenFallbackLog()
+    {
+        if (_logger is null)
+        {
+            _ = Console.Error;
+        }
+    }
+
     internal void LogWarning(string message)
     {
         try
@@ -350,8 +364,9 @@ public sealed partial class EventLoop : IDisposable
         }
     }
 
+    /// <summary>The check every loop call makes (the layers above call it too): not closed, and in debug mode on the loop thread.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void CheckLoopCall(string operation)
+    internal void CheckLoopCall(string operation)
     {
         if (_closed)
         {

@@ -3,10 +3,11 @@ namespace Eddy.Loop;
 /// <summary>
 /// N event loops, each running on its own thread: one loop per core (the default), every connection
 /// living on one loop for its whole life, so loops share nothing and need no locks. Servers created
-/// through the group (<c>CreateServer</c>) listen on every loop with SO_REUSEPORT, and the kernel spreads
-/// incoming connections over the loops.
+/// through the group (<c>CreateServerAsync</c> of <c>Eddy.Transports</c>, <c>StartServerAsync</c> of
+/// <c>Eddy.Streams</c>) listen on every loop with SO_REUSEPORT, and the kernel spreads incoming connections
+/// over the loops.
 /// </summary>
-public sealed partial class LoopGroup : IDisposable
+public sealed class LoopGroup : IDisposable
 {
     private readonly EventLoop[] _loops;
     private readonly Thread[] _threads;

@@ -633,7 +633,7 @@ public sealed class AsyncStreamReader
     {
         if (_loop.Debug)
         {
-            _loop.CheckStreamCall(operation);
+            _loop.CheckLoopCall(operation);
         }
     }
 }

@@ -98,7 +98,7 @@ public sealed class AsyncStreamWriter
     {
         if (_loop.Debug)
         {
-            _loop.CheckStreamCall(nameof(DrainAsync));
+            _loop.CheckLoopCall(nameof(DrainAsync));
         }
         if (cancellationToken.IsCancellationRequested)
         {

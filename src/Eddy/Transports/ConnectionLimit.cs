@@ -2,7 +2,7 @@ namespace Eddy.Transports;
 
 /// <summary>
 /// A cap on the live connections of one or more servers (for example every loop's listener of a
-/// <see cref="Loop.GroupServer"/>, which share one limit). A server that is at the cap accepts each new connection
+/// <see cref="GroupServer"/>, which share one limit). A server that is at the cap accepts each new connection
 /// and closes it at once, and counts it in <see cref="Refused"/>. Thread-safe.
 /// </summary>
 public sealed class ConnectionLimit

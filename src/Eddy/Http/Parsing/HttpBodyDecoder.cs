@@ -1,4 +1,3 @@
-using Eddy.Http.Internal;
 using Eddy.Http.Parsing.Internal;
 
 namespace Eddy.Http.Parsing;

@@ -1,6 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
-using Eddy.Http.Internal;
 using Eddy.Http.Parsing.Internal;
 
 namespace Eddy.Http.Parsing;

@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using Eddy.Http.Internal;
 using Eddy.Http.Parsing.Internal;
 
 namespace Eddy.Http.Parsing;

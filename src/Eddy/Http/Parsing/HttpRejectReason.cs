@@ -1,4 +1,3 @@
-using Eddy.Http;
 
 namespace Eddy.Http.Parsing;
 

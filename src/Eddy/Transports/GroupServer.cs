@@ -1,48 +1,7 @@
 using System.Net;
-using Eddy.Transports;
+using Eddy.Loop;
 
-namespace Eddy.Loop;
-
-// Servers across a loop group: one listener per loop on the same port (SO_REUSEPORT).
-public sealed partial class LoopGroup
-{
-    /// <summary>
-    /// Listens on <paramref name="endPoint"/> on every loop of the group, each loop with its own
-    /// SO_REUSEPORT listener, so the kernel balances new connections and each connection stays on the
-    /// loop that accepted it. Port 0 picks one free port, shared by all loops. Start the group first.
-    /// </summary>
-    public Task<GroupServer> CreateServerAsync(Func<Protocol> protocolFactory, EndPoint endPoint, int backlog = 511)
-    {
-        ArgumentNullException.ThrowIfNull(protocolFactory);
-        return CreateServerOnEachLoopAsync((loop, bindTo, reusePort) => loop.CreateServer(protocolFactory, bindTo, backlog, reusePort), endPoint);
-    }
-
-    /// <summary>
-    /// Runs <paramref name="createServer"/> on each loop's thread, in turn: the first loop binds
-    /// <paramref name="endPoint"/> (resolving port 0), the others join the port it got.
-    /// </summary>
-    internal async Task<GroupServer> CreateServerOnEachLoopAsync(Func<EventLoop, EndPoint, bool, Server> createServer, EndPoint endPoint)
-    {
-        var servers = new List<(EventLoop, Server)>();
-        bool reusePort = _loops.Length > 1;
-        try
-        {
-            foreach (EventLoop loop in _loops)
-            {
-                EndPoint bindTo = endPoint;
-                Server server = await InvokeAsync(loop, () => createServer(loop, bindTo, reusePort));
-                servers.Add((loop, server));
-                endPoint = server.EndPoints[0]; // port 0 resolved: the other loops join the same port
-            }
-        }
-        catch
-        {
-            await Task.WhenAll(servers.Select(s => InvokeAsync(s.Item1, () => { s.Item2.Close(); return true; })));
-            throw;
-        }
-        return new GroupServer(servers);
-    }
-}
+namespace Eddy.Transports;
 
 /// <summary>A server listening on every loop of a <see cref="LoopGroup"/>. Members are callable from any thread.</summary>
 public sealed class GroupServer
