@@ -3,7 +3,6 @@ using System.CommandLine.Parsing;
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
-using Eddy.Interop;
 
 namespace Eddy.Cli;
 

@@ -76,6 +76,17 @@ public sealed partial class SourceLayoutTests
         Assert.Empty(exposed);
     }
 
+    /// <summary>As dotnet/runtime keeps its Interop internal: callers of the layers above never import the OS layer.</summary>
+    [Fact]
+    public void TheInteropLayerIsNotPublic()
+    {
+        string[] exposed = s_library.GetExportedTypes()
+            .Where(t => t.Namespace == "Eddy.Interop")
+            .Select(t => t.FullName!)
+            .ToArray();
+        Assert.Empty(exposed);
+    }
+
     /// <summary>The rank of the layer <paramref name="ns"/> belongs to; -1 for what every layer may use (Eddy, Eddy.Internal).</summary>
     private static int LayerOf(string ns)
     {

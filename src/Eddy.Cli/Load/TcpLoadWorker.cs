@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using Eddy.Interop;
 using Eddy.Loop;
 using Eddy.Sockets;
 using HdrHistogram;

@@ -1,7 +1,7 @@
 namespace Eddy.Interop;
 
 /// <summary>The process's limit on open file descriptors (RLIMIT_NOFILE, getrlimit(2)): each connection costs one.</summary>
-public static unsafe class DescriptorLimit
+internal static unsafe class DescriptorLimit
 {
     /// <summary>
     /// Raises the soft limit to the hard one (no privilege needed) and returns the soft limit now in force.

@@ -14,7 +14,7 @@ namespace Eddy.Interop;
 /// Spans may be read on any thread; they must not be used after <see cref="Dispose"/>.
 /// </para>
 /// </summary>
-public sealed unsafe class MappedFile : IDisposable
+internal sealed unsafe class MappedFile : IDisposable
 {
     private readonly MemoryMappedFile? _file;
     private readonly MemoryMappedViewAccessor? _view;

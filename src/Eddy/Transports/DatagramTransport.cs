@@ -1,5 +1,4 @@
 using System.Net;
-using Eddy.Interop;
 using Eddy.Loop;
 using Eddy.Sockets;
 

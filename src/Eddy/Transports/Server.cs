@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Sockets;
-using Eddy.Interop;
 using Eddy.Loop;
 using Eddy.Sockets;
 using Eddy.Transports.Internal;

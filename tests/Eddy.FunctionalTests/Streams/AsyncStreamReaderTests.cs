@@ -1,6 +1,5 @@
 using System.Text;
 using Xunit.Abstractions;
-using Eddy.Interop;
 using Eddy.Loop;
 using Eddy.Streams;
 using Eddy.Transports;

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Net.Sockets;
-using Eddy.Interop;
 using Eddy.Loop;
 using Eddy.Sockets;
 using Eddy.Transports;

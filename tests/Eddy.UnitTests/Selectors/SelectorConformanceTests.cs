@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.IO.Pipes;
 using System.Net.Sockets;
-using Eddy.Interop;
 using Eddy.Selectors;
 using Eddy.UnitTests.TestSupport;
 

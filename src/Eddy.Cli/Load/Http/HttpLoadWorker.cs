@@ -172,7 +172,7 @@ internal sealed class HttpLoadWorker
             await _loop.ConnectAsync(connection.Factory, Settings.Target, timeout.Token);
             connection.PendingConnect = null;
         }
-        catch (Exception e) when (e is Eddy.Interop.PosixException or OperationCanceledException)
+        catch (Exception e) when (e is PosixException or OperationCanceledException)
         {
             connection.PendingConnect = null;
             connection.OnConnectFailed();
@@ -180,7 +180,7 @@ internal sealed class HttpLoadWorker
             {
                 return;
             }
-            CountError(LoadErrorKind.Connect, e is Eddy.Interop.PosixException p ? p.ErrnoName : "timeout", 1);
+            CountError(LoadErrorKind.Connect, e is PosixException p ? p.ErrnoName : "timeout", 1);
             if (connection.IsDone)
             {
                 Finish(connection);

@@ -1,5 +1,4 @@
 using System.Net;
-using Eddy.Interop;
 using Eddy.Sockets;
 
 namespace Eddy.Loop.Internal;

@@ -1,59 +1,14 @@
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 
-namespace Eddy.Interop;
-
-/// <summary>Linux errno values that Eddy names or reacts to (asm-generic/errno-base.h, errno.h).</summary>
-public enum Errno
-{
-    None = 0,
-    EPERM = 1,
-    ENOENT = 2,
-    ENXIO = 6,
-    EINTR = 4,
-    EIO = 5,
-    EBADF = 9,
-    EAGAIN = 11,
-    ENOMEM = 12,
-    EACCES = 13,
-    EFAULT = 14,
-    EEXIST = 17,
-    ENOTDIR = 20,
-    EINVAL = 22,
-    ENFILE = 23,
-    EMFILE = 24,
-    ENOSPC = 28,
-    EPIPE = 32,
-    ENAMETOOLONG = 36,
-    ENOSYS = 38,
-    EPROTO = 71,
-    ENOTSOCK = 88,
-    EMSGSIZE = 90,
-    EPROTOTYPE = 91,
-    ENOPROTOOPT = 92,
-    EPROTONOSUPPORT = 93,
-    EOPNOTSUPP = 95,
-    EAFNOSUPPORT = 97,
-    EADDRINUSE = 98,
-    EADDRNOTAVAIL = 99,
-    ENETDOWN = 100,
-    ENETUNREACH = 101,
-    ECONNABORTED = 103,
-    ECONNRESET = 104,
-    ENOBUFS = 105,
-    EISCONN = 106,
-    ENOTCONN = 107,
-    ETIMEDOUT = 110,
-    ECONNREFUSED = 111,
-    EHOSTUNREACH = 113,
-    EALREADY = 114,
-    EINPROGRESS = 115,
-}
+namespace Eddy;
 
 /// <summary>
 /// A failed OS call: names the call, the descriptor it was made on, and the errno (its symbolic name
-/// and strerror text), e.g. <c>recv(fd 12): ECONNRESET (Connection reset by peer)</c>.
-/// This is the one place errno becomes an exception; EAGAIN and EINTR never get here, they are outcomes.
+/// and strerror text), e.g. <c>recv(fd 12): ECONNRESET (Connection reset by peer)</c>. Every layer throws it
+/// (selectors, the loop, sockets, transports, HTTP's connections), so it belongs to none of them and lives
+/// in the root namespace, which code in any <c>Eddy.*</c> namespace sees without a using. errno becomes one in
+/// a single place, the Interop layer's <c>Libc.ThrowFor</c>; EAGAIN and EINTR never get here, they are outcomes.
 /// </summary>
 public sealed class PosixException : IOException
 {
