@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Eddy.Http.Parsing.Internal;
 using Eddy.Interop;
 using Eddy.Transports;
 

@@ -1,18 +1,16 @@
 using System.Buffers.Text;
 using System.Text;
-using Eddy.Http;
-using Eddy.Http.Parsing;
 
-namespace Eddy.Cli.Load.Http;
-
-/// <summary>A response the load generator cannot frame: it counts as a read error and the connection is closed.</summary>
-internal sealed class HttpResponseFormatException(string message) : Exception(message);
+namespace Eddy.Http.Parsing.Internal;
 
 /// <summary>
 /// Frames HTTP/1.1 responses in place, from whatever slices of the byte stream arrive (RFC 9112 §6.3):
 /// the status line and the three fields that decide the framing (Content-Length, Transfer-Encoding,
-/// Connection), then the body is skipped, not copied — a load generator needs only where each response
-/// ends. One per connection; nothing allocated per response.
+/// Connection), then the body is skipped, not copied, through the kit's own body decoders
+/// (<see cref="ContentLengthDecoder"/>, <see cref="ChunkedDecoder"/>). It is the client half of the parsing
+/// kit: <c>eddy load http</c> needs only where each response ends, its status and whether the server closes.
+/// One per connection; nothing allocated per response. Internal: it gives no field values and no body
+/// bytes, so it is not yet the reader a general client would need.
 /// <code>
 /// Read -> (NeedMoreData)* -> Complete   (then the next response; Reset after a reconnect)
 /// </code>
@@ -27,14 +25,14 @@ internal sealed class HttpResponseReader(bool isHeadRequest)
     private enum State : byte
     {
         Head,
-        FixedBody,      // Content-Length: _remaining bytes to go
+        FixedBody,      // Content-Length, counted down by _length
         ChunkedBody,    // Transfer-Encoding: chunked, decoded by _chunked
         BodyUntilClose, // neither: the body ends when the server closes (RFC 9112 §6.3, rule 8)
     }
 
     private readonly ChunkedDecoder _chunked = new();
+    private ContentLengthDecoder _length;
     private State _state;
-    private long _remaining;
 
     /// <summary>The status code of the response being read (or just completed).</summary>
     public int StatusCode { get; private set; }
@@ -45,10 +43,11 @@ internal sealed class HttpResponseReader(bool isHeadRequest)
     /// <summary>Between responses: a close now loses nothing that was started.</summary>
     public bool IsBetweenResponses => _state == State.Head;
 
+    /// <summary>Forgets a response in progress: the next bytes start a new one (after a reconnect).</summary>
     public void Reset()
     {
         _state = State.Head;
-        _remaining = 0;
+        _length = default;
     }
 
     /// <summary>Reads from <paramref name="input"/> up to the end of one response, or all of it.</summary>
@@ -94,7 +93,7 @@ internal sealed class HttpResponseReader(bool isHeadRequest)
                             consumed = position;
                             return ResponseReadStatus.Complete;
                         }
-                        _remaining = contentLength;
+                        _length = new ContentLengthDecoder(contentLength);
                         _state = State.FixedBody;
                     }
                     else
@@ -105,11 +104,10 @@ internal sealed class HttpResponseReader(bool isHeadRequest)
                     break;
 
                 case State.FixedBody:
-                    int count = (int)Math.Min(_remaining, input.Length - position);
-                    position += count;
-                    _remaining -= count;
+                    _length.Decode(input[position..], out int used, out _);
+                    position += used;
                     consumed = position;
-                    if (_remaining > 0)
+                    if (!_length.IsComplete)
                     {
                         return ResponseReadStatus.NeedMoreData;
                     }
@@ -120,8 +118,8 @@ internal sealed class HttpResponseReader(bool isHeadRequest)
                     BodyDecodeStatus status;
                     try
                     {
-                        status = _chunked.Decode(input[position..], out int used, out _);
-                        position += used;
+                        status = _chunked.Decode(input[position..], out int decoded, out _);
+                        position += decoded;
                     }
                     catch (HttpRejectException e)
                     {
@@ -235,13 +233,4 @@ internal sealed class HttpResponseReader(bool isHeadRequest)
         string text = Encoding.Latin1.GetString(bytes[..Math.Min(bytes.Length, 60)]);
         return new string(text.Select(c => c is >= ' ' and < '\x7f' ? c : '?').ToArray()) + (bytes.Length > 60 ? "…" : "");
     }
-}
-
-internal enum ResponseReadStatus : byte
-{
-    /// <summary>The input ended inside a response.</summary>
-    NeedMoreData,
-
-    /// <summary>One response ended: its status is in <see cref="HttpResponseReader.StatusCode"/>.</summary>
-    Complete,
 }
