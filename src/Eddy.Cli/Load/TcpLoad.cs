@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net;
+using Eddy.Loop;
 using HdrHistogram;
 
 namespace Eddy.Cli.Load;
@@ -72,10 +73,12 @@ internal sealed class TcpLoadResult
 }
 
 /// <summary>
-/// The load engine: <see cref="TcpLoadSettings.Loops"/> event loops, each on its own thread, with the
-/// connections dealt round-robin among them. Each loop keeps its own counters and histogram, so the hot
-/// path takes no lock; they are merged once every thread has finished. The threads meet at a barrier
-/// before each round (one-shot mode) or once before the clock starts (closed-loop mode).
+/// The load engine: a <see cref="LoopGroup"/> of <see cref="TcpLoadSettings.Loops"/> loops (as <c>eddy load
+/// http</c>'s <see cref="Http.HttpLoad"/>), the connections dealt round-robin among them, one
+/// <see cref="TcpLoadWorker"/> per loop. Each loop keeps its own counters and histogram, so the hot path takes
+/// no lock; they are merged once the loops have stopped. The calling thread runs the rounds: it starts a round
+/// on every loop and waits until every loop has finished it before the next (one-shot mode), or starts the
+/// closed-loop run once, after the clock starts.
 ///
 /// Lifetime: construct, <see cref="Run"/> once, <see cref="Dispose"/>. <see cref="Interrupt"/> may be
 /// called from any thread (a signal handler) at any point.
@@ -83,66 +86,59 @@ internal sealed class TcpLoadResult
 internal sealed class TcpLoad : IDisposable
 {
     private readonly TcpLoadSettings _settings;
+    private readonly LoopGroup _loops;
     private readonly TcpLoadWorker[] _workers;
-    private readonly Barrier _barrier;
-    private readonly CancellationTokenSource _interrupt = new();
-    private readonly object _gate = new(); // orders Interrupt against Dispose, which closes the loops
     private volatile bool _isInterrupted;
-    private bool _isDisposed;
 
     public TcpLoad(TcpLoadSettings settings)
     {
         _settings = settings;
         // Latencies are clamped to this: a failed operation never outlives three timeouts plus the watchdog period.
         long highestUs = 3 * (long)settings.Timeout.TotalMicroseconds + 1_000_000;
+        _loops = new LoopGroup(settings.Loops, i => new EventLoopOptions { Name = $"eddy-load-{i}" });
         _workers = new TcpLoadWorker[settings.Loops];
-        try
+        for (int i = 0; i < _workers.Length; i++)
         {
-            for (int i = 0; i < _workers.Length; i++)
-            {
-                int connections = settings.Connections / settings.Loops + (i < settings.Connections % settings.Loops ? 1 : 0);
-                _workers[i] = new TcpLoadWorker(this, i, connections, highestUs);
-            }
+            int connections = settings.Connections / settings.Loops + (i < settings.Connections % settings.Loops ? 1 : 0);
+            _workers[i] = new TcpLoadWorker(this, _loops.Loops[i], connections, highestUs);
         }
-        catch
-        {
-            Dispose();
-            throw;
-        }
-        _barrier = new Barrier(settings.Loops, barrier =>
-        {
-            if (barrier.CurrentPhaseNumber == 0)
-            {
-                StartTimestamp = Stopwatch.GetTimestamp();
-            }
-        });
     }
 
     public TcpLoadSettings Settings => _settings;
 
-    /// <summary>When every loop was ready to start: the run's time zero. Set once, before any client starts.</summary>
+    /// <summary>When the first round (or the closed-loop run) started: the run's time zero. Set once, before any client starts.</summary>
     public long StartTimestamp { get; private set; }
 
     public bool IsInterrupted => _isInterrupted;
 
     public TcpLoadResult Run()
     {
-        var threads = new Thread[_workers.Length];
-        for (int i = 0; i < threads.Length; i++)
+        _loops.Start();
+        try
         {
-            threads[i] = new Thread(_workers[i].ThreadMain) { Name = $"eddy-load-{i}", IsBackground = true };
-            threads[i].Start();
-        }
-        foreach (Thread thread in threads)
-        {
-            thread.Join();
-        }
-        foreach (TcpLoadWorker worker in _workers)
-        {
-            if (worker.Crash is { } crash)
+            if (_settings.IsClosedLoop)
             {
-                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(crash);
+                if (!_isInterrupted)
+                {
+                    StartTimestamp = Stopwatch.GetTimestamp();
+                    RunOnEveryLoop(worker => worker.RunClosedLoopAsync());
+                }
             }
+            else
+            {
+                for (int round = 0; round < _settings.Rounds && !_isInterrupted; round++)
+                {
+                    if (round == 0)
+                    {
+                        StartTimestamp = Stopwatch.GetTimestamp();
+                    }
+                    RunOnEveryLoop(worker => worker.RunRoundAsync());
+                }
+            }
+        }
+        finally
+        {
+            _loops.Stop(); // joins the loop threads: their figures are safe to read from here on
         }
         return Merge();
     }
@@ -150,41 +146,32 @@ internal sealed class TcpLoad : IDisposable
     /// <summary>Stops the run early (Ctrl-C): clients in flight are abandoned without counting as failures.</summary>
     public void Interrupt()
     {
-        lock (_gate)
+        _isInterrupted = true;
+        foreach (TcpLoadWorker worker in _workers)
         {
-            if (_isDisposed)
-            {
-                return;
-            }
-            _isInterrupted = true;
-            _interrupt.Cancel(); // releases threads waiting at the barrier
-            foreach (TcpLoadWorker? worker in _workers)
-            {
-                worker?.RequestStop();
-            }
+            worker.RequestStop();
         }
     }
 
-    /// <summary>Waits until every loop is ready for the next round; false when the run was interrupted meanwhile.</summary>
-    internal bool WaitForAllLoops()
+    /// <summary>
+    /// Runs <paramref name="work"/> on each worker's loop and waits until every loop has finished it. A task that
+    /// fails is a bug (connections count their failures): it stops the other loops at once and is rethrown.
+    /// </summary>
+    private void RunOnEveryLoop(Func<TcpLoadWorker, Task> work)
     {
-        if (_isInterrupted)
+        Task[] running = new Task[_workers.Length];
+        for (int i = 0; i < running.Length; i++)
         {
-            return false;
+            TcpLoadWorker worker = _workers[i];
+            running[i] = LoopGroup.InvokeAsync(worker.Loop, async () =>
+            {
+                await work(worker);
+                return true;
+            });
+            running[i].ContinueWith(_ => Interrupt(), CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
         }
-        try
-        {
-            _barrier.SignalAndWait(_interrupt.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            return false;
-        }
-        return !_isInterrupted;
+        Task.WhenAll(running).GetAwaiter().GetResult();
     }
-
-    /// <summary>A loop thread failed with a bug: stop the others so the process can report it.</summary>
-    internal void Abort() => Interrupt();
 
     private TcpLoadResult Merge()
     {
@@ -202,8 +189,8 @@ internal sealed class TcpLoad : IDisposable
             messages += worker.Messages;
             end = Math.Max(end, worker.EndTimestamp);
         }
-        // Interrupted before the first barrier: nothing ran.
-        double seconds = StartTimestamp == 0 ? 0 : Stopwatch.GetElapsedTime(StartTimestamp, end).TotalSeconds;
+        // Interrupted before the first round: nothing ran.
+        double seconds = StartTimestamp == 0 || end == 0 ? 0 : Stopwatch.GetElapsedTime(StartTimestamp, end).TotalSeconds;
         return new TcpLoadResult
         {
             Seconds = seconds,
@@ -217,19 +204,10 @@ internal sealed class TcpLoad : IDisposable
 
     public void Dispose()
     {
-        lock (_gate)
+        _loops.Dispose();
+        foreach (TcpLoadWorker worker in _workers)
         {
-            if (_isDisposed)
-            {
-                return;
-            }
-            _isDisposed = true;
+            worker.Dispose();
         }
-        foreach (TcpLoadWorker? worker in _workers)
-        {
-            worker?.Dispose();
-        }
-        _barrier?.Dispose();
-        _interrupt.Dispose();
     }
 }

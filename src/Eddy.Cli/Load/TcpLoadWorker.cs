@@ -7,10 +7,11 @@ using HdrHistogram;
 namespace Eddy.Cli.Load;
 
 /// <summary>
-/// One event loop of the load generator, on its own thread, with its share of the connections. Every
-/// connection is an <c>async</c> method on the loop's socket awaitables, so the loop thread runs them all
-/// and nothing hops to the thread pool. Counters and the latency histogram belong to this loop alone
-/// (loop thread only while running; read by the engine after the thread has been joined).
+/// One loop's share of the load generator's connections (the loop is one of the engine's
+/// <see cref="LoopGroup"/>). Every connection is an <c>async</c> method on the loop's socket awaitables, so
+/// the loop thread runs them all and nothing hops to the thread pool. Counters and the latency histogram
+/// belong to this loop alone (loop thread only while running; read by the engine after the group has
+/// stopped and joined its threads).
 ///
 /// Timeouts and stopping both work by closing the socket: <see cref="NativeSocket.Dispose"/> fails the
 /// pending await with <see cref="ObjectDisposedException"/>, and the connection's flags say whether that
@@ -39,15 +40,14 @@ internal sealed class TcpLoadWorker : IDisposable
     private readonly TimeSpan _watchdogPeriod;
     private readonly long _highestUs;
     private readonly Random _random = new(); // loop thread only
-    private readonly Func<Task> _runRound;
-    private readonly Func<Task> _runClosedLoop;
     private readonly CancellationTokenSource _stopping = new(); // cancelled on the loop when it stops: ends reconnect pauses
     private bool _isStopping; // loop thread only
     private TimerHandle _watchdog;
 
-    public TcpLoadWorker(TcpLoad load, int index, int connections, long highestUs)
+    public TcpLoadWorker(TcpLoad load, EventLoop loop, int connections, long highestUs)
     {
         _load = load;
+        _loop = loop;
         _settings = load.Settings;
         _target = _settings.Target;
         _isOneShot = !_settings.IsClosedLoop;
@@ -62,10 +62,10 @@ internal sealed class TcpLoadWorker : IDisposable
         {
             _connections[i] = new Connection(_settings.Message ?? new byte[_settings.MessageSize]);
         }
-        _runRound = RunRound;
-        _runClosedLoop = RunClosedLoop;
-        _loop = new EventLoop(new EventLoopOptions { Name = $"load-{index}" });
     }
+
+    /// <summary>The loop this worker's connections run on.</summary>
+    public EventLoop Loop => _loop;
 
     /// <summary>Microseconds: connect → full reply (one-shot), or send → full reply (closed loop).</summary>
     public LongHistogram Latency { get; }
@@ -77,40 +77,6 @@ internal sealed class TcpLoadWorker : IDisposable
 
     /// <summary>When this loop stopped: its last round ended, the duration ran out, or the run was interrupted.</summary>
     public long EndTimestamp { get; private set; }
-
-    /// <summary>A bug that escaped a connection; the engine rethrows it.</summary>
-    public Exception? Crash { get; private set; }
-
-    public void ThreadMain()
-    {
-        try
-        {
-            if (_isOneShot)
-            {
-                for (int round = 0; round < _settings.Rounds && !_isStopping; round++)
-                {
-                    if (!_load.WaitForAllLoops())
-                    {
-                        break;
-                    }
-                    _loop.Run(_runRound);
-                }
-            }
-            else if (_load.WaitForAllLoops())
-            {
-                _loop.Run(_runClosedLoop);
-            }
-        }
-        catch (Exception e)
-        {
-            Crash = e;
-            _load.Abort();
-        }
-        if (EndTimestamp == 0)
-        {
-            EndTimestamp = Stopwatch.GetTimestamp();
-        }
-    }
 
     /// <summary>From any thread: stop this loop's connections at its next tick.</summary>
     public void RequestStop()
@@ -125,7 +91,8 @@ internal sealed class TcpLoadWorker : IDisposable
         }
     }
 
-    private Task RunRound()
+    /// <summary>On the loop: one round of one-shot clients, each connecting once. Completes when every client has ended.</summary>
+    public async Task RunRoundAsync()
     {
         StartWatchdog();
         var clients = new Task[_connections.Length];
@@ -133,10 +100,15 @@ internal sealed class TcpLoadWorker : IDisposable
         {
             clients[i] = RunConnectionAsync(_connections[i]);
         }
-        return Task.WhenAll(clients);
+        await Task.WhenAll(clients);
+        if (!_isStopping)
+        {
+            EndTimestamp = Stopwatch.GetTimestamp(); // else Stop has set it
+        }
     }
 
-    private Task RunClosedLoop()
+    /// <summary>On the loop: closed-loop connections until the duration runs out (or the run is interrupted).</summary>
+    public Task RunClosedLoopAsync()
     {
         long deadline = _load.StartTimestamp + (long)(_settings.Duration!.Value.TotalSeconds * Stopwatch.Frequency);
         _loop.CallLater(Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), deadline), s_stop, this);
@@ -324,11 +296,8 @@ internal sealed class TcpLoadWorker : IDisposable
         }
     }
 
-    public void Dispose()
-    {
-        _loop.Dispose();
-        _stopping.Dispose();
-    }
+    /// <summary>After the loops have stopped (the group owns and closes the loop).</summary>
+    public void Dispose() => _stopping.Dispose();
 
     /// <summary>A connection slot: its buffers outlive the sockets, so reconnecting and new rounds reuse them.</summary>
     private sealed class Connection(byte[] message)
