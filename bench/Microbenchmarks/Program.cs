@@ -12,6 +12,22 @@ if (args is ["quick", "parse", string head])
     Console.WriteLine($"parse {head}: {Quick(() => parser.ParseHead(), 1):F1} ns per head (fastest of 1,000 rounds)");
     return;
 }
+if (args is ["quick", "streams"])
+{
+    // AsyncStreamReader's reads, waiting (and one buffered), each timed as below.
+    var streams = new StreamReaderBenchmarks();
+    streams.Setup();
+    foreach ((string name, Func<int> read) in new (string, Func<int>)[]
+    {
+        ("Read", streams.Read), ("ReadExactly", streams.ReadExactly), ("ReadUntil", streams.ReadUntil),
+        ("ReadLine", streams.ReadLine), ("Buffered", streams.Buffered),
+    })
+    {
+        Console.WriteLine($"streams {name}: {Quick(read, StreamReaderBenchmarks.Reads):F1} ns per read (fastest of 1,000 rounds)");
+    }
+    streams.Cleanup();
+    return;
+}
 if (args is ["quick", string path, ..] && args.Length <= 3)
 {
     int connections = args.Length == 3 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 1;
