@@ -5,10 +5,17 @@ namespace Eddy.Internal;
 
 /// <summary>
 /// Bytes received but not yet consumed: appended at the end, consumed from the front. The array comes
-/// from <see cref="ArrayPool{T}"/>; consuming only moves the start, and the bytes left are moved to the
-/// front when an append would not fit otherwise, so a buffer that is read as fast as it fills never
-/// grows. <see cref="Release"/> gives the array back once it is empty: an idle owner holds none.
-/// Not thread-safe.
+/// from <see cref="ArrayPool{T}"/>; consuming only moves the start, and when an append does not fit at the
+/// end the bytes left are moved to the front if no more of them remain than were consumed before them,
+/// else into an array twice as large. Each byte consumed thus pays for at most one byte moved, so the
+/// copying stays linear in the bytes appended (however the appends and consumes interleave), and a buffer
+/// that is read about as fast as it fills never grows. <see cref="Release"/> gives the array back once it
+/// is empty: an idle owner holds none. Not thread-safe.
+/// <para>
+/// One type for every carry-over buffer: the HTTP connection's input, <c>AsyncStreamReader</c>'s buffer, and
+/// the split response heads of <c>eddy load http</c>'s connections. (The HTTP response buffer is another
+/// thing: an <see cref="IBufferWriter{T}"/> written and flushed whole, never consumed from the front.)
+/// </para>
 /// </summary>
 internal sealed class ByteBuffer
 {
@@ -22,6 +29,9 @@ internal sealed class ByteBuffer
     public int Length => _end - _start;
 
     public bool IsEmpty => _end == _start;
+
+    /// <summary>The length of the array held (0 when none): what the buffer costs.</summary>
+    public int Capacity => _array.Length;
 
     /// <summary>The bytes held; valid until the next <see cref="Append"/>, <see cref="Consume"/> or <see cref="Release"/>.</summary>
     public ReadOnlySpan<byte> Span => _array.AsSpan(_start, _end - _start);
@@ -67,7 +77,8 @@ internal sealed class ByteBuffer
     private void MakeRoom(int count)
     {
         int length = _end - _start;
-        if (length + count <= _array.Length && _start > 0)
+        // Compact in place only when the bytes moved are no more than the consumed bytes reclaimed.
+        if (length + count <= _array.Length && length <= _start)
         {
             _array.AsSpan(_start, length).CopyTo(_array);
         }

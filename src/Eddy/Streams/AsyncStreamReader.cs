@@ -1,6 +1,6 @@
-using System.Buffers;
 using System.Diagnostics;
 using System.Text;
+using Eddy.Internal;
 using Eddy.Loop;
 using Eddy.Streams.Internal;
 using Eddy.Transports;
@@ -34,8 +34,6 @@ public sealed class AsyncStreamReader
     /// <summary>The default <see cref="Limit"/>: 64 KiB, as asyncio's.</summary>
     public const int DefaultLimit = 64 * 1024;
 
-    private const int MinBufferSize = 4 * 1024;
-
     private static readonly byte[] s_newline = [(byte)'\n'];
 
     private static readonly Action<object?, CancellationToken> s_onCancel = static (s, _) => ((AsyncStreamReader)s!).OnCancel();
@@ -44,11 +42,9 @@ public sealed class AsyncStreamReader
     private readonly EventLoop _loop;
     private int _limit;
 
-    // The buffered bytes are _buffer[_start.._end). The array is rented when bytes must wait for a read
-    // and returned as soon as reads drain it, so an idle connection holds no buffer.
-    private byte[] _buffer = [];
-    private int _start;
-    private int _end;
+    // The bytes waiting for a read. Its array is rented when bytes must wait and returned as soon as reads
+    // drain it (Consume), so an idle connection holds no buffer.
+    private readonly ByteBuffer _buffer = new();
 
     private bool _eof;
     private Exception? _exception;
@@ -111,13 +107,13 @@ public sealed class AsyncStreamReader
     }
 
     /// <summary>True when the end of the stream was fed and every buffered byte has been read (asyncio's <c>at_eof()</c>).</summary>
-    public bool AtEof => _eof && _start == _end;
+    public bool AtEof => _eof && _buffer.IsEmpty;
 
     /// <summary>Why the connection failed, or null. Once set, pending and later reads throw it.</summary>
     public Exception? Exception => _exception;
 
     /// <summary>How many bytes are buffered, waiting for a read.</summary>
-    public int BufferedCount => _end - _start;
+    public int BufferedCount => _buffer.Length;
 
     internal EventLoop Loop => _loop;
 
@@ -247,7 +243,7 @@ public sealed class AsyncStreamReader
             return;
         }
         // A read waiting on an empty buffer takes the bytes straight into its destination: one copy, not two.
-        if (_start == _end && (_pending == PendingRead.ReadExactly || (_pending == PendingRead.Read && !_destination.IsEmpty)))
+        if (_buffer.IsEmpty && (_pending == PendingRead.ReadExactly || (_pending == PendingRead.Read && !_destination.IsEmpty)))
         {
             Span<byte> room = _destination.Span[_filled..];
             int n = Math.Min(room.Length, data.Length);
@@ -257,7 +253,7 @@ public sealed class AsyncStreamReader
         }
         if (!data.IsEmpty)
         {
-            Append(data);
+            _buffer.Append(data);
             MaybePauseTransport();
         }
         CompletePending();
@@ -299,7 +295,7 @@ public sealed class AsyncStreamReader
             return true;
         }
         FillDestination();
-        if (_filled > 0 || (_destination.IsEmpty && _start != _end))
+        if (_filled > 0 || (_destination.IsEmpty && !_buffer.IsEmpty))
         {
             count = _filled;
             return true;
@@ -340,7 +336,7 @@ public sealed class AsyncStreamReader
         {
             case Search.Found:
                 int length = offset + _separator.Length;
-                chunk = _buffer.AsSpan(_start, length).ToArray();
+                chunk = _buffer.Span[..length].ToArray();
                 Consume(length);
                 return true;
             case Search.FoundPastLimit:
@@ -351,7 +347,7 @@ public sealed class AsyncStreamReader
         }
         if (_eof)
         {
-            byte[] partial = _buffer.AsSpan(_start, _end - _start).ToArray();
+            byte[] partial = _buffer.Span.ToArray();
             Consume(partial.Length);
             error = new IncompleteReadException(partial, expected: null);
             return true;
@@ -382,11 +378,10 @@ public sealed class AsyncStreamReader
                 error = new LimitOverrunException(_limit, offset, separatorFound: false);
                 return true;
         }
-        if (_eof && _start != _end)
+        if (_eof && !_buffer.IsEmpty)
         {
-            int length = _end - _start;
-            line = Encoding.UTF8.GetString(_buffer, _start, length);
-            Consume(length);
+            line = Encoding.UTF8.GetString(_buffer.Span);
+            Consume(_buffer.Length);
             return true;
         }
         return _eof;
@@ -401,7 +396,7 @@ public sealed class AsyncStreamReader
     private Search FindSeparator(out int offset)
     {
         ReadOnlySpan<byte> separator = _separator.Span;
-        ReadOnlySpan<byte> buffered = _buffer.AsSpan(_start, _end - _start);
+        ReadOnlySpan<byte> buffered = _buffer.Span;
         if (buffered.Length - _searchFrom >= separator.Length)
         {
             int i = buffered[_searchFrom..].IndexOf(separator);
@@ -419,73 +414,36 @@ public sealed class AsyncStreamReader
     /// <summary>The line before the "\n" at <paramref name="newline"/>, without a "\r" just before it.</summary>
     private string Decode(int newline)
     {
-        int length = newline > 0 && _buffer[_start + newline - 1] == (byte)'\r' ? newline - 1 : newline;
-        return Encoding.UTF8.GetString(_buffer, _start, length);
+        ReadOnlySpan<byte> buffered = _buffer.Span;
+        int length = newline > 0 && buffered[newline - 1] == (byte)'\r' ? newline - 1 : newline;
+        return Encoding.UTF8.GetString(buffered[..length]);
     }
 
     /// <summary>Moves buffered bytes into the pending read's destination.</summary>
     private void FillDestination()
     {
-        int n = Math.Min(_end - _start, _destination.Length - _filled);
+        int n = Math.Min(_buffer.Length, _destination.Length - _filled);
         if (n > 0)
         {
-            _buffer.AsSpan(_start, n).CopyTo(_destination.Span[_filled..]);
+            _buffer.Span[..n].CopyTo(_destination.Span[_filled..]);
             _filled += n;
             Consume(n);
         }
     }
 
-    private void Append(ReadOnlySpan<byte> data)
-    {
-        int buffered = _end - _start;
-        if (_buffer.Length - _end < data.Length)
-        {
-            int needed = buffered + data.Length;
-            // Compact in place only when the bytes moved are no more than the consumed bytes reclaimed:
-            // each byte consumed then pays for at most one byte moved, so compaction stays linear overall.
-            if (needed <= _buffer.Length && buffered <= _start)
-            {
-                _buffer.AsSpan(_start, buffered).CopyTo(_buffer);
-            }
-            else
-            {
-                byte[] bigger = ArrayPool<byte>.Shared.Rent(Math.Max(needed, Math.Max(MinBufferSize, 2 * _buffer.Length)));
-                _buffer.AsSpan(_start, buffered).CopyTo(bigger);
-                ReturnBuffer();
-                _buffer = bigger;
-            }
-            _start = 0;
-            _end = buffered;
-        }
-        data.CopyTo(_buffer.AsSpan(_end));
-        _end += data.Length;
-    }
-
     private void Consume(int count)
     {
-        Debug.Assert(count >= 0 && count <= _end - _start);
-        _start += count;
-        if (_start == _end)
+        _buffer.Consume(count);
+        if (_buffer.IsEmpty)
         {
-            ReturnBuffer();
-            _buffer = [];
-            _start = 0;
-            _end = 0;
+            _buffer.Release();
         }
         MaybeResumeTransport();
     }
 
-    private void ReturnBuffer()
-    {
-        if (_buffer.Length > 0)
-        {
-            ArrayPool<byte>.Shared.Return(_buffer);
-        }
-    }
-
     private void MaybePauseTransport()
     {
-        if (!_paused && _transport is not null && _end - _start > 2L * _limit)
+        if (!_paused && _transport is not null && _buffer.Length > 2L * _limit)
         {
             _paused = true;
             _transport.PauseReading();
@@ -494,7 +452,7 @@ public sealed class AsyncStreamReader
 
     private void MaybeResumeTransport()
     {
-        if (_paused && _end - _start <= _limit)
+        if (_paused && _buffer.Length <= _limit)
         {
             _paused = false;
             _transport!.ResumeReading();
@@ -600,8 +558,8 @@ public sealed class AsyncStreamReader
         {
             // A pending ReadExactly has drained the buffer into its destination; put those bytes back so
             // cancelling loses nothing (asyncio's readexactly consumes only on success, too).
-            Debug.Assert(_start == _end);
-            Append(_destination.Span[.._filled]);
+            Debug.Assert(_buffer.IsEmpty);
+            _buffer.Append(_destination.Span[.._filled]);
             MaybePauseTransport();
         }
         Finish();

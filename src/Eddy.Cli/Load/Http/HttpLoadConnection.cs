@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Eddy.Http.Parsing.Internal;
+using Eddy.Internal;
 using Eddy.Interop;
 using Eddy.Transports;
 
@@ -26,7 +27,11 @@ namespace Eddy.Cli.Load.Http;
 /// </summary>
 internal sealed class HttpLoadConnection : Protocol
 {
-    private const int InitialCarry = 4 * 1024;
+    /// <summary>A split head is completed from the next read at least this much at a time (see <see cref="ConsumeWithCarry"/>).</summary>
+    private const int CarryStep = 4 * 1024;
+
+    /// <summary>The most a split head may hold while its end is awaited: the reader's limit and the blank line.</summary>
+    private const int MaxCarry = HttpResponseReader.MaxHeadBytes + 4;
 
     /// <summary>A streamed body goes to the transport in writes of at most this much, so at most this much ever waits in
     /// its buffer beyond the kernel's (the transport's default high-water mark).</summary>
@@ -44,8 +49,7 @@ internal sealed class HttpLoadConnection : Protocol
     private int _inFlight;
     private long _toSend;    // requests this connection may still start (long.MaxValue without -n)
     private long _scheduled; // -R: index of the next request in this connection's schedule
-    private byte[]? _carry;  // an incomplete head (or trailer line) split by a read, kept until the rest arrives
-    private int _carryLength;
+    private readonly ByteBuffer _carry = new(); // an incomplete head (or trailer line) split by a read, kept until the rest arrives
     private bool _isClosedByServer; // the server said it would close: reconnect at once, not an error
     private bool _isAborted;        // we closed it after counting why: ConnectionLost counts nothing more
     private readonly MappedFile? _body; // a streamed body, or null when the whole request is in the worker's batch
@@ -100,7 +104,7 @@ internal sealed class HttpLoadConnection : Protocol
         _transport = transport;
         _first = 0;
         _inFlight = 0;
-        _carryLength = 0;
+        _carry.Consume(_carry.Length);
         _isClosedByServer = false;
         _isAborted = false;
         _writeBacklog = 0;
@@ -250,7 +254,7 @@ internal sealed class HttpLoadConnection : Protocol
     public override void DataReceived(ReadOnlySpan<byte> data)
     {
         _worker.BytesRead += data.Length;
-        if (_carryLength == 0)
+        if (_carry.IsEmpty)
         {
             int used = Consume(data);
             if (used < data.Length && _transport is not null)
@@ -304,27 +308,30 @@ internal sealed class HttpLoadConnection : Protocol
         return position;
     }
 
-    /// <summary>The slow path: a head was split by the last read. Append to the kept bytes until it completes, then go back to reading in place.</summary>
+    /// <summary>
+    /// The slow path: a head was split by the last read. Append to the kept bytes until it completes, then go back
+    /// to reading in place. Each step takes as much as is kept already (at least <see cref="CarryStep"/>), so a head
+    /// that ends soon costs a small copy and a long one copies in proportion to its length.
+    /// </summary>
     private void ConsumeWithCarry(ReadOnlySpan<byte> data)
     {
         while (!data.IsEmpty)
         {
-            if (_carryLength == _carry!.Length && !TryGrowCarry(_carryLength + 1))
+            int take = Math.Min(data.Length, Math.Min(Math.Max(_carry.Length, CarryStep), MaxCarry - _carry.Length));
+            if (take == 0)
             {
+                FailOverlongHead();
                 return;
             }
-            int take = Math.Min(data.Length, _carry.Length - _carryLength);
-            data[..take].CopyTo(_carry.AsSpan(_carryLength));
+            _carry.Append(data[..take]);
             data = data[take..];
-            _carryLength += take;
-            int used = Consume(_carry.AsSpan(0, _carryLength));
+            int used = Consume(_carry.Span);
             if (_transport is null || _isAborted || _isClosedByServer)
             {
                 return;
             }
-            _carry.AsSpan(used, _carryLength - used).CopyTo(_carry);
-            _carryLength -= used;
-            if (_carryLength == 0)
+            _carry.Consume(used);
+            if (_carry.IsEmpty)
             {
                 int rest = Consume(data);
                 if (rest < data.Length && _transport is not null)
@@ -338,31 +345,20 @@ internal sealed class HttpLoadConnection : Protocol
 
     private void Keep(ReadOnlySpan<byte> rest)
     {
-        if (_isAborted || _isClosedByServer || !TryGrowCarry(rest.Length))
+        if (_isAborted || _isClosedByServer)
         {
             return;
         }
-        rest.CopyTo(_carry);
-        _carryLength = rest.Length;
+        if (rest.Length > MaxCarry)
+        {
+            FailOverlongHead();
+            return;
+        }
+        _carry.Append(rest);
     }
 
-    private bool TryGrowCarry(int needed)
-    {
-        if (_carry is not null && _carry.Length >= needed)
-        {
-            return true;
-        }
-        if (needed > HttpResponseReader.MaxHeadBytes + 4)
-        {
-            Fail(LoadErrorKind.Read, $"response head over {HttpResponseReader.MaxHeadBytes / 1024} KiB", _inFlight);
-            return false;
-        }
-        int size = Math.Max(_carry?.Length * 2 ?? InitialCarry, needed);
-        var grown = new byte[Math.Min(size, HttpResponseReader.MaxHeadBytes + 4)];
-        _carry?.AsSpan(0, _carryLength).CopyTo(grown);
-        _carry = grown;
-        return true;
-    }
+    private void FailOverlongHead() =>
+        Fail(LoadErrorKind.Read, $"response head over {HttpResponseReader.MaxHeadBytes / 1024} KiB", _inFlight);
 
     private void OnResponse()
     {
@@ -406,7 +402,7 @@ internal sealed class HttpLoadConnection : Protocol
     public override void ConnectionLost(Exception? error)
     {
         _transport = null;
-        _carryLength = 0;
+        _carry.Release();
         if (_worker.IsStopping)
         {
             return;
@@ -451,7 +447,7 @@ internal sealed class HttpLoadConnection : Protocol
     public void Abort()
     {
         _isAborted = true;
-        _carryLength = 0;
+        _carry.Consume(_carry.Length); // not Release: this may run inside Consume(_carry.Span)
         _transport?.Abort();
     }
 }
