@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using Eddy.Loop;
+using Eddy.Sockets;
 using Eddy.Transports;
 using Eddy.Transports.Internal;
 
@@ -89,6 +90,7 @@ internal class RecordingProtocol : Protocol
     private readonly MemoryStream _received = new();
     private readonly List<int> _threads = [];
     private readonly List<string> _violations = [];
+    private readonly List<(long Count, TaskCompletionSource Done)> _receivedWaiters = [];
 
     public Transport Transport { get; private set; } = null!;
 
@@ -155,6 +157,21 @@ internal class RecordingProtocol : Protocol
         }
     }
 
+    /// <summary>Completes once DataReceived has delivered at least <paramref name="count"/> bytes in all (and returned).</summary>
+    public Task WhenReceived(long count)
+    {
+        lock (_lock)
+        {
+            if (_received.Length >= count)
+            {
+                return Task.CompletedTask;
+            }
+            var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _receivedWaiters.Add((count, done));
+            return done.Task;
+        }
+    }
+
     public override void ConnectionMade(Transport transport)
     {
         Record("made", e => e.Count == 0);
@@ -172,6 +189,10 @@ internal class RecordingProtocol : Protocol
         }
         OnDataReceived(data);
         FirstData.TrySetResult();
+        lock (_lock)
+        {
+            _receivedWaiters.RemoveAll(w => w.Count <= _received.Length && w.Done.TrySetResult());
+        }
     }
 
     public override bool EofReceived()
@@ -360,6 +381,22 @@ internal static class Client
         socket.LingerState = new LingerOption(true, 0);
         socket.Dispose();
     }
+}
+
+/// <summary>
+/// What the kernel holds for one of the loop's sockets, looked at through a <see cref="Socket"/> that does not own
+/// the descriptor (so disposing it leaves the socket alone). Call on the loop thread: the descriptor is the loop's.
+/// </summary>
+internal static class KernelSocket
+{
+    /// <summary>Bytes that arrived and are not read yet (FIONREAD).</summary>
+    public static int UnreadBytes(NativeSocket socket)
+    {
+        using Socket view = View(socket);
+        return view.Available;
+    }
+
+    private static Socket View(NativeSocket socket) => new(new SafeSocketHandle(socket.Fd, ownsHandle: false));
 }
 
 internal static class TestData
