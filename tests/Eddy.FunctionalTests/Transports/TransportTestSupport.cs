@@ -1,7 +1,9 @@
+using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
+using Eddy.Interop;
 using Eddy.Loop;
 using Eddy.Sockets;
 using Eddy.Transports;
@@ -389,14 +391,43 @@ internal static class Client
 /// </summary>
 internal static class KernelSocket
 {
+    private const int IpProtoTcp = 6;
+    private const int TcpInfo = 11;
+    private const int TcpInfoBytesReceived = 128; // offset of tcpi_bytes_received (u64) in struct tcp_info (Linux 4.1+)
+
     /// <summary>Bytes that arrived and are not read yet (FIONREAD).</summary>
-    public static int UnreadBytes(NativeSocket socket)
+    public static int UnreadBytes(NativeSocket socket) => UnreadBytes(socket.Fd);
+
+    public static int UnreadBytes(int fd)
     {
-        using Socket view = View(socket);
+        using Socket view = View(fd);
         return view.Available;
     }
 
-    private static Socket View(NativeSocket socket) => new(new SafeSocketHandle(socket.Fd, ownsHandle: false));
+    /// <summary>Bytes a TCP socket has received from its peer since it connected, read or not (tcpi_bytes_received).</summary>
+    public static long ReceivedBytes(int fd)
+    {
+        using Socket view = View(fd);
+        Span<byte> info = stackalloc byte[256];
+        int length = view.GetRawSocketOption(IpProtoTcp, TcpInfo, info);
+        Assert.True(length >= TcpInfoBytesReceived + 8, $"tcp_info of {length} bytes has no tcpi_bytes_received");
+        return BinaryPrimitives.ReadInt64LittleEndian(info[TcpInfoBytesReceived..]);
+    }
+
+    /// <summary>
+    /// Waits (bounded) until <paramref name="loop"/> has read every one of the <paramref name="sent"/> bytes
+    /// <paramref name="client"/> sent: the server's side of the connection (the socket registered with the loop whose
+    /// peer is the client) received them all and holds none unread.
+    /// </summary>
+    public static Task WaitUntilServerReadAsync(EventLoop loop, Socket client, long sent)
+    {
+        EndPoint clientEnd = client.LocalEndPoint!;
+        return TestData.WaitUntilAsync(() => LoopGroup.InvokeAsync(loop, () =>
+            loop.Selector.Keys.Any(key => Equals(Libc.GetEndPoint(key.Fd, peer: true), clientEnd) && ReceivedBytes(key.Fd) == sent && UnreadBytes(key.Fd) == 0)),
+            $"the server read the {sent} bytes sent");
+    }
+
+    private static Socket View(int fd) => new(new SafeSocketHandle(fd, ownsHandle: false));
 }
 
 internal static class TestData
