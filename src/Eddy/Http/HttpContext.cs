@@ -21,10 +21,13 @@ public sealed class HttpContext
         Response = response;
     }
 
+    /// <summary>The loop that runs this connection, its handlers and their continuations.</summary>
     public EventLoop Loop { get; }
 
+    /// <summary>The request: its head, complete, and its body as it arrives.</summary>
     public HttpRequest Request { get; }
 
+    /// <summary>The response to write.</summary>
     public HttpResponse Response { get; }
 
     /// <summary>Per-request state for middleware to share; cleared after each request.</summary>

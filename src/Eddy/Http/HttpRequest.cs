@@ -57,6 +57,7 @@ public sealed class HttpRequest
         _ => Encoding.ASCII.GetString(_head, _methodStart, _methodLength),
     };
 
+    /// <summary>The protocol version of the request-line: HTTP/1.0 or HTTP/1.1.</summary>
     public HttpProtocolVersion Version { get; private set; }
 
     /// <summary>The request-target exactly as received (origin-form <c>/a/b?x=1</c>, or absolute-form, …).</summary>

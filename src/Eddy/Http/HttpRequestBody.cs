@@ -33,16 +33,20 @@ public sealed class HttpRequestBody : Stream
     /// <summary>True once the whole body has been read (at once for a request without one).</summary>
     public bool IsCompleted => _source.IsBodyCompleted;
 
+    /// <summary>True: the body is read.</summary>
     public override bool CanRead => true;
 
+    /// <summary>False: the body arrives once, in order.</summary>
     public override bool CanSeek => false;
 
+    /// <summary>False: the body is read-only.</summary>
     public override bool CanWrite => false;
 
     /// <summary>Reads what has arrived (at least one byte), waiting on the loop when nothing has; 0 at the end of the body.</summary>
     public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
         _source.ReadBodyAsync(buffer, cancellationToken);
 
+    /// <summary>As <see cref="ReadAsync(Memory{byte}, CancellationToken)"/>, as a <see cref="Task{TResult}"/> (allocates; prefer the ValueTask overload).</summary>
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
     {
         ValidateBufferArguments(buffer, offset, count);
@@ -56,28 +60,35 @@ public sealed class HttpRequestBody : Stream
         return n >= 0 ? n : throw new InvalidOperationException("A synchronous read of the request body would block the event loop: use ReadAsync.");
     }
 
+    /// <summary>As <see cref="Read(Span{byte})"/>: only what has already arrived.</summary>
     public override int Read(byte[] buffer, int offset, int count)
     {
         ValidateBufferArguments(buffer, offset, count);
         return Read(buffer.AsSpan(offset, count));
     }
 
+    /// <summary>Not supported: the body is read as it arrives and may be chunked (see <see cref="HttpRequest.ContentLength"/>).</summary>
     public override long Length => throw new NotSupportedException("The request body is read as it arrives; its length may be unknown (see HttpRequest.ContentLength).");
 
+    /// <summary>The bytes read so far; setting it is not supported.</summary>
     public override long Position
     {
         get => BytesRead;
         set => throw new NotSupportedException("The request body cannot seek.");
     }
 
+    /// <summary>Does nothing: there is nothing to write.</summary>
     public override void Flush()
     {
     }
 
+    /// <summary>Not supported: the body cannot seek.</summary>
     public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException("The request body cannot seek.");
 
+    /// <summary>Not supported: the body is read-only.</summary>
     public override void SetLength(long value) => throw new NotSupportedException("The request body is read-only.");
 
+    /// <summary>Not supported: the body is read-only.</summary>
     public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException("The request body is read-only.");
 
     /// <summary>Does nothing: the connection owns the body.</summary>

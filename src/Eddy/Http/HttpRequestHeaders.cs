@@ -17,6 +17,7 @@ public readonly struct HttpRequestHeaders
         _trailers = trailers;
     }
 
+    /// <summary>How many fields, repeats counted.</summary>
     public int Count => _trailers ? _request.TrailerCount : _request.HeaderCount;
 
     /// <summary>The name of field <paramref name="index"/>, as received.</summary>
@@ -28,6 +29,7 @@ public readonly struct HttpRequestHeaders
     /// <summary>The first value of <paramref name="name"/>, or null.</summary>
     public string? this[string name] => TryGetValue(name, out string? value) ? value : null;
 
+    /// <summary>Whether a field of this name (case-insensitive) is present.</summary>
     public bool Contains(string name) => IndexOf(name, 0) >= 0;
 
     /// <summary>The first value of <paramref name="name"/>.</summary>

@@ -10,6 +10,7 @@ public sealed class HttpResponseHeaders
 {
     private readonly List<KeyValuePair<string, string>> _fields = [];
 
+    /// <summary>How many fields are set.</summary>
     public int Count => _fields.Count;
 
     /// <summary>Adds a field, keeping any others of the same name.</summary>
@@ -27,8 +28,10 @@ public sealed class HttpResponseHeaders
         _fields.Add(new(name, value));
     }
 
+    /// <summary>Removes every field of this name (case-insensitive); true if there was one.</summary>
     public bool Remove(string name) => _fields.RemoveAll(f => f.Key.Equals(name, StringComparison.OrdinalIgnoreCase)) > 0;
 
+    /// <summary>The value of the field of this name (case-insensitive), or null; setting replaces it (null removes it).</summary>
     public string? this[string name]
     {
         get
@@ -55,6 +58,7 @@ public sealed class HttpResponseHeaders
         }
     }
 
+    /// <summary>The fields, in the order they were set.</summary>
     public IEnumerable<KeyValuePair<string, string>> All => _fields;
 
     internal void Clear() => _fields.Clear();

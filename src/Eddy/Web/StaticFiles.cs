@@ -46,6 +46,7 @@ public sealed class StaticFiles
 
     private readonly string _root; // full path, ending with a separator
 
+    /// <summary>Serves the files under <paramref name="directory"/> (made absolute); paths that would leave it get 404.</summary>
     public StaticFiles(string directory)
     {
         ArgumentException.ThrowIfNullOrEmpty(directory);
@@ -57,6 +58,7 @@ public sealed class StaticFiles
         _root = Path.EndsInDirectorySeparator(full) ? full : full + Path.DirectorySeparatorChar;
     }
 
+    /// <summary>The folder served, as an absolute path.</summary>
     public string Root => _root;
 
     /// <summary>Serves the file named by the route value <c>path</c> (a catch-all, already percent-decoded).</summary>

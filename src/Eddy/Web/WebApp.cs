@@ -28,6 +28,7 @@ public sealed class WebApp
     /// <summary>The routes, in the order added (the demo's home page lists them).</summary>
     public IReadOnlyList<Route<RequestHandler>> Routes => _router.Routes;
 
+    /// <summary>Maps <paramref name="method"/> (a token, or <see cref="Router{TEndpoint}.AnyMethod"/>) and <paramref name="template"/> to <paramref name="handler"/>.</summary>
     public WebApp Map(string method, string template, RequestHandler handler)
     {
         ArgumentNullException.ThrowIfNull(handler);
@@ -47,25 +48,34 @@ public sealed class WebApp
         });
     }
 
+    /// <summary>Maps GET (HEAD too: answered as GET, without the body).</summary>
     public WebApp MapGet(string template, RequestHandler handler) => Map("GET", template, handler);
 
+    /// <summary>Maps GET with a handler that completes synchronously.</summary>
     public WebApp MapGet(string template, Action<HttpContext> handler) => Map("GET", template, handler);
 
+    /// <summary>Maps POST.</summary>
     public WebApp MapPost(string template, RequestHandler handler) => Map("POST", template, handler);
 
+    /// <summary>Maps POST with a handler that completes synchronously.</summary>
     public WebApp MapPost(string template, Action<HttpContext> handler) => Map("POST", template, handler);
 
+    /// <summary>Maps PUT.</summary>
     public WebApp MapPut(string template, RequestHandler handler) => Map("PUT", template, handler);
 
+    /// <summary>Maps PUT with a handler that completes synchronously.</summary>
     public WebApp MapPut(string template, Action<HttpContext> handler) => Map("PUT", template, handler);
 
+    /// <summary>Maps DELETE.</summary>
     public WebApp MapDelete(string template, RequestHandler handler) => Map("DELETE", template, handler);
 
+    /// <summary>Maps DELETE with a handler that completes synchronously.</summary>
     public WebApp MapDelete(string template, Action<HttpContext> handler) => Map("DELETE", template, handler);
 
     /// <summary>Maps every method.</summary>
     public WebApp MapAny(string template, Action<HttpContext> handler) => Map(Router<RequestHandler>.AnyMethod, template, handler);
 
+    /// <summary>Maps every method.</summary>
     public WebApp MapAny(string template, RequestHandler handler) => Map(Router<RequestHandler>.AnyMethod, template, handler);
 
     /// <summary>

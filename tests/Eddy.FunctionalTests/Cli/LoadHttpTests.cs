@@ -278,11 +278,7 @@ public class LoadHttpTests
         using var process = Process.Start(start)!;
         Task<string> stdout = process.StandardOutput.ReadToEndAsync();
         Task<string> stderr = process.StandardError.ReadToEndAsync();
-        var waited = Stopwatch.StartNew();
-        while (server.Requests < 100 && waited.Elapsed < TimeSpan.FromSeconds(20))
-        {
-            await Task.Delay(50);
-        }
+        await server.WhenRequests(100).WaitAsync(TimeSpan.FromSeconds(20)); // under way
         using (var kill = Process.Start("kill", ["-INT", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
         {
             await kill.WaitForExitAsync();

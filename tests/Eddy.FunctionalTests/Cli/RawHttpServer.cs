@@ -84,6 +84,23 @@ internal sealed class RawHttpServer : IDisposable
 
     public long Requests => Interlocked.Read(ref _requests);
 
+    /// <summary>Completes once <paramref name="count"/> requests have arrived (counted over all connections).</summary>
+    public Task WhenRequests(long count)
+    {
+        lock (_requestWaiters)
+        {
+            if (Requests >= count)
+            {
+                return Task.CompletedTask;
+            }
+            var reached = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _requestWaiters.Add((count, reached));
+            return reached.Task;
+        }
+    }
+
+    private readonly List<(long Count, TaskCompletionSource Reached)> _requestWaiters = [];
+
     public int Connections => Volatile.Read(ref _connections);
 
     /// <summary>The most complete requests found in one read.</summary>
@@ -223,6 +240,10 @@ internal sealed class RawHttpServer : IDisposable
     private bool Answer(Socket client, MemoryStream output)
     {
         long number = Interlocked.Increment(ref _requests);
+        lock (_requestWaiters)
+        {
+            _requestWaiters.RemoveAll(w => w.Count <= number && w.Reached.TrySetResult());
+        }
         if (number == StallAtRequest)
         {
             Thread.Sleep(StallFor);

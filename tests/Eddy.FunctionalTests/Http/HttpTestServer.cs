@@ -57,12 +57,13 @@ internal sealed class HttpTestServer : IDisposable
 
     public void Dispose()
     {
-        _server.CloseAsync().Wait(TimeSpan.FromSeconds(10));
-        _server.AbortClientsAsync().Wait(TimeSpan.FromSeconds(10));
+        // Bounded, and loud: a server that does not stop is a bug the test should report, not hide.
+        Assert.True(_server.CloseAsync().Wait(TimeSpan.FromSeconds(10)), "the server's listeners did not close within 10 s");
+        Assert.True(_server.AbortClientsAsync().Wait(TimeSpan.FromSeconds(10)), "the server's connections were not aborted within 10 s");
         _loops.Dispose();
     }
 
-    /// <summary>Sends raw bytes on a new connection and reads until the server closes it (or the timeout).</summary>
+    /// <summary>Sends raw bytes on a new connection and reads until the server closes it; fails if it does not within the timeout.</summary>
     public async Task<string> RawAsync(string request, bool halfClose = false, int timeoutMs = 5000)
     {
         using var socket = await ConnectAsync();
@@ -71,7 +72,7 @@ internal sealed class HttpTestServer : IDisposable
         {
             socket.Shutdown(SocketShutdown.Send);
         }
-        return await ReadToEndAsync(socket, timeoutMs);
+        return await ReadUntilClosedAsync(socket, TimeSpan.FromMilliseconds(timeoutMs));
     }
 
     public async Task<Socket> ConnectAsync()

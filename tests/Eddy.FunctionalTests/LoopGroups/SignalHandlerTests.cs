@@ -16,6 +16,7 @@ public class SignalHandlerTests
     [Fact]
     public async Task ASignalHandlerRunsOnTheLoopThreadForEachSignalUntilRemoved()
     {
+        using var witness = new SignalWitness(PosixSignal.SIGWINCH);
         using var loop = new LoopThread();
         var calls = new ConcurrentQueue<(int Thread, EventLoop? Loop, object? State)>();
         var called = new SemaphoreSlim(0);
@@ -31,6 +32,7 @@ public class SignalHandlerTests
         {
             await SendSignalToSelfAsync("WINCH");
             Assert.True(await called.WaitAsync(TestTimeouts.Wait), $"signal {i} did not reach the handler");
+            Assert.True(await witness.NextAsync(), "the loop's handler did not replace the signal's default action");
         }
         Assert.Equal(2, calls.Count);
         Assert.All(calls, c =>
@@ -43,7 +45,10 @@ public class SignalHandlerTests
         Assert.True(await loop.Invoke(() => loop.Loop.RemoveSignalHandler(PosixSignal.SIGWINCH)));
         Assert.False(await loop.Invoke(() => loop.Loop.RemoveSignalHandler(PosixSignal.SIGWINCH)));
         await SendSignalToSelfAsync("WINCH");
-        Assert.False(await called.WaitAsync(TestTimeouts.Quiet), "the handler ran after it was removed");
+
+        // The witness has seen this signal, and a handler still registered would have been called
+        // before it (see SignalWitness); a round trip through the loop then runs whatever that handler queued.
+        Assert.False(await witness.NextAsync(), "a removed handler still cancelled the signal's default action");
         await loop.SettleAsync();
         Assert.Equal(2, calls.Count);
         loop.AssertNoLoopErrors();
@@ -52,6 +57,7 @@ public class SignalHandlerTests
     [Fact]
     public async Task ClosingTheLoopRemovesItsSignalHandlers()
     {
+        using var witness = new SignalWitness(PosixSignal.SIGWINCH);
         int calls = 0;
         var loop = new LoopThread();
         await loop.Invoke(() => loop.Loop.AddSignalHandler(PosixSignal.SIGWINCH, _ => Interlocked.Increment(ref calls)));
@@ -59,7 +65,10 @@ public class SignalHandlerTests
         Assert.True(loop.Loop.IsClosed);
 
         await SendSignalToSelfAsync("WINCH");
-        await Task.Delay(TestTimeouts.Quiet);
+
+        // A registration the closed loop left behind would still be called, and would still cancel the signal's
+        // default action: for SIGTERM or SIGINT, the process would no longer stop.
+        Assert.False(await witness.NextAsync(), "a closed loop's handler still cancelled the signal's default action");
         Assert.Equal(0, Volatile.Read(ref calls));
     }
 
@@ -69,5 +78,35 @@ public class SignalHandlerTests
         using Process kill = Process.Start(new ProcessStartInfo("kill", $"-{signal} {Environment.ProcessId}") { UseShellExecute = false })!;
         await kill.WaitForExitAsync().WaitAsync(TestTimeouts.Wait);
         Assert.Equal(0, kill.ExitCode);
+    }
+
+    /// <summary>
+    /// A registration of the test's own, made before the loop's. .NET 10 calls every registration of a signal, newest
+    /// first, one after another on one thread with one context: when the witness is called, any registration the
+    /// loop still has has run, and <see cref="PosixSignalContext.Cancel"/> says whether one of them cancelled the
+    /// default action. The witness never cancels it itself.
+    /// </summary>
+    private sealed class SignalWitness : IDisposable
+    {
+        private readonly PosixSignalRegistration _registration;
+        private readonly ConcurrentQueue<bool> _seen = new();
+        private readonly SemaphoreSlim _count = new(0);
+
+        public SignalWitness(PosixSignal signal) =>
+            _registration = PosixSignalRegistration.Create(signal, context =>
+            {
+                _seen.Enqueue(context.Cancel);
+                _count.Release();
+            });
+
+        /// <summary>Waits (bounded) for the next signal and returns whether a later registration had cancelled it.</summary>
+        public async Task<bool> NextAsync()
+        {
+            Assert.True(await _count.WaitAsync(TestTimeouts.Wait), "the signal never reached the witness (the runtime no longer calls every registration?)");
+            Assert.True(_seen.TryDequeue(out bool cancelled));
+            return cancelled;
+        }
+
+        public void Dispose() => _registration.Dispose();
     }
 }

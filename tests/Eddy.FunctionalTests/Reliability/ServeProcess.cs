@@ -7,13 +7,12 @@ namespace Eddy.FunctionalTests.Reliability;
 
 /// <summary>
 /// <c>eddy serve</c> (or another eddy command) as a child process, optionally under a low descriptor limit,
-/// with its output collected and its CPU time and memory readable from /proc.
+/// with its output collected and its scheduling and memory readable from /proc.
 /// </summary>
 internal sealed partial class ServeProcess : IDisposable
 {
-    private const int ClockTicksPerSecond = 100; // USER_HZ, the unit of utime and stime in /proc/<pid>/stat
-
     private readonly TaskCompletionSource<string> _banner = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly List<(string Text, TaskCompletionSource Seen)> _stderrWaiters = [];
 
     private ServeProcess(Process process) => Process = process;
 
@@ -57,7 +56,11 @@ internal sealed partial class ServeProcess : IDisposable
         {
             if (e.Data is not null)
             {
-                child.Stderr.Enqueue(e.Data);
+                lock (child._stderrWaiters)
+                {
+                    child.Stderr.Enqueue(e.Data);
+                    child._stderrWaiters.RemoveAll(w => e.Data.Contains(w.Text, StringComparison.Ordinal) && w.Seen.TrySetResult());
+                }
             }
         };
         child.Process.Start();
@@ -78,8 +81,34 @@ internal sealed partial class ServeProcess : IDisposable
         }
     }
 
-    /// <summary>CPU time (user + system) the process has used so far, in milliseconds.</summary>
-    public long CpuMilliseconds() => CpuTicks(Process) * 1000 / ClockTicksPerSecond;
+    /// <summary>Completes once a line of standard error contains <paramref name="text"/> (at once if one already did).</summary>
+    public Task StderrLineContaining(string text)
+    {
+        lock (_stderrWaiters)
+        {
+            if (Stderr.Any(line => line.Contains(text, StringComparison.Ordinal)))
+            {
+                return Task.CompletedTask;
+            }
+            var seen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _stderrWaiters.Add((text, seen));
+            return seen.Task;
+        }
+    }
+
+    /// <summary>
+    /// How long <paramref name="process"/>'s own threads (its loops and main thread; not the runtime's, named
+    /// ".NET …", which may compile or collect in the background) were runnable during <paramref name="window"/>: on a
+    /// CPU or waiting for one (/proc/PID/task/*/schedstat, fields 1 and 2). A loop that spins is runnable the whole
+    /// window however loaded the machine is, while its CPU time shrinks with its share of the machine; an idle loop is
+    /// runnable only for the moments it works.
+    /// </summary>
+    public static async Task<TimeSpan> RunnableDuringAsync(Process process, TimeSpan window)
+    {
+        long before = RunnableNanoseconds(process);
+        await Task.Delay(window);
+        return TimeSpan.FromMicroseconds((RunnableNanoseconds(process) - before) / 1000.0);
+    }
 
     /// <summary>Resident memory (VmRSS in /proc/pid/status), in KiB.</summary>
     public long ResidentKiB()
@@ -101,13 +130,26 @@ internal sealed partial class ServeProcess : IDisposable
         Process.Dispose();
     }
 
-    /// <summary>utime + stime of the process, in clock ticks (proc(5): fields 14 and 15 of /proc/pid/stat).</summary>
-    public static long CpuTicks(Process process)
+    private static long RunnableNanoseconds(Process process)
     {
-        string stat = File.ReadAllText($"/proc/{process.Id}/stat");
-        // The command name (field 2) is in parentheses and may contain spaces: count fields after the last ')'.
-        string[] fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-        return long.Parse(fields[11]) + long.Parse(fields[12]);
+        long total = 0;
+        foreach (string task in Directory.GetDirectories($"/proc/{process.Id}/task"))
+        {
+            try
+            {
+                if (File.ReadAllText(Path.Combine(task, "comm")).StartsWith(".NET", StringComparison.Ordinal))
+                {
+                    continue;
+                }
+                string[] fields = File.ReadAllText(Path.Combine(task, "schedstat")).Split(' ');
+                total += long.Parse(fields[0]) + long.Parse(fields[1]);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // The thread ended meanwhile: what it ran no longer counts on either side of the window.
+            }
+        }
+        return total;
     }
 
     /// <summary>The eddy CLI that the test project builds next to itself: its apphost if there is one, else through dotnet.</summary>

@@ -79,6 +79,8 @@ public class SlowClientTests(ITestOutputHelper output) : IDisposable
         using Socket stalled = await Client.ConnectAsync(_server.EndPoint, receiveBufferSize: 4096);
         await stalled.SendAsync(Encoding.ASCII.GetBytes(request));
         var clock = Stopwatch.StartNew();
+        // Connected is not yet accepted: until the server has the connection, a count of 0 would end the watch at once.
+        await _server.WaitForConnectionCountAsync(1);
 
         // Watch the server's buffered output until it cuts the connection.
         long most = 0;

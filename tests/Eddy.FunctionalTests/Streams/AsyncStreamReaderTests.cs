@@ -2,6 +2,7 @@ using System.Text;
 using Xunit.Abstractions;
 using Eddy.Loop;
 using Eddy.Streams;
+using Eddy.FunctionalTests.Transports;
 using Eddy.Transports;
 
 namespace Eddy.FunctionalTests.Streams;
@@ -250,11 +251,13 @@ public sealed class AsyncStreamReaderTests(ITestOutputHelper output)
     {
         var reader = new AsyncStreamReader(loop);
         using var cts = new CancellationTokenSource();
-        ValueTask<string?> pending = reader.ReadLineAsync(cts.Token);
+        Task<string?> pending = reader.ReadLineAsync(cts.Token).AsTask();
+        // Runs on the thread that completes the read (an await would come back to the loop whatever that thread was).
+        Task<int> completedOn = pending.ContinueWith(_ => Environment.CurrentManagedThreadId, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         int loopThread = Environment.CurrentManagedThreadId;
         await Task.Run(cts.Cancel);
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await pending);
-        Assert.Equal(loopThread, Environment.CurrentManagedThreadId);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => pending);
+        Assert.Equal(loopThread, await completedOn);
 
         reader.FeedData("still works\n"u8); // the reader is free for the next read
         Assert.Equal("still works", await reader.ReadLineAsync());
@@ -281,11 +284,12 @@ public sealed class AsyncStreamReaderTests(ITestOutputHelper output)
         {
             reader.Limit = limit;
             Transport transport = writer.Transport;
-            // No read is pending, so the reader buffers until it pauses the transport.
+            // No read is pending, so the reader buffers until it pauses the transport (checked every tick, bounded).
             TimeSpan deadline = loop.Time + StreamTestLoop.Timeout;
-            while (transport.IsReading && loop.Time < deadline)
+            while (transport.IsReading)
             {
-                await loop.Delay(TimeSpan.FromMilliseconds(1));
+                Assert.True(loop.Time < deadline, "the reader never paused the transport");
+                await Task.Yield();
             }
             int bufferedWhenPaused = reader.BufferedCount;
 
@@ -334,6 +338,13 @@ public sealed class AsyncStreamReaderTests(ITestOutputHelper output)
         var (_, writer) = await loop.OpenConnectionAsync(server.EndPoints[0]);
         writer.Transport.PauseReading();
         go.SetResult();
+        // Only bytes still unread at close make the kernel reset instead of closing in order: wait until they are here.
+        TimeSpan deadline = loop.Time + StreamTestLoop.Timeout;
+        while (KernelSocket.UnreadBytes(writer.Transport.Socket!) < "unread".Length)
+        {
+            Assert.True(loop.Time < deadline, "the server's bytes never arrived");
+            await Task.Yield();
+        }
         writer.Close();
 
         var (read, stored, drain) = await outcome.Task;

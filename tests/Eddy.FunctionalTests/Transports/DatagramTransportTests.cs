@@ -47,7 +47,7 @@ public class DatagramTransportTests
             Assert.True(clientTransport.IsClosing);
             Assert.Null(await client.Lost.Task.WaitAsync(TestTimeouts.Wait));
             Assert.Null(await server.Lost.Task.WaitAsync(TestTimeouts.Wait));
-            await loop.Delay(TimeSpan.FromMilliseconds(10));
+            await TicksAsync(3); // room for a second ConnectionLost, if one were queued
             Assert.Equal(1, client.LostCalls);
             Assert.Equal(1, server.LostCalls);
         });
@@ -56,38 +56,28 @@ public class DatagramTransportTests
     [Fact]
     public async Task SendingToAConnectedPeerWithNothingListeningReportsConnectionRefusedAndTheEndpointStaysOpen()
     {
-        // A UDP port that was just ours and is now free: datagrams to it draw an ICMP port unreachable.
-        int port;
-        using (var probe = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp))
-        {
-            probe.Bind(AnyLoopbackPort);
-            port = ((IPEndPoint)probe.LocalEndPoint!).Port;
-        }
-        var deadPeer = new IPEndPoint(IPAddress.Loopback, port);
+        // A UDP port held for the whole test by a socket connected elsewhere: the kernel hands it no datagram from
+        // anyone else, so ours draw an ICMP port unreachable, and no other test can be given the port meanwhile.
+        using var holder = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        holder.Bind(AnyLoopbackPort);
+        holder.Connect(new IPEndPoint(IPAddress.Loopback, 9));
+        var deadPeer = (IPEndPoint)holder.LocalEndPoint!;
 
         await RunOnLoopAsync(async loop =>
         {
             (DatagramTransport transport, CollectingDatagramProtocol client) = loop.CreateDatagramEndpoint(() => new CollectingDatagramProtocol(1), remote: deadPeer);
 
-            // The error comes back asynchronously, on a later receive or send: poll a few times.
-            for (int i = 0; i < 40 && client.Errors.IsEmpty; i++)
-            {
-                transport.SendTo("anyone?"u8);
-                await loop.Delay(TimeSpan.FromMilliseconds(25));
-            }
-            Assert.False(client.Errors.IsEmpty, "ErrorReceived was not called");
+            // The error comes back asynchronously, on a later receive or send; ICMP replies are rate-limited, so
+            // keep asking until the first error is reported (bounded).
+            await SendUntilAsync(loop, transport, client.FirstError.Task);
             Assert.All(client.Errors, e => Assert.Equal(Errno.ECONNREFUSED, Assert.IsType<PosixException>(e).Errno));
             Assert.False(transport.IsClosing);
             Assert.False(client.Lost.Task.IsCompleted);
 
             // Still usable: once someone listens there, the same endpoint gets its answer.
+            holder.Close();
             (DatagramTransport echoTransport, EchoDatagramProtocol _) = loop.CreateDatagramEndpoint(() => new EchoDatagramProtocol(), local: deadPeer);
-            for (int i = 0; i < 40 && !client.All.Task.IsCompleted; i++)
-            {
-                transport.SendTo("anyone?"u8);
-                await loop.Delay(TimeSpan.FromMilliseconds(25));
-            }
-            await client.All.Task.WaitAsync(TestTimeouts.Wait);
+            await SendUntilAsync(loop, transport, client.All.Task);
             Assert.Equal("anyone?", client.Received.First());
 
             transport.Close();
@@ -111,7 +101,7 @@ public class DatagramTransportTests
 
             connected.Close();
             unconnected.Close();
-            await loop.Delay(TimeSpan.FromMilliseconds(1));
+            await TicksAsync(1); // their ConnectionLost, before the loop closes
         });
     }
 
@@ -136,6 +126,27 @@ public class DatagramTransportTests
         });
     }
 
+    /// <summary>Sends "anyone?" every 25 ms (datagrams and ICMP replies may be dropped) until <paramref name="done"/> completes; fails after <see cref="TestTimeouts.Wait"/>.</summary>
+    private static async Task SendUntilAsync(EventLoop loop, DatagramTransport transport, Task done)
+    {
+        TimeSpan deadline = loop.Time + TestTimeouts.Wait;
+        while (!done.IsCompleted)
+        {
+            Assert.True(loop.Time < deadline, $"no answer within {TestTimeouts.Wait}");
+            transport.SendTo("anyone?"u8);
+            await Task.WhenAny(done, loop.Delay(TimeSpan.FromMilliseconds(25)).AsTask());
+        }
+    }
+
+    /// <summary>A few ticks of the loop this runs on (each await posts its continuation to the next tick).</summary>
+    private static async Task TicksAsync(int count)
+    {
+        for (int i = 0; i < count; i++)
+        {
+            await Task.Yield();
+        }
+    }
+
     private static async Task RunOnLoopAsync(Func<EventLoop, Task> test)
     {
         var errors = new ConcurrentQueue<LoopExceptionContext>();
@@ -157,13 +168,19 @@ public class DatagramTransportTests
 
         public TaskCompletionSource<Exception?> Lost { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+        public TaskCompletionSource FirstError { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
         public int LostCalls { get; private set; }
 
         public override void ConnectionMade(DatagramTransport transport) => Transport = transport;
 
         public override void DatagramReceived(ReadOnlySpan<byte> data, EndPoint remote) => Senders.Enqueue(remote);
 
-        public override void ErrorReceived(Exception error) => Errors.Enqueue(error);
+        public override void ErrorReceived(Exception error)
+        {
+            Errors.Enqueue(error);
+            FirstError.TrySetResult();
+        }
 
         public override void ConnectionLost(Exception? error)
         {

@@ -55,11 +55,7 @@ public class EventLoopConnectionTests
             Assert.Equal(["made"], client.Events);
             Assert.Equal(server.EndPoints[0], transport.RemoteEndPoint);
             transport.Write("ping"u8);
-            while (client.ReceivedCount < 4)
-            {
-                await client.FirstData.Task.WaitAsync(TestTimeouts.Wait);
-                await loop.Delay(TimeSpan.FromMilliseconds(1));
-            }
+            await client.WhenReceived(4).WaitAsync(TestTimeouts.Wait);
             Assert.Equal("ping", Encoding.ASCII.GetString(client.Received));
 
             transport.WriteEof(); // the echo server closes at our EOF: we see EOF, then the loss

@@ -174,26 +174,18 @@ public class SocketTransportTests
     {
         const int Chunk = 48 * 1024 + 7;
         using var loop = new LoopThread();
-        byte[] data = TestData.Bytes(16 << 20, seed: 11);
+        byte[] data = TestData.Bytes(2 << 20, seed: 11);
         var accepted = new TaskCompletionSource<ProducerProtocol>(TaskCreationOptions.RunContinuationsAsynchronously);
         Server server = await loop.Invoke(() => loop.Loop.CreateServer(() => Accept(accepted, new ProducerProtocol(data, Chunk)), AnyLoopbackPort));
 
-        // A client that does not read: a small receive window, so the kernel buffers fill long before 16 MiB.
+        // A client that does not read: a small receive window, so the kernel buffers fill long before 2 MiB.
         using Socket client = await Client.ConnectAsync(server.EndPoints[0], receiveBufferSize: 64 * 1024);
         ProducerProtocol protocol = await accepted.Task.WaitAsync(TestTimeouts.Wait);
         await protocol.FirstPause.Task.WaitAsync(TestTimeouts.Wait);
-
-        // Let the kernel settle (in-flight ACKs may still make room once or twice), then the producer must be stalled.
-        await Task.Delay(TestTimeouts.Quiet);
-        var before = await loop.Invoke(() => (protocol.Sent, protocol.Transport.WriteBufferSize, protocol.Transport.WriteBufferHighWaterMark, protocol.Transport.WriteBufferLowWaterMark));
-        await Task.Delay(TestTimeouts.Quiet);
-        var after = await loop.Invoke(() => (protocol.Sent, protocol.Transport.WriteBufferSize, protocol.Paused));
-        Assert.Equal(64 * 1024, before.WriteBufferHighWaterMark);
-        Assert.Equal(16 * 1024, before.WriteBufferLowWaterMark);
-        Assert.True(after.Paused);
-        Assert.True(after.Sent < data.Length, "the producer should be paused, not done");
-        Assert.Equal(before.Sent, after.Sent);
-        Assert.InRange(after.WriteBufferSize, before.WriteBufferHighWaterMark + 1, before.WriteBufferHighWaterMark + Chunk);
+        var marks = await loop.Invoke(() => (High: protocol.Transport.WriteBufferHighWaterMark, Low: protocol.Transport.WriteBufferLowWaterMark, protocol.Sent));
+        Assert.Equal(64 * 1024, marks.High);
+        Assert.Equal(16 * 1024, marks.Low);
+        Assert.True(marks.Sent < data.Length, "the producer should be paused, not done");
 
         (byte[] received, bool reset) = await Client.ReceiveToEndAsync(client);
 
@@ -203,7 +195,12 @@ public class SocketTransportTests
         Assert.Null(await protocol.Lost.Task.WaitAsync(TestTimeouts.Wait));
         Assert.Contains("resume", protocol.Events);
         Assert.Empty(protocol.Violations); // pause and resume alternated, starting with a pause
-        Assert.InRange(protocol.MaxBuffered, 0, before.WriteBufferHighWaterMark + Chunk);
+        // Each pause came once the buffer passed the high-water mark (by at most the write that passed it), each
+        // resume once it had drained to the low-water mark: the producer never waited on a buffer with room, nor
+        // was asked for more while the buffer was still full.
+        Assert.All(protocol.BufferedAtPause, b => Assert.InRange(b, marks.High + 1, marks.High + Chunk));
+        Assert.All(protocol.BufferedAtResume, b => Assert.InRange(b, 0, marks.Low));
+        Assert.InRange(protocol.MaxBuffered, 0, marks.High + Chunk);
         await loop.Invoke(server.Close);
         loop.AssertNoLoopErrors();
     }
@@ -219,21 +216,22 @@ public class SocketTransportTests
         PausedReaderProtocol protocol = await accepted.Task.WaitAsync(TestTimeouts.Wait);
         await protocol.Made.Task.WaitAsync(TestTimeouts.Wait);
 
-        // Paused from ConnectionMade on: the transport never starts reading.
+        // Paused from ConnectionMade on: the transport never starts reading. Once the bytes wait at the server's
+        // socket, a reading transport would take them in its next tick: a few round trips, and nothing came.
         Assert.False(await loop.Invoke(() => protocol.Transport.IsReading));
         byte[] first = TestData.Bytes(1000, seed: 1);
         await Client.SendAllAsync(client, first);
-        await Task.Delay(TestTimeouts.Quiet);
+        await WaitUntilUnreadAsync(loop, protocol, first.Length);
         await loop.SettleAsync();
-        Assert.Equal(0, protocol.ReceivedCount);
+        Assert.Equal((0L, first.Length), await loop.Invoke(() => (protocol.ReceivedCount, KernelSocket.UnreadBytes(protocol.Transport.Socket!))));
         Assert.True(await loop.Invoke(() =>
         {
             protocol.Transport.ResumeReading();
             return protocol.Transport.IsReading;
         }));
-        await TestData.WaitUntilAsync(() => Task.FromResult(protocol.ReceivedCount == first.Length), "the first bytes arrive");
+        await protocol.WhenReceived(first.Length).WaitAsync(TestTimeouts.Wait);
 
-        // Paused while reading: no more DataReceived, and TCP flow control stalls a large send.
+        // Paused while reading: the next bytes stay in the kernel, and TCP flow control stalls a large send.
         Assert.False(await loop.Invoke(() =>
         {
             protocol.Transport.PauseReading();
@@ -241,10 +239,12 @@ public class SocketTransportTests
         }));
         byte[] bulk = TestData.Bytes(16 << 20, seed: 2);
         Task sending = Client.SendAllAsync(client, bulk);
-        await Task.Delay(TestTimeouts.Quiet);
+        await WaitUntilUnreadAsync(loop, protocol, 1);
         await loop.SettleAsync();
+        (long receivedWhilePaused, int unread) = await loop.Invoke(() => (protocol.ReceivedCount, KernelSocket.UnreadBytes(protocol.Transport.Socket!)));
+        Assert.Equal(first.Length, receivedWhilePaused);
+        Assert.True(unread > 0, "the transport emptied the socket while paused");
         Assert.False(sending.IsCompleted, "16 MiB went through although the server paused reading");
-        Assert.Equal(first.Length, protocol.ReceivedCount);
 
         Assert.True(await loop.Invoke(() =>
         {
@@ -278,8 +278,12 @@ public class SocketTransportTests
         Assert.True(protocol.AfterThen.IsClosing);
         Assert.False(protocol.AfterThen.IsReading);
         Assert.True(protocol.AfterThen.WriteBufferSize > 0);
-        await Task.Delay(TestTimeouts.Quiet);
-        Assert.False(protocol.Lost.Task.IsCompleted, "ConnectionLost came before the buffered data was sent");
+        // The client reads nothing yet, so the buffer cannot drain: after a few ticks it still holds data, and
+        // ConnectionLost, which must wait for it, has not come.
+        await loop.SettleAsync();
+        (int stillBuffered, bool lost) = await loop.Invoke(() => (protocol.Transport.WriteBufferSize, protocol.Lost.Task.IsCompleted));
+        Assert.True(stillBuffered > 0, "the buffer drained although the client read nothing");
+        Assert.False(lost, "ConnectionLost came before the buffered data was sent");
 
         (byte[] received, bool reset) = await Client.ReceiveToEndAsync(client);
 
@@ -386,6 +390,10 @@ public class SocketTransportTests
         loop.AssertNoLoopErrors();
     }
 
+    /// <summary>Waits (bounded) until the server's socket holds at least <paramref name="count"/> unread bytes.</summary>
+    private static Task WaitUntilUnreadAsync(LoopThread loop, RecordingProtocol protocol, int count) =>
+        TestData.WaitUntilAsync(async () => await loop.Invoke(() => KernelSocket.UnreadBytes(protocol.Transport.Socket!)) >= count, $"{count} bytes wait unread at the server");
+
     private static T Enqueue<T>(ConcurrentQueue<T> queue, T item)
     {
         queue.Enqueue(item);
@@ -453,9 +461,16 @@ public class SocketTransportTests
 
         public int MaxBuffered { get; private set; }
 
+        /// <summary>The transport's buffer at each PauseWriting, in order (read on the loop, after the run).</summary>
+        public List<int> BufferedAtPause { get; } = [];
+
+        /// <summary>The transport's buffer at each ResumeWriting.</summary>
+        public List<int> BufferedAtResume { get; } = [];
+
         public override void PauseWriting()
         {
             base.PauseWriting();
+            BufferedAtPause.Add(Transport.WriteBufferSize);
             Paused = true;
             FirstPause.TrySetResult();
         }
@@ -463,11 +478,19 @@ public class SocketTransportTests
         public override void ResumeWriting()
         {
             base.ResumeWriting();
+            BufferedAtResume.Add(Transport.WriteBufferSize);
             Paused = false;
             Produce();
         }
 
-        protected override void OnConnectionMade(Transport transport) => Produce();
+        protected override void OnConnectionMade(Transport transport)
+        {
+            // A small kernel send buffer (no autotuning): once the client reads, each writable event takes a few
+            // KiB, so the transport's buffer drains step by step and a resume comes at the low-water mark, not
+            // whenever the kernel happens to swallow everything at once.
+            transport.Socket!.SendBufferSize = 16 * 1024;
+            Produce();
+        }
 
         private void Produce()
         {

@@ -13,7 +13,8 @@ public class TransportSocketOptionsTests
         bool clientNoDelay = false;
         await Task.Run(() => EventLoop.Run(async loop =>
         {
-            var accepted = new TaskCompletionSource<Transport>();
+            // Continuations in a later tick: the rest of the test must not run inside the server's ConnectionMade.
+            var accepted = new TaskCompletionSource<Transport>(TaskCreationOptions.RunContinuationsAsynchronously);
             Server server = loop.CreateServer(() => new Capture(accepted), new IPEndPoint(IPAddress.Loopback, 0));
             (Transport client, _) = await loop.ConnectAsync(() => new Protocol0(), server.EndPoints[0]);
             Transport serverSide = await accepted.Task;

@@ -1,8 +1,11 @@
+using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
+using Eddy.Interop;
 using Eddy.Loop;
+using Eddy.Sockets;
 using Eddy.Transports;
 using Eddy.Transports.Internal;
 
@@ -89,6 +92,7 @@ internal class RecordingProtocol : Protocol
     private readonly MemoryStream _received = new();
     private readonly List<int> _threads = [];
     private readonly List<string> _violations = [];
+    private readonly List<(long Count, TaskCompletionSource Done)> _receivedWaiters = [];
 
     public Transport Transport { get; private set; } = null!;
 
@@ -155,6 +159,21 @@ internal class RecordingProtocol : Protocol
         }
     }
 
+    /// <summary>Completes once DataReceived has delivered at least <paramref name="count"/> bytes in all (and returned).</summary>
+    public Task WhenReceived(long count)
+    {
+        lock (_lock)
+        {
+            if (_received.Length >= count)
+            {
+                return Task.CompletedTask;
+            }
+            var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _receivedWaiters.Add((count, done));
+            return done.Task;
+        }
+    }
+
     public override void ConnectionMade(Transport transport)
     {
         Record("made", e => e.Count == 0);
@@ -172,6 +191,10 @@ internal class RecordingProtocol : Protocol
         }
         OnDataReceived(data);
         FirstData.TrySetResult();
+        lock (_lock)
+        {
+            _receivedWaiters.RemoveAll(w => w.Count <= _received.Length && w.Done.TrySetResult());
+        }
     }
 
     public override bool EofReceived()
@@ -360,6 +383,51 @@ internal static class Client
         socket.LingerState = new LingerOption(true, 0);
         socket.Dispose();
     }
+}
+
+/// <summary>
+/// What the kernel holds for one of the loop's sockets, looked at through a <see cref="Socket"/> that does not own
+/// the descriptor (so disposing it leaves the socket alone). Call on the loop thread: the descriptor is the loop's.
+/// </summary>
+internal static class KernelSocket
+{
+    private const int IpProtoTcp = 6;
+    private const int TcpInfo = 11;
+    private const int TcpInfoBytesReceived = 128; // offset of tcpi_bytes_received (u64) in struct tcp_info (Linux 4.1+)
+
+    /// <summary>Bytes that arrived and are not read yet (FIONREAD).</summary>
+    public static int UnreadBytes(NativeSocket socket) => UnreadBytes(socket.Fd);
+
+    public static int UnreadBytes(int fd)
+    {
+        using Socket view = View(fd);
+        return view.Available;
+    }
+
+    /// <summary>Bytes a TCP socket has received from its peer since it connected, read or not (tcpi_bytes_received).</summary>
+    public static long ReceivedBytes(int fd)
+    {
+        using Socket view = View(fd);
+        Span<byte> info = stackalloc byte[256];
+        int length = view.GetRawSocketOption(IpProtoTcp, TcpInfo, info);
+        Assert.True(length >= TcpInfoBytesReceived + 8, $"tcp_info of {length} bytes has no tcpi_bytes_received");
+        return BinaryPrimitives.ReadInt64LittleEndian(info[TcpInfoBytesReceived..]);
+    }
+
+    /// <summary>
+    /// Waits (bounded) until <paramref name="loop"/> has read every one of the <paramref name="sent"/> bytes
+    /// <paramref name="client"/> sent: the server's side of the connection (the socket registered with the loop whose
+    /// peer is the client) received them all and holds none unread.
+    /// </summary>
+    public static Task WaitUntilServerReadAsync(EventLoop loop, Socket client, long sent)
+    {
+        EndPoint clientEnd = client.LocalEndPoint!;
+        return TestData.WaitUntilAsync(() => LoopGroup.InvokeAsync(loop, () =>
+            loop.Selector.Keys.Any(key => Equals(Libc.GetEndPoint(key.Fd, peer: true), clientEnd) && ReceivedBytes(key.Fd) == sent && UnreadBytes(key.Fd) == 0)),
+            $"the server read the {sent} bytes sent");
+    }
+
+    private static Socket View(int fd) => new(new SafeSocketHandle(fd, ownsHandle: false));
 }
 
 internal static class TestData

@@ -5,7 +5,7 @@ using Eddy.UnitTests.TestSupport;
 namespace Eddy.UnitTests.Loop;
 
 /// <summary>
-/// AddReader/AddWriter and their removal. Real loopback sockets and epoll for what fires; a fake selector for
+/// AddReader/AddWriter and their removal. Real loopback sockets and a real selector for what fires; a fake selector for
 /// which registrations the loop makes. A tick driven with a callback already queued does not block (select
 /// timeout 0), which lets a test check that nothing fires without waiting.
 /// </summary>

@@ -8,7 +8,7 @@ namespace Eddy.UnitTests.Loop;
 
 /// <summary>
 /// The socket awaitables (SockAcceptAsync, SockConnectAsync, SockRecvAsync, SockSendAllAsync) on a real
-/// epoll loop over 127.0.0.1. Each test runs its async body with <see cref="LoopTestBase.RunBounded(EventLoop, Func{Task})"/>,
+/// loop (epoll, or poll) over 127.0.0.1. Each test runs its async body with <see cref="LoopTestBase.RunBounded(EventLoop, Func{Task})"/>,
 /// whose watchdog stops the loop if an await never completes.
 /// </summary>
 public sealed class EventLoopSocketsTests : LoopTestBase
@@ -399,7 +399,7 @@ public sealed class EventLoopSocketsTests : LoopTestBase
         });
 
         Assert.Equal(0, completedAtOnce); // every receive really went through the loop
-        // Reused completion sources (one per socket and kind), inline continuations, and lazily disarmed interest (no epoll_ctl).
+        // Reused completion sources (one per socket and kind), inline continuations, and lazily disarmed interest (no epoll_ctl, no pollfd change).
         Assert.True(allocated == 0, $"{allocated} bytes for {Iterations} round trips ({(double)allocated / Iterations:F2} per iteration).");
     }
 

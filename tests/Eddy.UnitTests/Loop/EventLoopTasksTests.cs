@@ -151,7 +151,12 @@ public sealed class EventLoopTasksTests : LoopTestBase
                 Observe();
                 await Task.Delay(10); // completes on a thread-pool timer thread
                 Observe();
-                await Task.Run(() => Thread.Sleep(1)); // completes on a thread-pool worker
+                // Completes on a thread-pool worker, and only once released by the next tick: by then the await
+                // below has surely suspended, so its continuation really is sent back from another thread.
+                using var release = new ManualResetEventSlim();
+                Task worker = Task.Run(() => release.Wait(TestTimeouts.Wait));
+                loop.CallSoon(release.Set);
+                await worker;
                 Observe();
             });
         });

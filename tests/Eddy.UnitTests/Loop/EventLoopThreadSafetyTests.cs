@@ -1,11 +1,13 @@
 using Eddy.Loop;
+using Eddy.UnitTests.TestSupport;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Eddy.UnitTests.Loop;
 
 /// <summary>
-/// The calls other threads may make: CallSoonThreadSafe, Stop, Wakeup. A real epoll loop and the real clock,
-/// since the point is waking a loop that is blocked in epoll_wait. Each loop runs on its own thread and the
-/// test waits for it with a timeout.
+/// The calls other threads may make: CallSoonThreadSafe, Stop, Wakeup. A real selector (epoll, or poll), since
+/// the point is waking a loop that is blocked in the kernel. Each loop runs on its own thread and the test waits
+/// for it with a timeout.
 /// </summary>
 public sealed class EventLoopThreadSafetyTests : LoopTestBase
 {
@@ -23,7 +25,7 @@ public sealed class EventLoopThreadSafetyTests : LoopTestBase
             loopThread = Environment.CurrentManagedThreadId;
             loop.RunForever();
         });
-        Assert.True(idle.Wait(TimeSpan.FromSeconds(10)));
+        Assert.True(idle.Wait(TestTimeouts.Wait));
 
         await Task.Run(() => loop.CallSoonThreadSafe(() =>
         {
@@ -102,17 +104,33 @@ public sealed class EventLoopThreadSafetyTests : LoopTestBase
     }
 
     [Fact]
-    public async Task WakeupFromAnotherThreadMakesTheLoopRunATickWithoutWork()
+    public async Task WakeupFromAnotherThreadMakesALoopBlockedInSelectRunATick()
     {
-        EventLoop loop = CreateRealLoop();
-        Task running = RunOnThreadAsync(loop.RunForever);
-        SpinUntil(() => loop.IsRunning, "the loop to start");
-
-        for (int i = 0; i < 3; i++)
+        // The loop's clock is a manual one: its only timer is an hour away, so the loop blocks in select for an
+        // hour of real time. Moving the clock past the deadline is invisible to a blocked select; only a wake-up
+        // makes the loop run a tick, look at its clock again, and run the timer.
+        var clock = new FakeTimeProvider();
+        EventLoop loop = CreateRealLoop(o => o.TimeProvider = clock);
+        var idle = new ManualResetEventSlim();
+        int timerRanOn = -1;
+        int loopThread = -1;
+        loop.CallLater(TimeSpan.FromHours(1), () =>
         {
-            await Task.Run(loop.Wakeup);
-        }
-        await Task.Run(loop.Stop);
-        await running;
+            timerRanOn = Environment.CurrentManagedThreadId;
+            loop.Stop();
+        });
+        loop.CallSoon(idle.Set);
+        Task running = RunOnThreadAsync(() =>
+        {
+            loopThread = Environment.CurrentManagedThreadId;
+            loop.RunForever();
+        });
+        Assert.True(idle.Wait(TestTimeouts.Wait));
+
+        clock.Advance(TimeSpan.FromHours(1));
+        await Task.Run(loop.Wakeup);
+        await running; // fails after TestTimeouts.Wait if the loop slept on
+
+        Assert.Equal(loopThread, timerRanOn);
     }
 }

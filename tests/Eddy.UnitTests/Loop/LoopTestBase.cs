@@ -31,10 +31,13 @@ public abstract class LoopTestBase : IDisposable
 
     internal EventLoop CreateFakeLoop(Action<EventLoopOptions>? configure = null) => CreateFakeLoop(out _, out _, advanceClock: true, configure);
 
-    /// <summary>A loop on epoll and the system clock.</summary>
+    /// <summary>
+    /// A loop on the default selector (<see cref="Eddy.Selectors.Selector.Create"/>: epoll, or poll when the run sets
+    /// <c>EDDY_SELECTOR=poll</c>, as <c>.ci/run</c>'s second pass does) and the system clock.
+    /// </summary>
     internal EventLoop CreateRealLoop(Action<EventLoopOptions>? configure = null)
     {
-        var options = new EventLoopOptions { Selector = new Eddy.Selectors.EpollSelector(), Name = "real-loop" };
+        var options = new EventLoopOptions { Name = "real-loop" };
         configure?.Invoke(options);
         return Track(new EventLoop(options));
     }

@@ -57,6 +57,7 @@ public sealed class ChunkedDecoder
     private int _trailerBytes;
     private int _trailerCount;
 
+    /// <summary>A decoder under <see cref="HttpParserLimits.Default"/>.</summary>
     public ChunkedDecoder()
         : this(HttpParserLimits.Default)
     {

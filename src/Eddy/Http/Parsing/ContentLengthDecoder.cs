@@ -11,6 +11,7 @@ public struct ContentLengthDecoder
 {
     private long _remaining;
 
+    /// <summary>A decoder for a body of <paramref name="length"/> bytes.</summary>
     public ContentLengthDecoder(long length)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(length);

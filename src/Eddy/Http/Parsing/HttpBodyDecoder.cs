@@ -24,6 +24,7 @@ public sealed class HttpBodyDecoder
     private long? _maxBodySize;
     private bool _started;
 
+    /// <summary>A decoder under <see cref="HttpParserLimits.Default"/>.</summary>
     public HttpBodyDecoder()
         : this(HttpParserLimits.Default)
     {

@@ -106,17 +106,20 @@ public sealed partial class HttpParser
     private int _searched;              // bytes already searched for LF and CRLFCRLF: the last input's length
     private RequestFraming _scannedFraming; // what the checked field lines said about framing
 
+    /// <summary>A parser under <see cref="HttpParserLimits.Default"/>.</summary>
     public HttpParser()
         : this(HttpParserLimits.Default)
     {
     }
 
+    /// <summary>A parser under <paramref name="limits"/>.</summary>
     public HttpParser(HttpParserLimits limits)
     {
         ArgumentNullException.ThrowIfNull(limits);
         _limits = limits;
     }
 
+    /// <summary>The limits this parser enforces.</summary>
     public HttpParserLimits Limits => _limits;
 
     /// <summary>Forgets the progress through an incomplete head: for a new connection, or after a rejection.</summary>

@@ -7,6 +7,8 @@ namespace Eddy.Http.Parsing;
 /// </summary>
 public enum HttpProtocolVersion : byte
 {
+    /// <summary>HTTP/1.0: a connection is kept alive only with <c>Connection: keep-alive</c>.</summary>
     Http10 = 10,
+    /// <summary>HTTP/1.1: connections are persistent unless <c>Connection: close</c>.</summary>
     Http11 = 11,
 }

@@ -8,6 +8,7 @@ namespace Eddy.Http.Parsing;
 /// </summary>
 public sealed class HttpRejectException : IOException
 {
+    /// <summary>A rejection for <paramref name="reason"/>; <paramref name="message"/> must already be safe to send back (escaped, capped).</summary>
     public HttpRejectException(HttpRejectReason reason, string message)
         : base(message)
     {

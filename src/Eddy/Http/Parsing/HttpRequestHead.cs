@@ -6,10 +6,13 @@ namespace Eddy.Http.Parsing;
 /// </summary>
 public readonly struct HttpRequestHead
 {
+    /// <summary>The method as an enum; <see cref="HttpVerb.Extension"/> for a method Eddy does not name.</summary>
     public HttpVerb Verb { get; init; }
 
+    /// <summary>The version of the request-line.</summary>
     public HttpProtocolVersion Version { get; init; }
 
+    /// <summary>The form of the request-target (RFC 9112 §3.2): origin, absolute, authority or asterisk.</summary>
     public HttpTargetForm TargetForm { get; init; }
 
     /// <summary>How the body is framed (RFC 9112 §6.3).</summary>

@@ -29,11 +29,13 @@ public sealed class Route<TEndpoint>
     /// <summary>Parameter names in template order: the names <see cref="RouteValues"/> answers to.</summary>
     public ReadOnlyCollection<string> ParameterNames { get; }
 
+    /// <summary>What the route leads to: for <see cref="Web.WebApp"/>, the handler.</summary>
     public TEndpoint Endpoint { get; }
 
     /// <summary>Registration order, from 0. Breaks ties between routes of equal precedence.</summary>
     public int Order { get; }
 
+    /// <summary>True for a route registered for every method (<see cref="Router{TEndpoint}.AnyMethod"/>).</summary>
     public bool IsAnyMethod => MethodIndex < 0;
 
     /// <summary>Index into the router's method list (<see cref="RouteMethods"/>); -1 for any method.</summary>

@@ -17,8 +17,10 @@ public readonly struct RouteMatch<TEndpoint>
         AllowedMethods = allowedMethods;
     }
 
+    /// <summary>Found, or why not: 404 (no route for the path) or 405 (routes for the path, none for the method).</summary>
     public RouteMatchStatus Status { get; }
 
+    /// <summary>True when a route matched.</summary>
     [MemberNotNullWhen(true, nameof(Route))]
     public bool IsFound => Status == RouteMatchStatus.Found;
 
@@ -52,6 +54,7 @@ public readonly struct RouteMatch<TEndpoint>
     internal static RouteMatch<TEndpoint> NotAllowed(string allowedMethods) =>
         new(RouteMatchStatus.MethodNotAllowed, null, default, allowedMethods);
 
+    /// <summary>"GET /users/{id} (id=42)", or the status.</summary>
     public override string ToString() => Status switch
     {
         RouteMatchStatus.Found => $"Found {Route}",

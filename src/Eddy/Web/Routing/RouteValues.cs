@@ -33,18 +33,21 @@ public readonly struct RouteValues
     /// <summary>How many parameters have a value (an omitted optional parameter is not counted).</summary>
     public int Count => _count;
 
+    /// <summary>The name of the <paramref name="index"/>th value, in template order.</summary>
     public string GetName(int index)
     {
         CheckIndex(index);
         return _names![index];
     }
 
+    /// <summary>The <paramref name="index"/>th value, as a slice of the decoded path (no allocation).</summary>
     public ReadOnlySpan<char> GetSpan(int index)
     {
         CheckIndex(index);
         return _path.Span.Slice(_captures[index].Start, _captures[index].Length);
     }
 
+    /// <summary>The <paramref name="index"/>th value, as memory over the decoded path (no allocation).</summary>
     public ReadOnlyMemory<char> GetMemory(int index)
     {
         CheckIndex(index);
@@ -54,8 +57,10 @@ public readonly struct RouteValues
     /// <summary>The value as a new string (allocates).</summary>
     public string GetString(int index) => GetSpan(index).ToString();
 
+    /// <summary>Whether a value of this name (case-insensitive) was captured.</summary>
     public bool Contains(string name) => IndexOf(name) >= 0;
 
+    /// <summary>The value of this name as a slice of the decoded path; false if the route has none.</summary>
     public bool TryGetSpan(string name, out ReadOnlySpan<char> value)
     {
         int index = IndexOf(name);
@@ -68,6 +73,7 @@ public readonly struct RouteValues
         return true;
     }
 
+    /// <summary>The value of this name as memory over the decoded path; false if the route has none.</summary>
     public bool TryGetMemory(string name, out ReadOnlyMemory<char> value)
     {
         int index = IndexOf(name);
@@ -113,6 +119,7 @@ public readonly struct RouteValues
         return TryGetSpan(name, out ReadOnlySpan<char> span) && ValueParsers.TryParseBool(span, out value);
     }
 
+    /// <summary>Enumerates the values in template order, without allocating.</summary>
     public Enumerator GetEnumerator() => new(this);
 
     private int IndexOf(string name)
@@ -150,8 +157,10 @@ public readonly struct RouteValues
             _index = -1;
         }
 
+        /// <summary>The value the enumerator is at.</summary>
         public readonly RouteValue Current => new(_values.GetName(_index), _values.GetMemory(_index));
 
+        /// <summary>Moves to the next value; false after the last.</summary>
         public bool MoveNext() => ++_index < _values.Count;
     }
 }
@@ -159,5 +168,6 @@ public readonly struct RouteValues
 /// <summary>One route value: the parameter's name and its slice of the path.</summary>
 public readonly record struct RouteValue(string Name, ReadOnlyMemory<char> Value)
 {
+    /// <summary>"name=value".</summary>
     public override string ToString() => $"{Name}={Value}";
 }

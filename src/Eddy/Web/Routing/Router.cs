@@ -60,6 +60,7 @@ public sealed partial class Router<TEndpoint>
     /// <summary>Null until built; then set once and never changed (published by the volatile write).</summary>
     private volatile RouteTree<TEndpoint>? _tree;
 
+    /// <summary>An empty router: <see cref="Add"/> routes, then <see cref="Build"/> (or let the first match build it).</summary>
     public Router()
     {
         Routes = _routes.AsReadOnly();

@@ -26,22 +26,31 @@ public sealed class RouterAllocationTests
         return router;
     }
 
+    /// <summary>
+    /// Bytes allocated on this thread by <see cref="Iterations"/> calls, the least over three windows: an allocation per
+    /// call shows in every window, while the runtime's own one-off work (tiering up hot code on a timer, under load)
+    /// can land in one of them.
+    /// </summary>
     private static long Measure(Func<int> body)
     {
         // Warm up: JIT and first-call paths (the 405 cache's first GetOrAdd allocates on its first two calls).
         int sink = 0;
-        for (int i = 0; i < 10; i++)
+        for (int i = 0; i < 1000; i++)
         {
             sink += body();
         }
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < Iterations; i++)
+        long least = long.MaxValue;
+        for (int window = 0; window < 3 && least > 0; window++)
         {
-            sink += body();
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < Iterations; i++)
+            {
+                sink += body();
+            }
+            least = Math.Min(least, GC.GetAllocatedBytesForCurrentThread() - before);
         }
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
         Assert.NotEqual(int.MinValue, sink);
-        return allocated;
+        return least;
     }
 
     [Fact]

@@ -102,23 +102,59 @@ internal static class RequestLineParser
         switch (method.Length)
         {
             case 3:
-                if (method.SequenceEqual("GET"u8)) return HttpVerb.Get;
-                if (method.SequenceEqual("PUT"u8)) return HttpVerb.Put;
+                if (method.SequenceEqual("GET"u8))
+                {
+                    return HttpVerb.Get;
+                }
+
+                if (method.SequenceEqual("PUT"u8))
+                {
+                    return HttpVerb.Put;
+                }
+
                 break;
             case 4:
-                if (method.SequenceEqual("POST"u8)) return HttpVerb.Post;
-                if (method.SequenceEqual("HEAD"u8)) return HttpVerb.Head;
+                if (method.SequenceEqual("POST"u8))
+                {
+                    return HttpVerb.Post;
+                }
+
+                if (method.SequenceEqual("HEAD"u8))
+                {
+                    return HttpVerb.Head;
+                }
+
                 break;
             case 5:
-                if (method.SequenceEqual("PATCH"u8)) return HttpVerb.Patch;
-                if (method.SequenceEqual("TRACE"u8)) return HttpVerb.Trace;
+                if (method.SequenceEqual("PATCH"u8))
+                {
+                    return HttpVerb.Patch;
+                }
+
+                if (method.SequenceEqual("TRACE"u8))
+                {
+                    return HttpVerb.Trace;
+                }
+
                 break;
             case 6:
-                if (method.SequenceEqual("DELETE"u8)) return HttpVerb.Delete;
+                if (method.SequenceEqual("DELETE"u8))
+                {
+                    return HttpVerb.Delete;
+                }
+
                 break;
             case 7:
-                if (method.SequenceEqual("OPTIONS"u8)) return HttpVerb.Options;
-                if (method.SequenceEqual("CONNECT"u8)) return HttpVerb.Connect;
+                if (method.SequenceEqual("OPTIONS"u8))
+                {
+                    return HttpVerb.Options;
+                }
+
+                if (method.SequenceEqual("CONNECT"u8))
+                {
+                    return HttpVerb.Connect;
+                }
+
                 break;
         }
         return HttpVerb.Extension;
