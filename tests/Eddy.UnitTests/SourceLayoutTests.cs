@@ -18,6 +18,7 @@ public sealed partial class SourceLayoutTests
         "Eddy.Selectors",
         "Eddy.Loop",
         "Eddy.Transports",
+        "Eddy.Tls",
         "Eddy.Streams",
         "Eddy.Http.Parsing",
         "Eddy.Http",

@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using Eddy.Http.Parsing;
+using Eddy.Tls;
 
 namespace Eddy.Http;
 
@@ -180,6 +181,15 @@ public sealed class HttpRequest
 
     /// <summary>The client's address.</summary>
     public EndPoint? RemoteEndPoint { get; internal set; }
+
+    /// <summary>The connection's TLS session when the request came over HTTPS (ALPN, TLS version, the client's certificate), else null.</summary>
+    public TlsTransport? Tls { get; internal set; }
+
+    /// <summary>True when the request came over HTTPS.</summary>
+    public bool IsHttps => Tls is not null;
+
+    /// <summary><c>https</c> or <c>http</c>.</summary>
+    public string Scheme => Tls is not null ? "https" : "http";
 
     /// <summary>
     /// What a layer above keeps per connection for its requests, opaque here (the web framework's route values,

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Eddy.Loop;
 using Eddy.Streams.Internal;
+using Eddy.Tls;
 using Eddy.Transports;
 
 namespace Eddy.Streams;
@@ -28,14 +29,22 @@ public static class EventLoopStreamExtensions
             return loop.CreateServer(() => new StreamReaderProtocol(loop, clientConnected), endPoint, backlog, reusePort);
         }
 
-        /// <summary>Like <see cref="StartServer"/>, resolving <paramref name="host"/> first (an IP literal, "localhost", or a name).</summary>
+        /// <summary>Like <c>StartServer</c>, speaking TLS as <paramref name="tls"/> says: the callback runs once a
+        /// connection's handshake has succeeded, and reads and writes plaintext.</summary>
+        public Server StartServer(Func<AsyncStreamReader, AsyncStreamWriter, Task> clientConnected, EndPoint endPoint, TlsServerOptions tls, int backlog = 511, bool reusePort = false)
+        {
+            ArgumentNullException.ThrowIfNull(clientConnected);
+            return loop.CreateServer(() => new StreamReaderProtocol(loop, clientConnected), endPoint, tls, backlog, reusePort);
+        }
+
+        /// <summary>Like <c>StartServer</c>, resolving <paramref name="host"/> first (an IP literal, "localhost", or a name).</summary>
         public ValueTask<Server> StartServerAsync(Func<AsyncStreamReader, AsyncStreamWriter, Task> clientConnected, string host, int port, int backlog = 511, bool reusePort = false)
         {
             ArgumentNullException.ThrowIfNull(clientConnected);
             return loop.CreateServerAsync(() => new StreamReaderProtocol(loop, clientConnected), host, port, backlog, reusePort);
         }
 
-        /// <summary>Like <see cref="StartServer"/>, on a Unix domain socket at <paramref name="path"/>; a stale socket file there is replaced.</summary>
+        /// <summary>Like <c>StartServer</c>, on a Unix domain socket at <paramref name="path"/>; a stale socket file there is replaced.</summary>
         public Server StartUnixServer(Func<AsyncStreamReader, AsyncStreamWriter, Task> clientConnected, string path, int backlog = 511)
         {
             ArgumentNullException.ThrowIfNull(clientConnected);
@@ -49,6 +58,14 @@ public static class EventLoopStreamExtensions
         public async ValueTask<(AsyncStreamReader Reader, AsyncStreamWriter Writer)> OpenConnectionAsync(string host, int port, CancellationToken cancellationToken = default)
         {
             (_, StreamReaderProtocol protocol) = await loop.CreateConnectionAsync(() => new StreamReaderProtocol(loop, null), host, port, cancellationToken);
+            return (protocol.Reader, protocol.Writer);
+        }
+
+        /// <summary>Like the plain <c>OpenConnectionAsync(host, port)</c>, then completes a TLS handshake as
+        /// <paramref name="tls"/> says: the reader and writer carry plaintext.</summary>
+        public async ValueTask<(AsyncStreamReader Reader, AsyncStreamWriter Writer)> OpenConnectionAsync(string host, int port, TlsClientOptions tls, CancellationToken cancellationToken = default)
+        {
+            (_, StreamReaderProtocol protocol) = await loop.CreateConnectionAsync(() => new StreamReaderProtocol(loop, null), host, port, tls, cancellationToken);
             return (protocol.Reader, protocol.Writer);
         }
 

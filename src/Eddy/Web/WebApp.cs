@@ -2,6 +2,7 @@ using System.Net;
 using Eddy.Http;
 using Eddy.Http.Parsing;
 using Eddy.Loop;
+using Eddy.Tls;
 using Eddy.Transports;
 using Eddy.Web.Routing;
 
@@ -9,7 +10,7 @@ namespace Eddy.Web;
 
 /// <summary>
 /// A web application: routes (method + path template → handler), middleware around them, static files.
-/// Build it, then serve it with <see cref="ListenAsync"/> (one loop per core) or turn it into a
+/// Build it, then serve it with <c>ListenAsync</c> (one loop per core) or turn it into a
 /// <see cref="RequestHandler"/> with <see cref="Build"/>. Handlers run on the connection's loop thread.
 /// <code>
 /// var app = new WebApp();
@@ -122,6 +123,10 @@ public sealed class WebApp
     /// <summary>Serves the application on every loop of a started <paramref name="loops"/>, on <paramref name="endPoint"/>.</summary>
     public Task<GroupServer> ListenAsync(LoopGroup loops, EndPoint endPoint, HttpServerOptions? options = null) =>
         HttpServer.ListenAsync(loops, Build(), endPoint, options);
+
+    /// <summary>Serves the application over HTTPS (TLS as <paramref name="tls"/> says) on every loop of a started <paramref name="loops"/>.</summary>
+    public Task<GroupServer> ListenAsync(LoopGroup loops, EndPoint endPoint, TlsServerOptions tls, HttpServerOptions? options = null) =>
+        HttpServer.ListenAsync(loops, Build(), endPoint, tls, options);
 
     /// <summary>What the server as a whole allows: every method a route maps (all of them for a route of any method), and OPTIONS.</summary>
     private static string ServerAllow(IReadOnlyList<Route<RequestHandler>> routes)

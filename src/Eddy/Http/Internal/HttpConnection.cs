@@ -4,6 +4,7 @@ using Eddy.Http.Parsing;
 using Eddy.Http.Parsing.Internal;
 using Eddy.Internal;
 using Eddy.Loop;
+using Eddy.Tls;
 using Eddy.Transports;
 
 namespace Eddy.Http.Internal;
@@ -100,6 +101,7 @@ internal sealed partial class HttpConnection : Protocol, IResponseSink, IRequest
     {
         _transport = transport;
         _request.RemoteEndPoint = transport.RemoteEndPoint;
+        _request.Tls = transport as TlsTransport;
         _heartbeat.Add(this);
         _timeouts.SetTimeout(_options.KeepAliveTimeout, TimeoutReason.KeepAlive);
     }
