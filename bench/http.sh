@@ -53,14 +53,30 @@
 #   the hard limit if lower) before the servers start, for the 1,024-connection
 #   workload.
 #
+# HTTPS (TLS=1)
+#   The same measurement over TLS (issue 13): eddy (`eddy serve --tls-cert/--tls-key`), kestrel
+#   (KestrelMinimal with KESTREL_TLS_CERT/KESTREL_TLS_KEY: ListenOptions.UseHttps) and nginx
+#   (Debian's, bench/peers/nginx/nginx-tls.conf.in: one worker, `listen … ssl`), all with one
+#   certificate the script makes (openssl, ECDSA P-256, CN/SAN localhost and 127.0.0.1) and wrk
+#   speaking TLS (OpenSSL; it never resumes a session). Workloads:
+#     keepalive     GET /plaintext over 64 kept-alive TLS connections
+#     handshakes    GET /plaintext with `Connection: close`, 64 connections: every request is a
+#                   new TCP connection and a full TLS handshake (handshakes/s = requests/s)
+#   After the rounds, each server's memory per idle TLS connection: a Python client opens 1,000
+#   connections (handshake and one request each) and holds them, the server's VmRSS is read, then
+#   1,000 more, and VmRSS again: (second - first) / 1,000 is the cost of one more idle connection,
+#   free of one-time costs (JIT, pools) that the first thousand may pay.
+#
 # HOW TO RUN
 #   bench/http.sh                                   # full run, ~9 minutes (3 servers)
+#   TLS=1 bench/http.sh                             # HTTPS: eddy, kestrel, nginx, ~6 minutes
 #   WARMUP=5 ROUNDS=1 DURATION=3 bench/http.sh      # quick smoke test
 #   SERVERS="kestrel c" bench/http.sh               # subset of servers
 #   EDDY=/path/to/eddy bench/http.sh                # use a prebuilt eddy, skip its build
 #
 #   Environment (defaults in brackets):
-#     WARMUP [30]  ROUNDS [3]  DURATION [10]  SERVERS ["eddy kestrel c"]
+#     WARMUP [30]  ROUNDS [3]  DURATION [10]  SERVERS ["eddy kestrel c"; TLS=1: "eddy kestrel nginx"]
+#     TLS [0]  PORT_NGINX [9204]  IDLE_CONNS [1000] (TLS=1: idle connections for the memory figure)
 #     SERVER_CPU [0]  LOAD_CPU [1]
 #     PORT_EDDY [9201]  PORT_KESTREL [9202]  PORT_C [9203]
 #     NOISE_LIMIT [5]  RETRIES [2]  RETRY_PAUSE [10]   (see "other work" above)
@@ -73,7 +89,7 @@
 #
 # REQUIRES
 #   dotnet (SDK 10 with the ASP.NET Core shared framework), gcc, make, wrk,
-#   curl, taskset, python3, and at least 2 CPUs.
+#   curl, taskset, python3, and at least 2 CPUs; for TLS=1 also openssl and nginx.
 #
 set -euo pipefail
 
@@ -83,30 +99,43 @@ BENCH=$ROOT/bench
 WARMUP=${WARMUP:-30}
 ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-10}
-SERVERS=${SERVERS:-"eddy kestrel c"}
+TLS=${TLS:-0}
+if [[ $TLS == 1 ]]; then SERVERS=${SERVERS:-"eddy kestrel nginx"}; else SERVERS=${SERVERS:-"eddy kestrel c"}; fi
+IDLE_CONNS=${IDLE_CONNS:-1000}
 SERVER_CPU=${SERVER_CPU:-0}
 LOAD_CPU=${LOAD_CPU:-1}
 PORT_EDDY=${PORT_EDDY:-9201}
 PORT_KESTREL=${PORT_KESTREL:-9202}
 PORT_C=${PORT_C:-9203}
+PORT_NGINX=${PORT_NGINX:-9204}
 NOISE_LIMIT=${NOISE_LIMIT:-5}
 RETRIES=${RETRIES:-2}
 RETRY_PAUSE=${RETRY_PAUSE:-10}
 PIPELINE_LUA=$BENCH/wrk/pipeline.lua
 
-# Workloads: "name path connections pipeline-depth"
-WORKLOADS=(
-  "plaintext /plaintext 64 1"
-  "pipelined /plaintext 64 16"
-  "json /json 64 1"
-  "plaintext-1k /plaintext 1024 1"
-)
+# Workloads: "name path connections pipeline-depth" (depth 0: `Connection: close`, a new connection per request)
+if [[ $TLS == 1 ]]; then
+  WORKLOADS=(
+    "keepalive /plaintext 64 1"
+    "handshakes /plaintext 64 0"
+  )
+  SCHEME=https
+else
+  WORKLOADS=(
+    "plaintext /plaintext 64 1"
+    "pipelined /plaintext 64 16"
+    "json /json 64 1"
+    "plaintext-1k /plaintext 1024 1"
+  )
+  SCHEME=http
+fi
 
 BIN=$BENCH/bin                        # git-ignored (bin/)
 STAMP=$(date +%Y%m%d-%H%M%S)
 RESULTS=$BENCH/results
-REPORT=$RESULTS/http-$STAMP.md
-RAW=$RESULTS/http-$STAMP-raw
+KIND=$([[ $TLS == 1 ]] && echo https || echo http)
+REPORT=$RESULTS/$KIND-$STAMP.md
+RAW=$RESULTS/$KIND-$STAMP-raw
 RUNS_TSV=$RAW/runs.tsv    # workload path conns depth round server rps requests p50us p99us non2xx sockerr cpu_us other% other_load% attempts
 RSS_TSV=$RAW/rss.tsv      # server VmHWM_kB VmRSS_kB
 
@@ -117,11 +146,11 @@ source "$BENCH/lib.sh"
 # ---------------------------------------------------------------- checks ----
 
 for s in $SERVERS; do
-  case $s in eddy|kestrel|c) ;;
-    *) die "unknown server '$s' in SERVERS (use eddy, kestrel, c)";; esac
+  case $s in eddy|kestrel|c|nginx) ;;
+    *) die "unknown server '$s' in SERVERS (use eddy, kestrel, c, nginx)";; esac
 done
 [[ -n ${SERVERS// /} ]] || die "SERVERS is empty"
-for v in WARMUP ROUNDS DURATION SERVER_CPU LOAD_CPU PORT_EDDY PORT_KESTREL PORT_C NOISE_LIMIT RETRIES RETRY_PAUSE; do
+for v in WARMUP ROUNDS DURATION SERVER_CPU LOAD_CPU PORT_EDDY PORT_KESTREL PORT_C PORT_NGINX NOISE_LIMIT RETRIES RETRY_PAUSE IDLE_CONNS; do
   [[ ${!v} =~ ^[0-9]+$ ]] || die "$v must be a whole number (got '${!v}')"
 done
 (( ROUNDS >= 1 && DURATION >= 1 )) || die "ROUNDS and DURATION must be >= 1"
@@ -129,6 +158,12 @@ for tool in taskset python3 make gcc dotnet wrk curl timeout; do
   command -v "$tool" >/dev/null || die "'$tool' not found"
 done
 [[ -f $PIPELINE_LUA ]] || die "missing $PIPELINE_LUA"
+if [[ $TLS == 1 ]]; then
+  command -v openssl >/dev/null || die "'openssl' not found (apt-get install -y openssl)"
+fi
+if [[ " $SERVERS " == *" nginx "* ]]; then
+  command -v nginx >/dev/null || die "'nginx' not found (apt-get install -y nginx-light)"
+fi
 if (( $(nproc --all) < 2 )); then
   log "WARNING: fewer than 2 CPUs; server and load generator will share a core"
 elif (( SERVER_CPU == LOAD_CPU )); then
@@ -145,7 +180,7 @@ has() { [[ " $SERVERS " == *" $1 "* ]]; }
 
 port_of() {
   case $1 in
-    eddy) echo "$PORT_EDDY";; kestrel) echo "$PORT_KESTREL";; c) echo "$PORT_C";;
+    eddy) echo "$PORT_EDDY";; kestrel) echo "$PORT_KESTREL";; c) echo "$PORT_C";; nginx) echo "$PORT_NGINX";;
   esac
 }
 
@@ -182,6 +217,19 @@ declare -A PID=()
 LOAD_PID=
 mkdir -p "$RAW"
 
+# One certificate for every server (TLS=1): ECDSA P-256, self-signed, for localhost and 127.0.0.1.
+CERT=$RAW/tls/cert.pem
+KEY=$RAW/tls/key.pem
+CURL_TLS=()
+if [[ $TLS == 1 ]]; then
+  mkdir -p "$RAW/tls"
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 7 -subj /CN=localhost \
+    -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" -keyout "$KEY" -out "$CERT" 2>"$RAW/tls/openssl.log" ||
+    die "openssl could not make the certificate (see $RAW/tls/openssl.log)"
+  CURL_TLS=(--cacert "$CERT")
+  log "certificate: $CERT (ECDSA P-256, self-signed)"
+fi
+
 cleanup() {
   local rc=$?
   trap - INT TERM
@@ -201,8 +249,8 @@ check_server() {
       /plaintext) want='Hello, World!';;
       /json)      want='{"message":"Hello, World!"}';;
     esac
-    code=$(curl -s --max-time 5 -D "$RAW/headers-$s${path//\//-}.txt" -o "$RAW/body-$s${path//\//-}.txt" \
-      -w '%{http_code}' "http://127.0.0.1:$port$path") || die "$s: GET $path failed (curl exit $?)"
+    code=$(curl -s --max-time 5 "${CURL_TLS[@]}" -D "$RAW/headers-$s${path//\//-}.txt" -o "$RAW/body-$s${path//\//-}.txt" \
+      -w '%{http_code}' "$SCHEME://127.0.0.1:$port$path") || die "$s: GET $path failed (curl exit $?)"
     body=$(cat "$RAW/body-$s${path//\//-}.txt")
     [[ $code == 200 ]] || die "$s: GET $path answered $code, expected 200"
     [[ $body == "$want" ]] || die "$s: GET $path body is '$body', expected '$want'"
@@ -215,16 +263,26 @@ start_server() {
   port=$(port_of "$s")
   out=$RAW/server-$s.log
   port_in_use "$port" && die "port $port (for $s) is already in use; set PORT_${s^^}=<free port>"
+  local tls_args=()
+  [[ $TLS == 1 ]] && tls_args=(--tls-cert "$CERT" --tls-key "$KEY")
   case $s in
-    eddy)    taskset -c "$SERVER_CPU" "$EDDY" serve --port "$port" --loops 1 >"$out" 2>&1 & ;;
-    kestrel) taskset -c "$SERVER_CPU" "$KESTREL" "$port" >"$out" 2>&1 & ;;
+    eddy)    taskset -c "$SERVER_CPU" "$EDDY" serve --port "$port" --loops 1 "${tls_args[@]}" >"$out" 2>&1 & ;;
+    kestrel) if [[ $TLS == 1 ]]; then
+               KESTREL_TLS_CERT=$CERT KESTREL_TLS_KEY=$KEY taskset -c "$SERVER_CPU" "$KESTREL" "$port" >"$out" 2>&1 &
+             else
+               taskset -c "$SERVER_CPU" "$KESTREL" "$port" >"$out" 2>&1 &
+             fi ;;
     c)       taskset -c "$SERVER_CPU" "$C_HTTP" "$port" >"$out" 2>&1 & ;;
+    nginx)   mkdir -p "$RAW/nginx/tmp"
+             sed -e "s|@PORT@|$port|g" -e "s|@CERT@|$CERT|g" -e "s|@KEY@|$KEY|g" \
+               "$BENCH/peers/nginx/nginx-$([[ $TLS == 1 ]] && echo tls.conf.in || echo conf.in)" >"$RAW/nginx/nginx.conf"
+             taskset -c "$SERVER_CPU" nginx -p "$RAW/nginx" -c "$RAW/nginx/nginx.conf" >"$out" 2>&1 & ;;
   esac
   PID[$s]=$!
   # Wait (up to 30 s) for a start-up line naming 127.0.0.1:PORT
-  # (e.g. "... listening on http://127.0.0.1:PORT").
+  # (e.g. "... listening on http://127.0.0.1:PORT"); nginx prints none: wait for its port.
   for _ in $(seq 300); do
-    if grep -Eq "127\.0\.0\.1:$port([^0-9]|\$)" "$out" 2>/dev/null; then
+    if grep -Eq "127\.0\.0\.1:$port([^0-9]|\$)" "$out" 2>/dev/null || { [[ $s == nginx ]] && port_in_use "$port"; }; then
       log "started $s (pid ${PID[$s]}) on 127.0.0.1:$port, cpu $SERVER_CPU: $(head -n1 "$out")"
       check_server "$s"
       return 0
@@ -253,7 +311,9 @@ run_wrk() {
   port=$(port_of "$s")
   local args=(-t1 -c "$conns" -d "${secs}s" --latency)
   local tail=()
-  if (( depth > 1 )); then
+  if (( depth == 0 )); then
+    args+=(-H "Connection: close")
+  elif (( depth > 1 )); then
     args+=(-s "$PIPELINE_LUA")
     tail=(-- "$depth")
   fi
@@ -263,7 +323,7 @@ run_wrk() {
   cpu0=$(cpu_ticks "${PID[$s]}")
   # Hard upper bound on the run, in case wrk hangs.
   timeout --kill-after=5 $((secs + 30)) \
-    taskset -c "$LOAD_CPU" wrk "${args[@]}" "http://127.0.0.1:$port$path" "${tail[@]}" \
+    taskset -c "$LOAD_CPU" wrk "${args[@]}" "$SCHEME://127.0.0.1:$port$path" "${tail[@]}" \
     >"$out" 2>&1 &
   LOAD_PID=$!
   wait "$LOAD_PID" || rc=$?
@@ -318,7 +378,7 @@ for s in $SERVERS; do start_server "$s"; done
 if (( WARMUP > 0 )); then
   per=$(( (WARMUP + ${#WORKLOADS[@]} - 1) / ${#WORKLOADS[@]} ))
   for s in $SERVERS; do
-    [[ $s == c ]] && continue   # no JIT to warm
+    [[ $s == c || $s == nginx ]] && continue   # no JIT to warm
     for w in "${WORKLOADS[@]}"; do
       read -r name path conns depth <<<"$w"
       log "warm-up $s: $name ($path x $conns conns, depth $depth) for ${per}s"
@@ -376,11 +436,53 @@ for s in $SERVERS; do
   printf '%s\t%s\t%s\n' "$s" "$hwm" "$rss" >>"$RSS_TSV"
 done
 
+# Memory for idle TLS connections (TLS=1): each server's VmRSS while IDLE_CONNS, then 2 x IDLE_CONNS
+# connections that completed a handshake and one request are held open (then closed).
+IDLE_TSV=$RAW/idle.tsv    # server before_kB first_kB second_kB connections-per-step
+: >"$IDLE_TSV"
+if [[ $TLS == 1 ]] && (( IDLE_CONNS > 0 )); then
+  for s in $SERVERS; do
+    log "idle memory $s: holding $IDLE_CONNS TLS connections"
+    timeout 120 taskset -c "$LOAD_CPU" python3 - "$s" "${PID[$s]}" "$(port_of "$s")" "$IDLE_CONNS" "$CERT" >>"$IDLE_TSV" <<'EOF' ||
+import socket, ssl, sys, time
+server, pid, port, count, cert = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
+def rss_kb():
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+context = ssl.create_default_context(cafile=cert)
+held = []
+def open_more():
+    for _ in range(count):
+        raw = socket.create_connection(("127.0.0.1", port))
+        conn = context.wrap_socket(raw, server_hostname="localhost")
+        conn.sendall(b"GET /plaintext HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        answer = b""
+        while not answer.endswith(b"Hello, World!"):
+            chunk = conn.recv(4096)
+            if not chunk:
+                sys.exit("the server closed a connection")
+            answer += chunk
+        held.append(conn)
+    time.sleep(1)  # let the server settle after the last answer before its RSS is read
+    return rss_kb()
+before = rss_kb()
+first = open_more()
+second = open_more()
+print(f"{server}\t{before}\t{first}\t{second}\t{count}")
+for conn in held:
+    conn.close()
+EOF
+      die "idle-connection memory run failed for $s"
+    sleep 2
+  done
+fi
+
 # ---------------------------------------------------------------- report ----
 
 mkdir -p "$RESULTS"
 {
-  echo "# HTTP throughput, $(date '+%Y-%m-%d %H:%M:%S %Z')"
+  echo "# HTTP$([[ $TLS == 1 ]] && echo S) throughput, $(date '+%Y-%m-%d %H:%M:%S %Z')"
   echo
   echo "- commit: \`$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo none)\`$(
           [[ -n $(git -C "$ROOT" status --porcelain 2>/dev/null) ]] && echo ' (dirty tree)')"
@@ -390,11 +492,11 @@ mkdir -p "$RESULTS"
   echo "- warm-up ${WARMUP}s per .NET server, ${ROUNDS} rounds x ${DURATION}s per server and workload, rotating order"
   echo "- a run with ${NOISE_LIMIT}% or more of other work on a pinned core is repeated up to ${RETRIES} times (cleanest kept)"
   echo
-  python3 - "$RUNS_TSV" "$RSS_TSV" "$SERVERS" "$RAW" "$NOISE_LIMIT" <<'EOF'
+  python3 - "$RUNS_TSV" "$RSS_TSV" "$SERVERS" "$RAW" "$NOISE_LIMIT" "$IDLE_TSV" <<'EOF'
 import statistics, sys
 from collections import defaultdict
 
-tsv, rss_tsv, servers, raw, limit = sys.argv[1], sys.argv[2], sys.argv[3].split(), sys.argv[4], int(sys.argv[5])
+tsv, rss_tsv, servers, raw, limit, idle_tsv = sys.argv[1], sys.argv[2], sys.argv[3].split(), sys.argv[4], int(sys.argv[5]), sys.argv[6]
 rps = defaultdict(list)     # (workload, server) -> [req/s]
 p50 = defaultdict(list)     # (workload, server) -> [us]
 p99 = defaultdict(list)
@@ -423,7 +525,7 @@ def med(d, w, s):
 
 def label(w):
     path, conns, depth = workloads[w]
-    pipe = f", pipelined x{depth}" if depth > 1 else ""
+    pipe = f", pipelined x{depth}" if depth > 1 else ", Connection: close (a new connection each)" if depth == 0 else ""
     return f"{w}: GET {path}{pipe}, {conns:,} conns"
 
 def ratio(a, b):
@@ -434,8 +536,9 @@ def lat(us):
         return "n/a"
     return f"{us:,.0f} µs" if us < 1000 else f"{us / 1000:,.2f} ms"
 
-cols = [s for s in ("eddy", "kestrel", "c") if s in servers]
-pairs = [(a, b) for a, b in (("eddy", "c"), ("eddy", "kestrel"), ("kestrel", "c")) if a in servers and b in servers]
+cols = [s for s in ("eddy", "kestrel", "c", "nginx") if s in servers]
+pairs = [(a, b) for a, b in (("eddy", "c"), ("eddy", "kestrel"), ("kestrel", "c"), ("eddy", "nginx"), ("kestrel", "nginx"))
+         if a in servers and b in servers]
 
 print("| server | what |")
 print("|---|---|")
@@ -443,6 +546,7 @@ what = {
     "eddy": "`eddy serve --loops 1` (Eddy's HTTP server, one event loop)",
     "kestrel": "`bench/peers/KestrelMinimal`: ASP.NET Core minimal API on Kestrel (Server GC, TieredPGO; the `dotnet new web` defaults)",
     "c": "`bench/peers/c-http`: single-threaded C epoll responder, canned responses (the machine's limit)",
+    "nginx": "Debian's nginx, one worker, `bench/peers/nginx/` config (TLS=1: `listen … ssl`, OpenSSL)",
 }
 for s in cols:
     print(f"| {s} | {what[s]} |")
@@ -505,6 +609,17 @@ print("|---|" + "---:|" * len(cols))
 print("| peak RSS, MiB | " + " | ".join(f"{rss[s][0] / 1024:,.1f}" if s in rss else "—" for s in cols) + " |")
 print("| RSS at the end, MiB | " + " | ".join(f"{rss[s][1] / 1024:,.1f}" if s in rss else "—" for s in cols) + " |")
 print()
+idle = [line.rstrip("\n").split("\t") for line in open(idle_tsv) if line.strip()]
+if idle:
+    print("Memory for idle TLS connections (VmRSS with none, N and 2N connections held, each after a handshake and one request;")
+    print("per connection = (RSS at 2N - RSS at N) / N, free of one-time costs):")
+    print()
+    print("| server | N | RSS, none held, MiB | RSS, N held, MiB | RSS, 2N held, MiB | per idle connection, KiB |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for s, before, first, second, count in idle:
+        before, first, second, count = int(before), int(first), int(second), int(count)
+        print(f"| {s} | {count:,} | {before / 1024:,.1f} | {first / 1024:,.1f} | {second / 1024:,.1f} | {(second - first) / count:,.1f} |")
+    print()
 print("Response headers (Date omitted), as checked with curl before the runs:")
 print()
 for s in cols:

@@ -16,11 +16,14 @@
 //   GET /static/…  -> files from STATIC_DIR, if given (UseStaticFiles; the slow-read soak)
 // Environment: KESTREL_MAX_CONNECTIONS=N sets Limits.MaxConcurrentConnections (default
 // unlimited; the connection-limit soak). Kestrel does not read its Limits from configuration.
+// KESTREL_TLS_CERT=FILE and KESTREL_TLS_KEY=FILE (PEM) serve HTTPS instead of HTTP on the port
+// (ListenOptions.UseHttps with that certificate; Kestrel's defaults otherwise: TLS 1.2/1.3, ALPN
+// http/1.1 only as HttpProtocols is Http1; bench/tls.sh).
 // as TechEmpower's ASP.NET Core "minimal" entry does: WebApplication.CreateBuilder,
 // logging providers cleared, MapGet endpoints returning Results.Text and a JSON
 // result serialized with a source-generated JsonSerializerContext. Kestrel adds
 // the Server ("Kestrel") and Date (refreshed once per second) headers itself.
-// Prints "kestrel listening on http://127.0.0.1:PORT" once the server has started.
+// Prints "kestrel listening on http(s)://127.0.0.1:PORT" once the server has started.
 // Exits on SIGTERM/SIGINT (the generic host's default console lifetime).
 
 using System.Net;
@@ -54,7 +57,16 @@ builder.Logging.ClearProviders();
 builder.WebHost.ConfigureKestrel(options =>
 {
     options.AddServerHeader = true; // the default; stated because the comparison depends on it
-    options.Listen(IPAddress.Loopback, port);
+    string? tlsCert = Environment.GetEnvironmentVariable("KESTREL_TLS_CERT");
+    string? tlsKey = Environment.GetEnvironmentVariable("KESTREL_TLS_KEY");
+    options.Listen(IPAddress.Loopback, port, listen =>
+    {
+        if (tlsCert is not null && tlsKey is not null)
+        {
+            listen.Protocols = Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols.Http1; // as eddy: ALPN http/1.1
+            listen.UseHttps(System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPemFile(tlsCert, tlsKey));
+        }
+    });
     if (long.TryParse(Environment.GetEnvironmentVariable("KESTREL_MAX_CONNECTIONS"), out long maxConnections))
     {
         options.Limits.MaxConcurrentConnections = maxConnections;
@@ -120,7 +132,7 @@ if (staticDir is not null)
 
 app.Lifetime.ApplicationStarted.Register(() =>
 {
-    Console.WriteLine($"kestrel listening on http://127.0.0.1:{port}");
+    Console.WriteLine($"kestrel listening on {(Environment.GetEnvironmentVariable("KESTREL_TLS_CERT") is null ? "http" : "https")}://127.0.0.1:{port}");
     Console.Out.Flush();
 });
 

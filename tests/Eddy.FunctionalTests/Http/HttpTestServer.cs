@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Text;
 using Eddy.Http;
 using Eddy.Loop;
+using Eddy.Tls;
 using Eddy.Transports;
 using Eddy.Web;
 
@@ -15,13 +16,19 @@ internal sealed class HttpTestServer : IDisposable
     private readonly LoopGroup _loops = new(1);
     private readonly GroupServer _server;
 
-    public HttpTestServer(WebApp app, HttpServerOptions? options = null)
+    public HttpTestServer(WebApp app, HttpServerOptions? options = null, TlsServerOptions? tls = null)
     {
         _loops.Loops[0].ExceptionHandler = (_, context) => Errors.Enqueue(context);
         _loops.Start();
-        _server = app.ListenAsync(_loops, new IPEndPoint(IPAddress.Loopback, 0), options).WaitAsync(TimeSpan.FromSeconds(10)).GetAwaiter().GetResult();
+        var any = new IPEndPoint(IPAddress.Loopback, 0);
+        _server = (tls is null ? app.ListenAsync(_loops, any, options) : app.ListenAsync(_loops, any, tls, options))
+            .WaitAsync(TimeSpan.FromSeconds(10)).GetAwaiter().GetResult();
         EndPoint = (IPEndPoint)_server.EndPoint;
+        Scheme = tls is null ? "http" : "https";
     }
+
+    /// <summary><c>http</c>, or <c>https</c> for a server made with TLS options.</summary>
+    public string Scheme { get; }
 
     public IPEndPoint EndPoint { get; }
 
@@ -50,7 +57,7 @@ internal sealed class HttpTestServer : IDisposable
     /// <summary>The one loop serving the app.</summary>
     public EventLoop Loop => _loops.Loops[0];
 
-    public Uri Url(string path) => new($"http://{EndPoint}{path}");
+    public Uri Url(string path) => new($"{Scheme}://{EndPoint}{path}");
 
     /// <summary>What reached the loop's exception handler (handler exceptions are logged there).</summary>
     public ConcurrentQueue<LoopExceptionContext> Errors { get; } = new();
