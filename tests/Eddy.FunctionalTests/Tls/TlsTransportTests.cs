@@ -229,6 +229,39 @@ public sealed class TlsTransportTests
     });
 
     [Fact]
+    public Task AnOptionalClientCertificateMayBeLeftOutButOneSentMustPass() => StreamTestLoop.RunAsync(async loop =>
+    {
+        X509Certificate2 trusted = TlsTestCertificates.CreateClient("trusted.test");
+        X509Certificate2 other = TlsTestCertificates.CreateClient("other.test");
+        TlsServerOptions options = TlsTestCertificates.ServerOptions();
+        options.ClientCertificateMode = ClientCertificateMode.AllowCertificate;
+        options.ClientCertificateValidation = (certificate, _, _) => certificate.Thumbprint == trusted.Thumbprint;
+        var made = new List<TlsTransport>();
+        var madeOne = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Server server = loop.CreateServer(() => new CountingProtocol(t => { made.Add((TlsTransport)t); madeOne.TrySetResult(); }), AnyPort, options);
+
+        (TlsTransport none, _) = await loop.CreateConnectionAsync(() => new RecordingProtocol(false), "127.0.0.1", server.Port,
+            new TlsClientOptions { SkipServerCertificateValidation = true });
+        await madeOne.Task.WaitAsync(StreamTestLoop.Timeout);
+        Assert.Null(made[0].RemoteCertificate);
+
+        // A certificate the validation refuses ends the connection before the server's protocol hears of it (with
+        // TLS 1.3 the client's handshake is done first: it sees the connection end at its first read).
+        var refusedClient = new RecordingProtocol(false);
+        await Record.ExceptionAsync(async () =>
+        {
+            (Transport t, RecordingProtocol p) = await loop.CreateConnectionAsync(() => refusedClient, "127.0.0.1", server.Port,
+                new TlsClientOptions { SkipServerCertificateValidation = true, ClientCertificate = other });
+            t.Write("x"u8);
+            await p.Lost.Task.WaitAsync(StreamTestLoop.Timeout);
+        });
+        Assert.Equal(0, refusedClient.Received.Length);
+        Assert.Single(made);
+        none.Close();
+        server.Close();
+    });
+
+    [Fact]
     public Task AStalledHandshakeIsClosedAtTheTimeoutAndOthersAreServed() => StreamTestLoop.RunAsync(async loop =>
     {
         TlsServerOptions options = TlsTestCertificates.ServerOptions();
@@ -343,9 +376,14 @@ public sealed class TlsTransportTests
         }
     }
 
-    private sealed class CountingProtocol(Action onMade) : Protocol
+    private sealed class CountingProtocol(Action<Transport> onMade) : Protocol
     {
-        public override void ConnectionMade(Transport transport) => onMade();
+        public CountingProtocol(Action onMade)
+            : this(_ => onMade())
+        {
+        }
+
+        public override void ConnectionMade(Transport transport) => onMade(transport);
     }
 
     /// <summary>Records each callback (on the loop thread) and what arrived.</summary>
