@@ -173,6 +173,9 @@ internal sealed class MemoryTransport(EventLoop loop, Protocol protocol) : Trans
 
     public bool IsClosed => _lost;
 
+    /// <summary>The server will send nothing more: it closed, or ended its side (FIN) and lingers for the client's EOF.</summary>
+    public bool ServerEnded => _closing || _lost || WroteEof;
+
     public bool WasAborted { get; private set; }
 
     public bool WroteEof { get; private set; }

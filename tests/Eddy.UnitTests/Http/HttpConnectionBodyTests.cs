@@ -121,7 +121,7 @@ public sealed class HttpConnectionBodyTests
         Assert.StartsWith("HTTP/1.1 413 ", http.OutputText);
         Assert.DoesNotContain("100 Continue", http.OutputText);
         Assert.True(Assert.Single(Responses(http)).CloseConnection);
-        Assert.True(http.Transport.IsClosed);
+        Assert.True(http.Transport.ServerEnded);
         Assert.Empty(http.Errors); // the client's doing, not a bug to log
     }
 
@@ -137,7 +137,7 @@ public sealed class HttpConnectionBodyTests
         });
         Response response = Assert.Single(Responses(http));
         Assert.Equal(413, response.Status);
-        Assert.True(http.Transport.IsClosed);
+        Assert.True(http.Transport.ServerEnded);
     }
 
     [Fact]
@@ -206,7 +206,7 @@ public sealed class HttpConnectionBodyTests
         Assert.Equal(403, response.Status);
         Assert.True(response.CloseConnection, "the client never got its 100: it will not send the body, so the connection cannot go on");
         Assert.DoesNotContain("100 Continue", http.OutputText);
-        Assert.True(http.Transport.IsClosed);
+        Assert.True(http.Transport.ServerEnded);
     }
 
     [Fact]
@@ -228,7 +228,7 @@ public sealed class HttpConnectionBodyTests
         List<Response> responses = Responses(http);
         Assert.Equal(["answer 1", "answer 2", "answer 3"], responses.Select(Text));
         Assert.All(responses, r => Assert.False(r.CloseConnection));
-        Assert.False(http.Transport.IsClosed);
+        Assert.False(http.Transport.ServerEnded);
     }
 
     [Fact]
@@ -241,7 +241,7 @@ public sealed class HttpConnectionBodyTests
         });
         http.Run(() => http.SendAsync(Ascii(Head("POST", "/", "Content-Length: 2000000\r\n") + "abc")));
         Assert.Equal("not found", Text(Assert.Single(Responses(http))));
-        Assert.True(http.Transport.IsClosed);
+        Assert.True(http.Transport.ServerEnded);
     }
 
     [Fact]
@@ -256,11 +256,11 @@ public sealed class HttpConnectionBodyTests
         {
             await http.SendAsync(Ascii(Head("POST", "/", "Content-Length: 1000\r\n") + "abc"));
             await http.AdvanceAsync(TimeSpan.FromSeconds(4));
-            Assert.False(http.Transport.IsClosed);
+            Assert.False(http.Transport.ServerEnded);
             await http.AdvanceAsync(TimeSpan.FromSeconds(3)); // past the 5 s drain timeout (and the heartbeat's second)
         });
         Assert.Equal("quick", Text(Assert.Single(Responses(http))));
-        Assert.True(http.Transport.IsClosed);
+        Assert.True(http.Transport.ServerEnded);
     }
 
     [Fact]
@@ -274,7 +274,7 @@ public sealed class HttpConnectionBodyTests
         });
         Response response = Assert.Single(Responses(http));
         Assert.Equal(400, response.Status);
-        Assert.True(http.Transport.IsClosed);
+        Assert.True(http.Transport.ServerEnded);
         Assert.Empty(http.Errors);
     }
 
@@ -286,7 +286,7 @@ public sealed class HttpConnectionBodyTests
         http.Run(async () =>
         {
             await http.SendAsync(Ascii(Head("POST", "/", "Content-Length: 100000\r\n") + "abc"));
-            for (int second = 0; second < 5 && !http.Transport.IsClosed; second++)
+            for (int second = 0; second < 5 && !http.Transport.ServerEnded; second++)
             {
                 await http.SendAsync(Ascii("x")); // 1 B/s
                 await http.AdvanceAsync(TimeSpan.FromSeconds(1));
@@ -294,7 +294,7 @@ public sealed class HttpConnectionBodyTests
         });
         Response response = Assert.Single(Responses(http));
         Assert.Equal(408, response.Status);
-        Assert.True(http.Transport.IsClosed);
+        Assert.True(http.Transport.ServerEnded);
     }
 
     [Fact]
@@ -319,7 +319,7 @@ public sealed class HttpConnectionBodyTests
             {
                 await http.AdvanceAsync(TimeSpan.FromSeconds(1));
             }
-            Assert.False(http.Transport.IsClosed);
+            Assert.False(http.Transport.ServerEnded);
             release.SetResult();
         });
         Assert.Equal(200, Assert.Single(Responses(http)).Status);
@@ -415,7 +415,7 @@ public sealed class HttpConnectionBodyTests
         List<Response> whole = Response.ParseAll(http.Output, out int rest);
         Assert.Equal("ok", Text(Assert.Single(whole)));
         Assert.True(rest > 0, "the broken response's head went out; it must end short, not be replaced:\n" + http.OutputText);
-        Assert.True(http.Transport.IsClosed, http.OutputText + string.Join("\n", http.Errors));
+        Assert.True(http.Transport.ServerEnded, http.OutputText + string.Join("\n", http.Errors));
         Assert.IsType<InvalidOperationException>(Assert.Single(http.Errors));
     }
 }

@@ -152,7 +152,7 @@ public partial class HttpConnectionSplitTests
                 }
                 await http.SendEofAsync();
             });
-            return new Exchange(http.Output, http.Transport.IsClosed, http.Errors);
+            return new Exchange(http.Output, http.Transport.ServerEnded, http.Errors);
         }
     }
 

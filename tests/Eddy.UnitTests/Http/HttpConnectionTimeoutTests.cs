@@ -38,6 +38,41 @@ public sealed class HttpConnectionTimeoutTests
             await http.AdvanceAsync(TimeSpan.FromSeconds(3)); // past 10 s and the heartbeat's second
         });
         Assert.StartsWith("HTTP/1.1 408 ", http.OutputText);
+        Assert.True(http.Transport.ServerEnded);
+    }
+
+    [Fact]
+    public void AfterAnErrorTheCloseLingersUntilTheClientsEof()
+    {
+        using var http = new InMemoryHttp(Hello, Options);
+        http.Run(async () =>
+        {
+            await http.SendAsync(Ascii("GET / HTTP/1.1\r\nHost: x\r\n\r\nBAD REQUEST\r\n\r\n"));
+            Assert.True(http.Transport.WroteEof); // the answers, then FIN
+            Assert.False(http.Transport.IsClosed); // not closed: unread bytes would turn the close into a reset
+            int answered = http.Output.Length;
+            await http.SendAsync(Ascii("more bytes the client had in flight"));
+            Assert.Equal(answered, http.Output.Length); // dropped, unanswered
+            await http.SendEofAsync();
+            await http.SettleAsync();
+        });
+        Assert.Equal([200, 400], Response.ParseAll(http.Output, out _).Select(r => r.Status));
+        Assert.True(http.Transport.IsClosed);
+        Assert.False(http.Transport.WasAborted);
+    }
+
+    [Fact]
+    public void ALingeringCloseEndsAfterItsTimeoutWithoutTheClientsEof()
+    {
+        using var http = new InMemoryHttp(Hello, Options);
+        http.Run(async () =>
+        {
+            await http.SendAsync(Ascii("BAD REQUEST\r\n\r\n"));
+            await http.AdvanceAsync(TimeSpan.FromSeconds(4));
+            Assert.False(http.Transport.IsClosed);
+            await http.AdvanceAsync(TimeSpan.FromSeconds(3)); // past the 5 s linger and the heartbeat's second
+        });
+        Assert.StartsWith("HTTP/1.1 400 ", http.OutputText);
         Assert.True(http.Transport.IsClosed);
     }
 
@@ -54,7 +89,7 @@ public sealed class HttpConnectionTimeoutTests
             {
                 await http.SendAsync(new[] { b });
                 await http.AdvanceAsync(TimeSpan.FromSeconds(1)); // each byte well within 10 s; the head never is
-                if (http.Transport.IsClosed)
+                if (http.Transport.ServerEnded)
                 {
                     break;
                 }
@@ -63,7 +98,7 @@ public sealed class HttpConnectionTimeoutTests
         List<Response> responses = Response.ParseAll(http.Output, out _);
         Assert.Equal(408, responses[^1].Status);
         Assert.Equal(before.Length > 0 ? 2 : 1, responses.Count);
-        Assert.True(http.Transport.IsClosed);
+        Assert.True(http.Transport.ServerEnded);
     }
 
     [Fact]
@@ -74,15 +109,15 @@ public sealed class HttpConnectionTimeoutTests
         {
             await http.SendAsync(Ascii("GET / HTTP/1.1\r\nHost: x\r\n\r\n"));
             await http.AdvanceAsync(TimeSpan.FromSeconds(29));
-            Assert.False(http.Transport.IsClosed);
+            Assert.False(http.Transport.ServerEnded);
             await http.SendAsync(Ascii("GET / HTTP/1.1\r\nHost: x\r\n\r\n")); // a request restarts the idle clock
             await http.AdvanceAsync(TimeSpan.FromSeconds(29));
-            Assert.False(http.Transport.IsClosed);
+            Assert.False(http.Transport.ServerEnded);
             await http.AdvanceAsync(TimeSpan.FromSeconds(3));
         });
         Assert.Equal(2, Response.ParseAll(http.Output, out int rest).Count); // the answers, and nothing for the timeout
         Assert.Equal(0, rest);
-        Assert.True(http.Transport.IsClosed);
+        Assert.True(http.Transport.ServerEnded);
     }
 
     [Fact]
@@ -98,7 +133,7 @@ public sealed class HttpConnectionTimeoutTests
         {
             await http.SendAsync(Ascii(string.Concat(Enumerable.Repeat("GET / HTTP/1.1\r\nHost: x\r\n\r\n", 10))));
             await http.AdvanceAsync(TimeSpan.FromSeconds(60)); // the held requests' heads are complete: no 408 for them
-            Assert.False(http.Transport.IsClosed);
+            Assert.False(http.Transport.ServerEnded);
             http.Transport.PeerReads = true; // from now on it reads everything at once
             http.Transport.PeerReadsAll();
         });
@@ -117,7 +152,7 @@ public sealed class HttpConnectionTimeoutTests
         http.Run(async () =>
         {
             await http.SendAsync(Ascii("GET / HTTP/1.1\r\nHost: x\r\n\r\n"));
-            for (int second = 0; second < 12 && !http.Transport.IsClosed; second++)
+            for (int second = 0; second < 12 && !http.Transport.ServerEnded; second++)
             {
                 await http.AdvanceAsync(TimeSpan.FromSeconds(1));
             }

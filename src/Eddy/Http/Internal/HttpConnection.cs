@@ -23,7 +23,8 @@ namespace Eddy.Http.Internal;
 /// </list>
 /// <para>
 /// <b>Nothing is lost, whatever the split.</b> Every complete request before bad bytes is answered, in
-/// order; then the error response (with <c>Connection: close</c>); then the close. Answers already made go
+/// order; then the error response (with <c>Connection: close</c>); then the close — a lingering one when the
+/// client may still be sending, so that a reset does not destroy the answer in flight. Answers already made go
 /// out before an error's, never in place of it, and no answer depends on where the reads were cut.
 /// </para>
 /// <para>
@@ -42,6 +43,9 @@ namespace Eddy.Http.Internal;
 /// </summary>
 internal sealed partial class HttpConnection : Protocol, IResponseSink, IRequestBodySource
 {
+    /// <summary>How long a lingering close waits for the client's EOF (nginx's <c>lingering_timeout</c>, 5 s).</summary>
+    internal static readonly TimeSpan LingerTimeout = TimeSpan.FromSeconds(5);
+
     private enum State : byte
     {
         /// <summary>Waiting for, or parsing, the next head.</summary>
@@ -76,6 +80,7 @@ internal sealed partial class HttpConnection : Protocol, IResponseSink, IRequest
     private bool _readingPaused;
     private bool _writingPaused;
     private bool _peerClosed;           // EOF: no more input will come
+    private bool _lingering;            // answered and closing: FIN sent, input dropped until the client's EOF
     private bool _shuttingDown;         // the server is shutting down: close after the exchange in flight
     private bool _pumping;              // Pump is on the stack: a nested call only asks it to go round again
     private bool _pumpAgain;
@@ -110,7 +115,7 @@ internal sealed partial class HttpConnection : Protocol, IResponseSink, IRequest
     {
         if (_state == State.Closed)
         {
-            return;
+            return; // answered and closing (or lingering: what the client still sends is dropped)
         }
         if (_state == State.Head && _timeouts.Reason != TimeoutReason.RequestHeaders)
         {
@@ -147,6 +152,11 @@ internal sealed partial class HttpConnection : Protocol, IResponseSink, IRequest
         // Half-close: a client may send its request(s) and shut down its side; it still gets every answer
         // (Kestrel drops them). A request still incomplete at EOF will never complete.
         _peerClosed = true;
+        if (_lingering)
+        {
+            _transport.Close(); // the client has all it will send, and its answer is out: the close is clean now
+            return true;
+        }
         Pump();
         EndBatch();
         return true; // keep the write side open until the answers are out
@@ -339,15 +349,35 @@ internal sealed partial class HttpConnection : Protocol, IResponseSink, IRequest
         _response.CloseConnection = true;
         _response.StatusCode = status;
         _response.Text(message + "\n");
-        CloseAfterFlush();
+        CloseAfterFlush(linger: true); // the client may be sending still: let the answer reach it
     }
 
-    private void CloseAfterFlush()
+    /// <summary>
+    /// Sends what is buffered and closes. When the client may still be sending (bytes unread, a request whose
+    /// body has not all arrived, bad input), the close lingers, as nginx's <c>lingering_close</c>: the answer goes
+    /// out with a FIN after it, and what the client still sends is read and dropped until it closes its side or
+    /// <see cref="LingerTimeout"/> passes. Closing at once with unread bytes would make the kernel reset the
+    /// connection, and the reset can destroy the answer on its way: the client would see a reset, not the 4xx.
+    /// </summary>
+    private void CloseAfterFlush(bool linger = false)
     {
+        bool bodyUnread = _state is State.Handler or State.Drain && !_body.IsComplete;
         _state = State.Closed;
         Flush();
-        _transport.Close(); // sends what is buffered first
+        linger |= bodyUnread || !_input.IsEmpty;
         _input.Release();
+        if (!linger || _peerClosed || !_transport.CanWriteEof)
+        {
+            _transport.Close(); // sends what is buffered first
+            return;
+        }
+        _lingering = true;
+        _transport.WriteEof();
+        _timeouts.SetTimeout(LingerTimeout, TimeoutReason.Linger);
+        if (!_transport.IsReading)
+        {
+            _transport.ResumeReading();
+        }
     }
 
     private void Flush()
@@ -436,7 +466,7 @@ internal sealed partial class HttpConnection : Protocol, IResponseSink, IRequest
     /// <summary>Called once a second by the heartbeat: acts on whichever limit ran out.</summary>
     internal void OnHeartbeat(long now)
     {
-        if (_state == State.Closed && _transport.WriteBufferSize == 0)
+        if (_state == State.Closed && _transport.WriteBufferSize == 0 && !_lingering)
         {
             return;
         }
@@ -454,6 +484,9 @@ internal sealed partial class HttpConnection : Protocol, IResponseSink, IRequest
                 break;
             case TimeoutReason.KeepAlive when _state == State.Head && _input.IsEmpty:
                 CloseAfterFlush(); // an idle keep-alive connection: close quietly
+                break;
+            case TimeoutReason.Linger when _lingering:
+                _transport.Close();
                 break;
             case TimeoutReason.RequestBodyDrain when _state == State.Drain:
                 CloseAfterFlush();

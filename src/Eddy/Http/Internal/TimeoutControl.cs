@@ -19,6 +19,9 @@ internal enum TimeoutReason : byte
 
     /// <summary>The client takes its response slower than <see cref="HttpServerOptions.MinResponseDataRate"/>: aborted.</summary>
     WriteDataRate,
+
+    /// <summary>A lingering close waited <c>HttpConnection.LingerTimeout</c> for the client's EOF: closed.</summary>
+    Linger,
 }
 
 /// <summary>
