@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics;
 using System.Net;
 using System.Net.Security;
 using System.Security.Authentication;
@@ -246,7 +247,7 @@ public sealed class TlsTransport : Transport
 
     private void StartHandshake(TlsServerOptions? server, TlsClientOptions? client, string? host)
     {
-        _handshakeStarted = Environment.TickCount64;
+        _handshakeStarted = Stopwatch.GetTimestamp();
         if (client is not null)
         {
             _connected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -296,7 +297,7 @@ public sealed class TlsTransport : Transport
     {
         _handshakeTimer?.Cancel();
         _handshakeTimer = null;
-        HandshakeDuration = TimeSpan.FromMilliseconds(Environment.TickCount64 - _handshakeStarted);
+        HandshakeDuration = Stopwatch.GetElapsedTime(_handshakeStarted);
         if (_handshake!.Exception is { } failure)
         {
             _handshakeError ??= failure.InnerException ?? failure;

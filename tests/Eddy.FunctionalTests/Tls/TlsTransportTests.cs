@@ -155,6 +155,7 @@ public sealed class TlsTransportTests
         var client = new TlsClientOptions { SkipServerCertificateValidation = true };
         client.ApplicationProtocols.AddRange([SslApplicationProtocol.Http2, SslApplicationProtocol.Http11]);
 
+        client.ServerName = "localhost";
         (TlsTransport transport, _) = await loop.CreateConnectionAsync(() => new RecordingProtocol(false), "127.0.0.1", server.Port, client);
         await serverSide.Made.Task.WaitAsync(StreamTestLoop.Timeout);
 
@@ -162,6 +163,8 @@ public sealed class TlsTransportTests
         var serverTls = (TlsTransport)serverSide.Transport!;
         Assert.Equal(SslApplicationProtocol.Http11, serverTls.NegotiatedApplicationProtocol);
         Assert.True(transport.TlsVersion is SslProtocols.Tls13 or SslProtocols.Tls12);
+        Assert.True(transport.HandshakeDuration > TimeSpan.Zero && transport.HandshakeDuration < StreamTestLoop.Timeout);
+        Assert.Equal("localhost", serverTls.HostName); // the SNI name the client sent
         transport.Close();
         server.Close();
     });
