@@ -3,6 +3,7 @@ using System.CommandLine.Parsing;
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
+using System.Security.Authentication;
 
 namespace Eddy.Cli;
 
@@ -97,6 +98,14 @@ internal static class CommandLine
     {
         Description = "Address to listen on",
         DefaultValueFactory = _ => defaultHost,
+    };
+
+    /// <summary>A TLS version as OpenSSL and curl name it: TLSv1.3.</summary>
+    public static string TlsVersionName(SslProtocols version) => version switch
+    {
+        SslProtocols.Tls13 => "TLSv1.3",
+        SslProtocols.Tls12 => "TLSv1.2",
+        _ => version.ToString(),
     };
 
     /// <summary>Blocks until SIGINT or SIGTERM, then calls <paramref name="onSignal"/> once.</summary>

@@ -1,6 +1,10 @@
 using System.Globalization;
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
+using System.Security.Authentication;
+using System.Security.Cryptography;
+using Eddy.Tls;
 
 namespace Eddy.Cli.Load;
 
@@ -32,6 +36,13 @@ internal static class LoadCommandLine
     /// resolve to ::1 first. IPv6 literals need brackets, as in URLs (RFC 3986 §3.2.2): [::1]:8888.
     /// </summary>
     internal static IPEndPoint ResolveTarget(string text)
+    {
+        (string host, int port) = SplitTarget(text);
+        return new IPEndPoint(ResolveHost(host), port);
+    }
+
+    /// <summary>HOST:PORT as its host (without the brackets of an IPv6 literal) and its port, checked; see <see cref="ResolveTarget"/>.</summary>
+    internal static (string Host, int Port) SplitTarget(string text)
     {
         string host;
         string port;
@@ -71,7 +82,7 @@ internal static class LoadCommandLine
         {
             throw new UserError($"port {portNumber} is out of range: it must be between 1 and 65535");
         }
-        return new IPEndPoint(ResolveHost(host), portNumber);
+        return (host, portNumber);
     }
 
     /// <summary>An IP literal as is, else a name resolved here (IPv4 preferred: servers listen on 127.0.0.1 by default).</summary>
@@ -94,6 +105,97 @@ internal static class LoadCommandLine
             ?? Array.Find(addresses, a => a.AddressFamily == AddressFamily.InterNetworkV6)
             ?? throw new UserError($"cannot resolve '{host}': no IPv4 or IPv6 address");
     }
+
+    /// <summary>
+    /// The client's TLS options, or null when <paramref name="isTls"/> is false (then <c>--insecure</c> and <c>--cacert</c>
+    /// are errors: "<c>--insecure</c> <paramref name="tlsOnly"/>"). <paramref name="serverName"/> is sent as SNI and is the
+    /// name the certificate must carry; the certificate is checked against the system's store, or only the certificates of
+    /// <paramref name="caPath"/>, or, with <paramref name="insecure"/>, not at all.
+    /// </summary>
+    internal static TlsClientOptions? CreateTlsOptions(bool isTls, string tlsOnly, string serverName, bool insecure, string? caPath, TimeSpan timeout, SslApplicationProtocol? alpn = null)
+    {
+        if (!isTls)
+        {
+            if (insecure || caPath is not null)
+            {
+                throw new UserError($"{(insecure ? "--insecure" : "--cacert")} {tlsOnly}");
+            }
+            return null;
+        }
+        if (insecure && caPath is not null)
+        {
+            throw new UserError("--insecure and --cacert contradict each other: --insecure checks no certificate");
+        }
+        var tls = new TlsClientOptions { ServerName = serverName, SkipServerCertificateValidation = insecure, HandshakeTimeout = timeout };
+        if (alpn is { } protocol)
+        {
+            tls.ApplicationProtocols.Add(protocol);
+        }
+        if (caPath is not null)
+        {
+            try
+            {
+                tls.TrustedCertificateAuthorities.ImportFromPemFile(caPath);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or CryptographicException)
+            {
+                string reason = e is FileNotFoundException or DirectoryNotFoundException ? "no such file" : e.Message.ReplaceLineEndings(" ");
+                throw new UserError($"--cacert: cannot read {caPath}: {reason}");
+            }
+            if (tls.TrustedCertificateAuthorities.Count == 0)
+            {
+                throw new UserError($"--cacert: {caPath} holds no PEM certificate");
+            }
+        }
+        return tls;
+    }
+
+    /// <summary>
+    /// Connects once before the run (and over TLS completes a handshake with the run's options), so an unreachable
+    /// server or an untrusted certificate is one clear error rather than a run of connect errors.
+    /// </summary>
+    internal static void CheckReachable(string where, IPEndPoint endPoint, TimeSpan timeout, TlsClientOptions? tls)
+    {
+        using var socket = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        using var cancel = new CancellationTokenSource(timeout);
+        try
+        {
+            socket.ConnectAsync(endPoint, cancel.Token).AsTask().GetAwaiter().GetResult();
+        }
+        catch (SocketException e)
+        {
+            throw new UserError($"cannot connect to {where}: {e.Message}");
+        }
+        catch (OperationCanceledException)
+        {
+            throw new UserError($"cannot connect to {where}: no answer within {timeout.TotalSeconds:0.###} s");
+        }
+        if (tls is null)
+        {
+            return;
+        }
+        using var ssl = new SslStream(new NetworkStream(socket, ownsSocket: false));
+        try
+        {
+            ssl.AuthenticateAsClientAsync(tls.CreateAuthenticationOptions(endPoint.Address.ToString()), cancel.Token).GetAwaiter().GetResult();
+        }
+        catch (AuthenticationException e)
+        {
+            string hint = tls.TrustedCertificateAuthorities.Count > 0 ? "" : " (--cacert FILE trusts a self-signed or private CA certificate; --insecure checks none)";
+            throw new UserError($"TLS handshake with {where} failed: {e.Message.ReplaceLineEndings(" ")}{hint}");
+        }
+        catch (Exception e) when (e is IOException or OperationCanceledException)
+        {
+            string reason = e is OperationCanceledException ? $"no answer within {timeout.TotalSeconds:0.###} s" : e.Message.ReplaceLineEndings(" ");
+            throw new UserError($"TLS handshake with {where} failed: {reason} (does it speak TLS?)");
+        }
+    }
+
+    /// <summary>How a run checks the server's certificate, for the header line.</summary>
+    internal static string TrustText(TlsClientOptions tls) =>
+        tls.SkipServerCertificateValidation ? "certificate not checked: --insecure"
+        : tls.TrustedCertificateAuthorities.Count > 0 ? "trusting --cacert only"
+        : "the system's trusted CAs";
 
     /// <summary>Parses a positive duration: a number and a unit, ms, s, m or h ("500ms", "1.5s", "1m"); a bare number is seconds.</summary>
     internal static TimeSpan ParseDuration(string option, string text)

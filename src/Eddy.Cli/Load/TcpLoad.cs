@@ -1,6 +1,9 @@
 using System.Diagnostics;
 using System.Net;
+using System.Net.Security;
+using System.Security.Authentication;
 using Eddy.Loop;
+using Eddy.Tls;
 using HdrHistogram;
 
 namespace Eddy.Cli.Load;
@@ -9,6 +12,7 @@ namespace Eddy.Cli.Load;
 /// <param name="Message">The message every client sends, or null for <paramref name="MessageSize"/> random bytes per connection.</param>
 /// <param name="Duration">Null: one-shot clients for <paramref name="Rounds"/> rounds. Set: closed-loop connections for this long.</param>
 /// <param name="Timeout">The longest a connect, a send or the wait for a full reply may take.</param>
+/// <param name="Tls">With <c>--tls</c>: how to speak TLS over each connection (the echo then runs over TLS); null for plain TCP.</param>
 internal sealed record TcpLoadSettings(
     IPEndPoint Target,
     int Connections,
@@ -17,7 +21,8 @@ internal sealed record TcpLoadSettings(
     int MessageSize,
     int Rounds,
     TimeSpan? Duration,
-    TimeSpan Timeout)
+    TimeSpan Timeout,
+    TlsClientOptions? Tls = null)
 {
     public bool IsClosedLoop => Duration is not null;
 }
@@ -55,6 +60,12 @@ internal sealed class TcpLoadResult
     public required SortedDictionary<string, long>[] ErrorDetails { get; init; }
 
     public required LongHistogram LatencyUs { get; init; }
+
+    /// <summary>With <c>--tls</c>: microseconds each handshake took (from the TCP connect to the connection being usable); else null.</summary>
+    public required LongHistogram? TlsHandshakeUs { get; init; }
+
+    /// <summary>With <c>--tls</c>: the version and cipher suite agreed on the first connection, or null.</summary>
+    public required (SslProtocols Version, TlsCipherSuite CipherSuite)? TlsSession { get; init; }
 
     public required bool IsInterrupted { get; init; }
 
@@ -176,6 +187,8 @@ internal sealed class TcpLoad : IDisposable
     private TcpLoadResult Merge()
     {
         var latency = (LongHistogram)_workers[0].Latency.Copy();
+        LongHistogram? handshake = _settings.Tls is null ? null : (LongHistogram)_workers[0].HandshakeLatency.Copy();
+        (SslProtocols, TlsCipherSuite)? session = null;
         var (errors, details) = LoadErrorTally.Merge(_workers.Select(w => w.Errors));
         long messages = 0;
         long end = 0;
@@ -185,7 +198,9 @@ internal sealed class TcpLoad : IDisposable
             if (i > 0)
             {
                 latency.Add(worker.Latency);
+                handshake?.Add(worker.HandshakeLatency);
             }
+            session ??= worker.TlsSession;
             messages += worker.Messages;
             end = Math.Max(end, worker.EndTimestamp);
         }
@@ -198,6 +213,8 @@ internal sealed class TcpLoad : IDisposable
             ErrorsByKind = errors,
             ErrorDetails = details,
             LatencyUs = latency,
+            TlsHandshakeUs = handshake,
+            TlsSession = session,
             IsInterrupted = _isInterrupted,
         };
     }

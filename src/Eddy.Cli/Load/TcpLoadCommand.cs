@@ -4,13 +4,15 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
+using Eddy.Tls;
 
 namespace Eddy.Cli.Load;
 
 /// <summary>
 /// <c>eddy load tcp HOST:PORT</c>: the tutorial's Go client (N goroutines each connect, send "hello",
 /// read the reply, close) grown into the load generator for the echo benchmarks. Two modes:
-/// one-shot clients (default; <c>--rounds</c>) and closed-loop connections (<c>-d/--duration</c>).
+/// one-shot clients (default; <c>--rounds</c>) and closed-loop connections (<c>-d/--duration</c>), over plain TCP
+/// or, with <c>--tls</c>, over TLS (<c>--insecure</c>, <c>--cacert</c>).
 /// Exit codes: 0 done, 1 nothing succeeded, 2 bad input, 130 interrupted by a signal.
 /// </summary>
 internal static class TcpLoadCommand
@@ -32,10 +34,13 @@ internal static class TcpLoadCommand
         var json = new Option<string?>("--json") { Description = "Also write every figure to this file as JSON", HelpName = "FILE" };
         var html = new Option<string?>("--html") { Description = "Also write a self-contained page plotting the latency percentile curve", HelpName = "FILE" };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Print no report (use with --json or --html); errors still go to standard error" };
+        var tls = new Option<bool>("--tls") { Description = "Speak TLS to the server (an echo server behind TLS); HOST is the name sent (SNI) and checked" };
+        var insecure = new Option<bool>("--insecure", "-k") { Description = "With --tls: accept any server certificate (for tests and benchmarks)" };
+        var caCertificate = new Option<string?>("--cacert") { Description = "With --tls: trust the certificates in this PEM file instead of the system's store", HelpName = "FILE" };
 
-        var command = new Command("tcp", "Load a TCP echo server: one-shot clients (default) or closed-loop connections (-d), with latency percentiles")
+        var command = new Command("tcp", "Load a TCP (or TLS, --tls) echo server: one-shot clients (default) or closed-loop connections (-d), with latency percentiles")
         {
-            target, connections, message, size, rounds, duration, timeout, loops, json, html, quiet,
+            target, connections, message, size, rounds, duration, timeout, loops, json, html, quiet, tls, insecure, caCertificate,
         };
         command.SetAction(parse =>
         {
@@ -83,7 +88,14 @@ internal static class TcpLoadCommand
             }
 
             string targetText = parse.GetValue(target)!;
+            TlsClientOptions? tlsOptions = LoadCommandLine.CreateTlsOptions(
+                parse.GetValue(tls), "needs --tls", LoadCommandLine.SplitTarget(targetText).Host, parse.GetValue(insecure), parse.GetValue(caCertificate), operationTimeout);
             IPEndPoint endPoint = LoadCommandLine.ResolveTarget(targetText); // last: it may wait for DNS
+            if (tlsOptions is not null)
+            {
+                // One handshake first: an untrusted certificate is one clear error, not a run of failed clients.
+                LoadCommandLine.CheckReachable(endPoint.ToString() == targetText ? targetText : $"{targetText} ({endPoint})", endPoint, operationTimeout, tlsOptions);
+            }
 
             var settings = new TcpLoadSettings(
                 endPoint,
@@ -93,7 +105,8 @@ internal static class TcpLoadCommand
                 messageSize,
                 roundCount,
                 runFor,
-                operationTimeout);
+                operationTimeout,
+                tlsOptions);
             return Run(settings, targetText, parse.GetValue(json), parse.GetValue(html), parse.GetValue(quiet));
         });
         return command;
@@ -153,6 +166,11 @@ internal static class TcpLoadCommand
             figures.Add((p.Percentile == 100 ? "latency max" : string.Create(f, $"latency p{p.Percentile:0.###}"), LatencyPercentiles.Format(p.ValueUs)));
         }
         figures.Add(("errors", string.Join(", ", r.ErrorsByKind.Select(e => string.Create(f, $"{e.Key} {e.Value:N0}")))));
+        if (r.TlsHandshakeUs is { } h)
+        {
+            figures.Add(("TLS", $"{r.TlsVersion ?? "no handshake succeeded"}{(r.TlsCipherSuite is null ? "" : ", " + r.TlsCipherSuite)}"));
+            figures.Add(("TLS handshake", string.Create(f, $"p50 {LatencyPercentiles.Format(h.P50)}, p99 {LatencyPercentiles.Format(h.P99)}, max {LatencyPercentiles.Format(h.Max)}, mean {LatencyPercentiles.Format(h.Mean)}")));
+        }
         string what = r.Mode == "one-shot" ? "latency (connect → full reply)" : "latency (send → full reply)";
         HtmlReport.Write(stream, $"eddy load tcp {r.Target}", figures, [new LatencyCurve(what, r.Distribution)]);
     }
@@ -163,12 +181,13 @@ internal static class TcpLoadCommand
         string where = address == targetText ? address : $"{targetText} ({address})";
         string loops = s.Loops == 1 ? "1 loop" : $"{s.Loops} loops";
         string messages = $"{s.MessageSize:N0}-byte {(s.Message is null ? "random " : "")}messages";
+        string protocol = s.Tls is { } tls ? $"tls echo ({LoadCommandLine.TrustText(tls)})" : "tcp echo";
         if (s.Duration is { } duration)
         {
-            return $"{where} (tcp echo, {s.Connections:N0} connections, {loops}, {messages}, {duration.TotalSeconds:0.0##} s, closed loop)";
+            return $"{where} ({protocol}, {s.Connections:N0} connections, {loops}, {messages}, {duration.TotalSeconds:0.0##} s, closed loop)";
         }
         string rounds = s.Rounds == 1 ? "" : $" × {s.Rounds:N0} rounds";
-        return $"{where} (tcp echo, one-shot clients: {s.Connections:N0}{rounds}, {loops}, {messages})";
+        return $"{where} ({protocol}, one-shot clients: {s.Connections:N0}{rounds}, {loops}, {messages})";
     }
 
     private static void Print(TcpLoadReport r)
@@ -205,6 +224,10 @@ internal static class TcpLoadCommand
             : $"p50 {l.P50:N0}  p90 {l.P90:N0}  p99 {l.P99:N0}  p99.9 {l.P999:N0}  max {l.Max:N0}  mean {l.Mean:N1}"
               + (r.Mode == "one-shot" ? "   (connect → full reply)" : "   (send → full reply)");
         output.AppendLine(Line("latency (µs)", latency));
+        if (r.TlsHandshakeUs is { } h && r.TlsVersion is not null)
+        {
+            output.AppendLine(Line("handshake (µs)", $"p50 {h.P50:N0}  p90 {h.P90:N0}  p99 {h.P99:N0}  max {h.Max:N0}  mean {h.Mean:N1}   ({r.TlsVersion}, {r.TlsCipherSuite})"));
+        }
         Console.Write(output.ToString());
     }
 

@@ -63,6 +63,18 @@ internal sealed class TcpLoadReport
     /// <summary>True when a signal stopped the run early: the figures cover the time until then.</summary>
     public required bool Interrupted { get; init; }
 
+    /// <summary>True with --tls: the echo ran over TLS.</summary>
+    public required bool Tls { get; init; }
+
+    /// <summary>With --tls: how long each handshake took, from the TCP connect to the connection being usable; null without.</summary>
+    public required LatencySummary? TlsHandshakeUs { get; init; }
+
+    /// <summary>With --tls: the version agreed, e.g. "TLSv1.3" (null without, or when no handshake succeeded).</summary>
+    public required string? TlsVersion { get; init; }
+
+    /// <summary>With --tls: the cipher suite agreed, e.g. "TLS_AES_256_GCM_SHA384"; null otherwise.</summary>
+    public required string? TlsCipherSuite { get; init; }
+
     public static string KindName(LoadErrorKind kind) => kind switch
     {
         LoadErrorKind.Connect => "connect",
@@ -107,6 +119,10 @@ internal sealed class TcpLoadReport
             Percentiles = LatencyPercentiles.Ladder(result.LatencyUs),
             Distribution = LatencyPercentiles.Distribution(result.LatencyUs),
             Interrupted = result.IsInterrupted,
+            Tls = settings.Tls is not null,
+            TlsHandshakeUs = result.TlsHandshakeUs is { } h ? LatencySummary.From(h) : null,
+            TlsVersion = result.TlsSession is { } v ? CommandLine.TlsVersionName(v.Version) : null,
+            TlsCipherSuite = result.TlsSession is { } c ? c.CipherSuite.ToString() : null,
         };
     }
 }

@@ -1,7 +1,12 @@
 using System.Diagnostics;
 using System.Net;
+using System.Net.Security;
+using System.Security.Authentication;
 using Eddy.Loop;
 using Eddy.Sockets;
+using Eddy.Streams;
+using Eddy.Streams.Internal;
+using Eddy.Tls;
 using HdrHistogram;
 
 namespace Eddy.Cli.Load;
@@ -18,6 +23,11 @@ namespace Eddy.Cli.Load;
 /// was a timeout (a failure) or the end of the run (not one). That keeps cancellation tokens off the hot
 /// path: a cancellable token costs a registration on every await that waits (and an allocation, in
 /// <c>SocketOperation.Wait</c> today), where a closed socket costs nothing until it is needed.
+/// <para>
+/// With <c>--tls</c> a connection is a <see cref="TlsTransport"/> read and written through the streams layer
+/// (<see cref="AsyncStreamReader"/>/<see cref="AsyncStreamWriter"/>) instead of raw socket awaitables; the watchdog
+/// and the stop then abort the transport (or cancel the pending connect) where they would close the socket.
+/// </para>
 /// </summary>
 internal sealed class TcpLoadWorker : IDisposable
 {
@@ -34,6 +44,7 @@ internal sealed class TcpLoadWorker : IDisposable
     private readonly EventLoop _loop;
     private readonly Connection[] _connections;
     private readonly IPEndPoint _target;
+    private readonly string _targetHost; // the address as TLS's connect takes it (an IP literal: no lookup)
     private readonly bool _isOneShot;
     private readonly bool _isRandomPayload;
     private readonly long _timeoutTicks;
@@ -50,6 +61,7 @@ internal sealed class TcpLoadWorker : IDisposable
         _loop = loop;
         _settings = load.Settings;
         _target = _settings.Target;
+        _targetHost = _target.Address.ToString();
         _isOneShot = !_settings.IsClosedLoop;
         _isRandomPayload = _settings.Message is null;
         _timeoutTicks = (long)(_settings.Timeout.TotalSeconds * Stopwatch.Frequency);
@@ -57,6 +69,7 @@ internal sealed class TcpLoadWorker : IDisposable
         _watchdogPeriod = TimeSpan.FromTicks(Math.Clamp(_settings.Timeout.Ticks / 10, TimeSpan.TicksPerMillisecond, 100 * TimeSpan.TicksPerMillisecond));
         _highestUs = highestUs;
         Latency = new LongHistogram(highestUs, numberOfSignificantValueDigits: 3);
+        HandshakeLatency = new LongHistogram(highestUs, numberOfSignificantValueDigits: 3);
         _connections = new Connection[connections];
         for (int i = 0; i < connections; i++)
         {
@@ -69,6 +82,12 @@ internal sealed class TcpLoadWorker : IDisposable
 
     /// <summary>Microseconds: connect → full reply (one-shot), or send → full reply (closed loop).</summary>
     public LongHistogram Latency { get; }
+
+    /// <summary>With <c>--tls</c>: microseconds each handshake took, from the TCP connect to the connection being usable.</summary>
+    public LongHistogram HandshakeLatency { get; }
+
+    /// <summary>With <c>--tls</c>: the version and cipher suite of the first connection (null until one is made).</summary>
+    public (SslProtocols Version, TlsCipherSuite CipherSuite)? TlsSession { get; private set; }
 
     public long Messages { get; private set; }
 
@@ -153,6 +172,11 @@ internal sealed class TcpLoadWorker : IDisposable
         {
             return;
         }
+        if (_settings.Tls is not null)
+        {
+            await RunTlsConnectionAsync(c);
+            return;
+        }
         long connectStart = Stopwatch.GetTimestamp();
         NativeSocket? socket = null;
         c.IsTimedOut = false;
@@ -202,48 +226,150 @@ internal sealed class TcpLoadWorker : IDisposable
                     received += n;
                 }
                 while (received < size);
-                long end = Stopwatch.GetTimestamp();
                 c.Deadline = 0;
-
-                if (received != size)
+                if (!RecordEcho(reply.Span, message.Span, received, started))
                 {
-                    CountFailure(LoadErrorKind.Mismatch, "more bytes than sent");
                     return;
                 }
-                if (!reply.Span[..size].SequenceEqual(message.Span))
-                {
-                    CountFailure(LoadErrorKind.Mismatch, "different bytes");
-                    return;
-                }
-                Latency.RecordValue(Math.Min((long)((end - started) * MicrosecondsPerTick), _highestUs));
-                Messages++;
             }
             while (!_isOneShot && !_isStopping);
         }
         catch (Exception e) when (e is PosixException or ObjectDisposedException)
         {
-            if (c.IsTimedOut)
-            {
-                // A connect that times out is a connect failure like a refusal; a stalled send or reply is a timeout.
-                if (c.Phase == LoadErrorKind.Connect)
-                {
-                    CountFailure(LoadErrorKind.Connect, "timeout");
-                }
-                else
-                {
-                    CountFailure(LoadErrorKind.Timeout, c.Phase == LoadErrorKind.Write ? "write" : "read");
-                }
-            }
-            else if (!_isStopping) // at the deadline or on a signal, a pending operation is abandoned, not failed
-            {
-                CountFailure(c.Phase, e is PosixException p ? p.ErrnoName : e.GetType().Name);
-            }
+            CountFailure(c, c.Phase, e is PosixException p ? p.ErrnoName : e.GetType().Name);
         }
         finally
         {
             c.Deadline = 0;
             c.Socket = null;
             socket?.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// <see cref="RunConnectionAsync"/> over TLS: connect and handshake (within the timeout), then the same echoes
+    /// through the streams layer. Timeouts abort the transport, which ends a pending read or drain.
+    /// </summary>
+    private async Task RunTlsConnectionAsync(Connection c)
+    {
+        long connectStart = Stopwatch.GetTimestamp();
+        long tcpConnected = 0;
+        c.IsTimedOut = false;
+        c.Phase = LoadErrorKind.Connect;
+        c.Deadline = connectStart + _timeoutTicks;
+        using var connecting = new CancellationTokenSource();
+        c.PendingConnect = connecting;
+        TlsTransport? transport = null;
+        try
+        {
+            (transport, StreamReaderProtocol protocol) = await _loop.CreateConnectionAsync(
+                () =>
+                {
+                    tcpConnected = Stopwatch.GetTimestamp(); // the factory runs once the TCP connect is done
+                    return new StreamReaderProtocol(_loop, null);
+                },
+                _targetHost, _target.Port, _settings.Tls!, connecting.Token);
+            c.PendingConnect = null;
+            c.Transport = transport;
+            HandshakeLatency.RecordValue(Math.Min((long)((Stopwatch.GetTimestamp() - tcpConnected) * MicrosecondsPerTick), _highestUs));
+            TlsSession ??= (transport.TlsVersion, transport.CipherSuite);
+            if (_isRandomPayload)
+            {
+                _random.NextBytes(c.Message);
+            }
+            AsyncStreamReader reader = protocol.Reader;
+            AsyncStreamWriter writer = protocol.Writer;
+            Memory<byte> reply = c.Reply;
+            int size = c.Message.Length;
+            long started = connectStart;
+            do
+            {
+                long sendStart = Stopwatch.GetTimestamp();
+                if (!_isOneShot)
+                {
+                    started = sendStart;
+                }
+                c.Phase = LoadErrorKind.Write;
+                c.Deadline = sendStart + _timeoutTicks;
+                writer.Write(c.Message);
+                await writer.DrainAsync();
+
+                c.Phase = LoadErrorKind.Read;
+                c.Deadline = Stopwatch.GetTimestamp() + _timeoutTicks;
+                int received = 0;
+                do
+                {
+                    int n = await reader.ReadAsync(reply[received..]);
+                    if (n == 0)
+                    {
+                        CountFailure(c, LoadErrorKind.Read, "closed before full reply"); // or the watchdog aborted it
+                        return;
+                    }
+                    received += n;
+                }
+                while (received < size);
+                c.Deadline = 0;
+                if (!RecordEcho(reply.Span, c.Message, received, started))
+                {
+                    return;
+                }
+            }
+            while (!_isOneShot && !_isStopping);
+        }
+        catch (Exception e) when (e is PosixException or IOException or AuthenticationException or TimeoutException or OperationCanceledException or ObjectDisposedException)
+        {
+            string cause = c.Phase == LoadErrorKind.Connect ? Http.HttpLoadWorker.ConnectErrorCause(e) : e is PosixException p ? p.ErrnoName : e.GetType().Name;
+            CountFailure(c, c.Phase, cause);
+        }
+        finally
+        {
+            c.Deadline = 0;
+            c.PendingConnect = null;
+            c.Transport = null;
+            transport?.Abort();
+        }
+    }
+
+    /// <summary>The full reply is in (its last byte just now): counts a mismatch and returns false, or records the echo.</summary>
+    private bool RecordEcho(ReadOnlySpan<byte> reply, ReadOnlySpan<byte> message, int received, long started)
+    {
+        long end = Stopwatch.GetTimestamp();
+        if (received != message.Length)
+        {
+            CountFailure(LoadErrorKind.Mismatch, "more bytes than sent");
+            return false;
+        }
+        if (!reply[..message.Length].SequenceEqual(message))
+        {
+            CountFailure(LoadErrorKind.Mismatch, "different bytes");
+            return false;
+        }
+        Latency.RecordValue(Math.Min((long)((end - started) * MicrosecondsPerTick), _highestUs));
+        Messages++;
+        return true;
+    }
+
+    /// <summary>
+    /// A connection failed: a timeout when the watchdog ended it (a connect that times out is a connect failure like a
+    /// refusal; a stalled send or reply is a timeout), else <paramref name="kind"/> with <paramref name="cause"/>. At the
+    /// deadline or on a signal, a pending operation is abandoned, not failed: nothing is counted.
+    /// </summary>
+    private void CountFailure(Connection c, LoadErrorKind kind, string cause)
+    {
+        if (c.IsTimedOut)
+        {
+            if (c.Phase == LoadErrorKind.Connect)
+            {
+                CountFailure(LoadErrorKind.Connect, "timeout");
+            }
+            else
+            {
+                CountFailure(LoadErrorKind.Timeout, c.Phase == LoadErrorKind.Write ? "write" : "read");
+            }
+        }
+        else if (!_isStopping)
+        {
+            CountFailure(kind, cause);
         }
     }
 
@@ -275,6 +401,12 @@ internal sealed class TcpLoadWorker : IDisposable
                 c.IsTimedOut = true;
                 socket.Dispose(); // the pending await fails now, inline; RunConnectionAsync counts the timeout
             }
+            else if (c.Deadline != 0 && now >= c.Deadline && (c.PendingConnect is not null || c.Transport is not null))
+            {
+                c.IsTimedOut = true;
+                c.PendingConnect?.Cancel(); // TLS: the connect (or handshake) fails, or the transport's pending read or drain ends
+                c.Transport?.Abort();
+            }
         }
         _watchdog = _loop.CallLater(_watchdogPeriod, s_onWatchdog, this);
     }
@@ -293,6 +425,8 @@ internal sealed class TcpLoadWorker : IDisposable
         foreach (Connection c in _connections)
         {
             c.Socket?.Dispose();
+            c.PendingConnect?.Cancel();
+            c.Transport?.Abort();
         }
     }
 
@@ -309,6 +443,12 @@ internal sealed class TcpLoadWorker : IDisposable
 
         /// <summary>The open socket, or null between connections. Loop thread only.</summary>
         public NativeSocket? Socket;
+
+        /// <summary>With <c>--tls</c>: the open connection, or null. Loop thread only.</summary>
+        public TlsTransport? Transport;
+
+        /// <summary>With <c>--tls</c>: cancels the connect and handshake in progress, or null. Loop thread only.</summary>
+        public CancellationTokenSource? PendingConnect;
 
         /// <summary>Stopwatch timestamp at which the pending operation times out; 0 when none is pending.</summary>
         public long Deadline;

@@ -64,9 +64,10 @@ internal static class DemoApp
     }
 
     /// <summary>
-    /// httpbin's /anything: method, the request-target exactly as received, headers (names as received;
+    /// httpbin's /anything: method, scheme (http or https), the request-target exactly as received, headers (names as received;
     /// a repeated name, compared case-insensitively, joined with ", " under its first spelling), the body
-    /// as UTF-8 (invalid bytes become U+FFFD), the decoded query as args, and the client's address.
+    /// as UTF-8 (invalid bytes become U+FFFD), the decoded query as args, the client's address, and over HTTPS the
+    /// TLS version, cipher suite, ALPN protocol and the name the client asked for (SNI).
     /// </summary>
     private static async ValueTask Anything(HttpContext context)
     {
@@ -77,6 +78,7 @@ internal static class DemoApp
         {
             json.WriteStartObject();
             json.WriteString("method", request.Method);
+            json.WriteString("scheme", request.Scheme);
             json.WriteString("url", request.RawTarget);
             json.WriteStartObject("args");
             foreach (KeyValuePair<string, string> arg in request.Query)
@@ -92,6 +94,15 @@ internal static class DemoApp
             json.WriteEndObject();
             json.WriteString("data", data);
             json.WriteString("origin", (request.RemoteEndPoint as IPEndPoint)?.Address.ToString() ?? "");
+            if (request.Tls is { } tls)
+            {
+                json.WriteStartObject("tls");
+                json.WriteString("version", CommandLine.TlsVersionName(tls.TlsVersion));
+                json.WriteString("cipher", tls.CipherSuite.ToString());
+                json.WriteString("alpn", tls.NegotiatedApplicationProtocol.ToString());
+                json.WriteString("sni", tls.HostName);
+                json.WriteEndObject();
+            }
             json.WriteEndObject();
         }
         context.Response.Bytes(buffer.WrittenSpan, "application/json");

@@ -5,11 +5,15 @@ using System.Net;
 using Eddy.Http;
 using Eddy.Interop;
 using Eddy.Loop;
+using Eddy.Tls;
 using Eddy.Transports;
 
 namespace Eddy.Cli.Serve;
 
-/// <summary><c>eddy serve</c>: the demo web app on one event loop per core.</summary>
+/// <summary>
+/// <c>eddy serve</c>: the demo web app on one event loop per core, over HTTP, HTTPS (<c>--tls-cert</c>/<c>--tls-key</c>),
+/// or both (<c>--tls-port</c>). The certificate files are watched and reloaded when they change.
+/// </summary>
 internal static class ServeCommand
 {
     public static Command Create()
@@ -35,7 +39,18 @@ internal static class ServeCommand
             DefaultValueFactory = _ => DefaultDescriptorReserve,
             Validators = { result => Check(result, text => long.TryParse(text, CultureInfo.InvariantCulture, out long n) ? n >= 0 : null, "--fd-reserve must be 0 or more") },
         };
-        var command = new Command("serve", "Serve the demo web app (/, /plaintext, /json, /anything, /static/)") { host, port, loops, staticDir, drainTimeout, maxConnections, fdReserve };
+        var tlsCertificate = new Option<string?>("--tls-cert") { Description = "Serve HTTPS with this certificate (PEM, followed by its chain); reloaded when the file changes", HelpName = "FILE" };
+        var tlsKey = new Option<string?>("--tls-key") { Description = "The private key of --tls-cert (PEM, unencrypted)", HelpName = "FILE" };
+        var tlsPort = new Option<int?>("--tls-port")
+        {
+            Description = "Serve HTTPS on this port and plain HTTP on --port (default: HTTPS on --port, no plain HTTP)",
+            HelpName = "PORT",
+            Validators = { result => Check(result, text => int.TryParse(text, CultureInfo.InvariantCulture, out int p) ? p is >= 0 and <= 65535 : null, "--tls-port must be between 0 and 65535") },
+        };
+        var command = new Command("serve", "Serve the demo web app (/, /plaintext, /json, /anything, /static/) over HTTP or HTTPS")
+        {
+            host, port, loops, staticDir, drainTimeout, maxConnections, fdReserve, tlsCertificate, tlsKey, tlsPort,
+        };
         command.SetAction(parse =>
         {
             int loopCount = parse.GetValue(loops);
@@ -49,40 +64,105 @@ internal static class ServeCommand
                 throw new UserError($"--static: no folder {folder}");
             }
             double drainSeconds = parse.GetValue(drainTimeout);
+            string? certificatePath = parse.GetValue(tlsCertificate);
+            string? keyPath = parse.GetValue(tlsKey);
+            if ((certificatePath is null) != (keyPath is null))
+            {
+                throw new UserError("--tls-cert and --tls-key go together: give both for HTTPS");
+            }
+            int? httpsPort = parse.GetValue(tlsPort);
+            if (httpsPort is not null && certificatePath is null)
+            {
+                throw new UserError("--tls-port needs --tls-cert and --tls-key");
+            }
+            // Loaded before anything listens: a bad file is one line and exit 2, not a server without HTTPS.
+            using TlsCertificate? certificate = certificatePath is null ? null : LoadCertificate(certificatePath, keyPath!);
             ulong descriptors = DescriptorLimit.RaiseToHardLimit(); // each connection is a descriptor
             long? connectionLimit = parse.GetResult(maxConnections) is null
                 ? DefaultConnectionLimit(descriptors, parse.GetValue(fdReserve))
                 : parse.GetValue(maxConnections);
-            var endPoint = new IPEndPoint(CommandLine.ParseHost(parse.GetValue(host)!), parse.GetValue(port));
-            var app = DemoApp.Create(folder);
-            var options = new HttpServerOptions { MaxConnections = connectionLimit };
+            IPAddress address = CommandLine.ParseHost(parse.GetValue(host)!);
+            RequestHandler app = DemoApp.Create(folder).Build();
+            TlsServerOptions? tls = null;
+            if (certificate is not null)
+            {
+                tls = new TlsServerOptions();
+                tls.Certificates.Add(certificate);
+                certificate.ReloadFailed += (_, e) =>
+                    Console.Error.WriteLine($"eddy serve: the certificate files changed but cannot be loaded; still serving the previous certificate: {e.GetException().Message}");
+            }
+            // Plain HTTP on --port, unless HTTPS takes it (no --tls-port); HTTPS on --tls-port, or --port.
+            var endPoints = new List<(IPEndPoint EndPoint, TlsServerOptions? Tls)>();
+            if (tls is null || httpsPort is not null)
+            {
+                endPoints.Add((new IPEndPoint(address, parse.GetValue(port)), null));
+            }
+            if (tls is not null)
+            {
+                endPoints.Add((new IPEndPoint(address, httpsPort ?? parse.GetValue(port)), tls));
+            }
+            // One limit for every endpoint and loop: it guards the descriptors, which they all draw on.
+            ConnectionLimit? limit = connectionLimit is long max ? new ConnectionLimit(max) : null;
+            var options = new HttpServerOptions();
 
             using var group = new LoopGroup(loopCount, i => new EventLoopOptions { Name = $"eddy-http-{i}" });
             group.Start();
-            GroupServer server;
-            try
+            var servers = new List<GroupServer>();
+            foreach (var (endPoint, endPointTls) in endPoints)
             {
-                server = app.ListenAsync(group, endPoint, options).GetAwaiter().GetResult();
-            }
-            catch (Exception e) when (e is not UserError)
-            {
-                throw CommandLine.BindError(endPoint, e);
+                try
+                {
+                    servers.Add(ListenAsync(group, app, endPoint, endPointTls, options, limit).GetAwaiter().GetResult());
+                }
+                catch (Exception e) when (e is not UserError)
+                {
+                    Task.WhenAll(servers.Select(s => s.CloseAsync())).Wait();
+                    throw CommandLine.BindError(endPoint, e);
+                }
             }
             var stop = new ManualResetEventSlim();
             using (CommandLine.OnTerminationSignal(stop.Set))
             {
-                string limit = connectionLimit is long n ? $"connection limit {n}" : "no connection limit";
-                Console.WriteLine($"eddy serve: listening on http://{server.EndPoint} ({loopCount} loop{(loopCount == 1 ? "" : "s")}, descriptor limit {descriptors}, {limit}); Ctrl-C stops");
+                string urls = string.Join(" and ", servers.Select((s, i) => $"{(endPoints[i].Tls is null ? "http" : "https")}://{s.EndPoint}"));
+                string limitText = connectionLimit is long n ? $"connection limit {n}" : "no connection limit";
+                Console.WriteLine($"eddy serve: listening on {urls} ({loopCount} loop{(loopCount == 1 ? "" : "s")}, descriptor limit {descriptors}, {limitText}); Ctrl-C stops");
                 stop.Wait();
             }
-            // Graceful stop: no new connections; idle keep-alive connections close now, requests in flight
-            // finish (up to the drain timeout), then whatever is left is cut.
-            server.ShutdownAsync(TimeSpan.FromSeconds(drainSeconds)).Wait();
+            // Graceful stop, on every endpoint at once: no new connections; idle keep-alive connections close now,
+            // requests in flight finish (up to the drain timeout), then whatever is left is cut.
+            Task.WhenAll(servers.Select(s => s.ShutdownAsync(TimeSpan.FromSeconds(drainSeconds)))).Wait();
             Console.WriteLine("eddy serve: stopped");
             return 0;
         });
         return command;
     }
+
+    /// <summary>The certificate and key, watched for changes; a file that cannot be loaded is a one-line <see cref="UserError"/>.</summary>
+    private static TlsCertificate LoadCertificate(string certificatePath, string keyPath)
+    {
+        try
+        {
+            return TlsCertificate.FromPemFiles(certificatePath, keyPath, watch: true);
+        }
+        catch (TlsConfigurationException e)
+        {
+            throw new UserError(e.Message);
+        }
+    }
+
+    /// <summary>
+    /// The app on every loop of the group (HTTPS when <paramref name="tls"/> is given), each listener under the one
+    /// shared <paramref name="limit"/>, set on the loop thread before the listener can accept anything.
+    /// </summary>
+    private static Task<GroupServer> ListenAsync(LoopGroup group, RequestHandler app, IPEndPoint endPoint, TlsServerOptions? tls, HttpServerOptions options, ConnectionLimit? limit) =>
+        group.CreateServerOnEachLoopAsync((loop, bindTo, reusePort) =>
+        {
+            Server server = tls is null
+                ? HttpServer.Listen(loop, app, bindTo, options, reusePort: reusePort)
+                : HttpServer.Listen(loop, app, bindTo, tls, options, reusePort: reusePort);
+            server.ConnectionLimit = limit;
+            return server;
+        }, endPoint);
 
     /// <summary>
     /// Why a default limit: when connections take the very last descriptor, the server itself copes (accept

@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Net.Security;
+using System.Security.Authentication;
 using Eddy.Loop;
 using HdrHistogram;
 
@@ -31,6 +33,18 @@ internal sealed class HttpLoadResult
     public required LongHistogram LatencyUs { get; init; }
 
     public required LongHistogram? UncorrectedLatencyUs { get; init; }
+
+    /// <summary>Connections made (over TLS: handshakes that succeeded), the first ones included.</summary>
+    public required long ConnectionsOpened { get; init; }
+
+    /// <summary>Microseconds each TCP connect took.</summary>
+    public required LongHistogram ConnectUs { get; init; }
+
+    /// <summary>Over TLS: microseconds each handshake took; null over plain HTTP.</summary>
+    public required LongHistogram? TlsHandshakeUs { get; init; }
+
+    /// <summary>Over TLS: the version and cipher suite agreed (on the first connection), or null.</summary>
+    public required (SslProtocols Version, TlsCipherSuite CipherSuite)? TlsSession { get; init; }
 
     public required bool IsInterrupted { get; init; }
 
@@ -134,6 +148,10 @@ internal sealed class HttpLoad : IDisposable
     {
         var latency = new LongHistogram(HighestUs, 3);
         LongHistogram? uncorrected = Settings.IsPaced ? new LongHistogram(HighestUs, 3) : null;
+        var connect = new LongHistogram(HighestUs, 3);
+        LongHistogram? handshake = Settings.IsTls ? new LongHistogram(HighestUs, 3) : null;
+        (SslProtocols, TlsCipherSuite)? session = null;
+        long opened = 0;
         var (errors, details) = LoadErrorTally.Merge(_workers.Select(w => w.Errors));
         var statuses = new SortedDictionary<int, long>();
         var internalErrors = new List<string>();
@@ -145,6 +163,13 @@ internal sealed class HttpLoad : IDisposable
             {
                 uncorrected!.Add(u);
             }
+            connect.Add(worker.ConnectLatency);
+            if (worker.HandshakeLatency is { } h)
+            {
+                handshake!.Add(h);
+            }
+            session ??= worker.TlsSession;
+            opened += worker.ConnectionsOpened;
             responses += worker.Responses;
             sent += worker.RequestsSent;
             bytes += worker.BytesRead;
@@ -171,6 +196,10 @@ internal sealed class HttpLoad : IDisposable
             ErrorDetails = details,
             LatencyUs = latency,
             UncorrectedLatencyUs = uncorrected,
+            ConnectionsOpened = opened,
+            ConnectUs = connect,
+            TlsHandshakeUs = handshake,
+            TlsSession = session,
             IsInterrupted = _isInterrupted,
             InternalErrors = internalErrors,
         };

@@ -1,16 +1,18 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Net;
-using System.Net.Sockets;
+using System.Net.Security;
 using System.Text;
 using System.Text.Json;
+using Eddy.Tls;
 
 namespace Eddy.Cli.Load.Http;
 
 /// <summary>
 /// <c>eddy load http URL</c>: a wrk-class HTTP/1.1 load generator on Eddy's own loops — keep-alive
 /// connections, pipelining, a constant-rate mode with wrk2's coordinated-omission correction, latency
-/// percentiles from HdrHistogram, JSON and HTML reports.
+/// percentiles from HdrHistogram, JSON and HTML reports. https:// URLs run over Eddy's TLS transport
+/// (<c>--insecure</c>, <c>--cacert</c>), and <c>--new-connection-per-request</c> measures connects and handshakes.
 /// Exit codes: 0 done, 1 no response at all, 2 bad input (or the server unreachable), 130 interrupted.
 /// </summary>
 internal static class HttpLoadCommand
@@ -20,7 +22,7 @@ internal static class HttpLoadCommand
 
     public static Command Create()
     {
-        var url = new Argument<string>("URL") { Description = "What to request, e.g. http://127.0.0.1:8080/plaintext (plain HTTP/1.1)" };
+        var url = new Argument<string>("URL") { Description = "What to request, e.g. http://127.0.0.1:8080/plaintext (HTTP/1.1, or over TLS with https://)" };
         var connections = new Option<int>("--connections", "-c") { Description = "Keep-alive connections, kept open for the whole run", HelpName = "N", DefaultValueFactory = _ => 10 };
         var duration = new Option<string?>("--duration", "-d") { Description = "Run for this long (10s, 500ms, 1m; a bare number is seconds). Default 10s unless -n is given", HelpName = "TIME" };
         var requests = new Option<long?>("--requests", "-n") { Description = "Send exactly this many requests, then stop once each has ended (as a response or an error)", HelpName = "N" };
@@ -35,10 +37,16 @@ internal static class HttpLoadCommand
         var json = new Option<string?>("--json") { Description = "Also write every figure, with the full latency distribution, to this file as JSON", HelpName = "FILE" };
         var html = new Option<string?>("--html") { Description = "Also write a self-contained page plotting the latency percentile curve", HelpName = "FILE" };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Print no report (use with --json or --html); errors still go to standard error" };
-
-        var command = new Command("http", "Load an HTTP/1.1 server like wrk (and wrk2 with -R): requests/s, latency percentiles, errors by kind")
+        var insecure = new Option<bool>("--insecure", "-k") { Description = "https: accept any server certificate, as curl -k (for tests and benchmarks)" };
+        var caCertificate = new Option<string?>("--cacert") { Description = "https: trust the certificates in this PEM file (a CA, or a self-signed certificate) instead of the system's store", HelpName = "FILE" };
+        var newConnection = new Option<bool>("--new-connection-per-request")
         {
-            url, connections, duration, requests, rate, pipeline, method, headers, body, timeout, loops, json, html, quiet,
+            Description = "Open a new connection (and for https a new TLS handshake) for every request, sending Connection: close, to measure connections or handshakes per second",
+        };
+
+        var command = new Command("http", "Load an HTTP/1.1 or HTTPS server like wrk (and wrk2 with -R): requests/s, latency percentiles, errors by kind")
+        {
+            url, connections, duration, requests, rate, pipeline, method, headers, body, timeout, loops, json, html, quiet, insecure, caCertificate, newConnection,
         };
         command.SetAction(parse =>
         {
@@ -72,6 +80,11 @@ internal static class HttpLoadCommand
             {
                 throw new UserError($"--pipeline must be between 1 and {MaxPipeline}, not {depth}");
             }
+            bool oneRequestPerConnection = parse.GetValue(newConnection);
+            if (oneRequestPerConnection && depth > 1)
+            {
+                throw new UserError("--pipeline cannot be combined with --new-connection-per-request: each connection carries one request");
+            }
             int loopCount = parse.GetValue(loops);
             if (loopCount < 1)
             {
@@ -87,8 +100,13 @@ internal static class HttpLoadCommand
             using LoadRequestBody payload = LoadRequestBody.Read(parse.GetValue(body)); // a large file stays mapped until the run ends
 
             Uri target = ParseUrl(parse.GetValue(url)!);
+            bool skipValidation = parse.GetValue(insecure);
+            string? caPath = parse.GetValue(caCertificate);
+            TlsClientOptions? tls = LoadCommandLine.CreateTlsOptions(
+                target.Scheme == Uri.UriSchemeHttps, "is for https:// URLs", target.IdnHost, skipValidation, caPath, requestTimeout, SslApplicationProtocol.Http11);
             IPEndPoint endPoint = new(LoadCommandLine.ResolveHost(target.IdnHost), target.Port); // may wait for DNS
-            CheckReachable(target, endPoint, requestTimeout);
+            string where = target.Authority == endPoint.ToString() ? target.Authority : $"{target.Authority} ({endPoint})";
+            LoadCommandLine.CheckReachable(where, endPoint, requestTimeout, tls);
 
             var settings = new HttpLoadSettings(
                 target,
@@ -101,8 +119,12 @@ internal static class HttpLoadCommand
                 requestRate,
                 requestTimeout,
                 verb,
-                payload.Streamed is null ? HttpRequestBuilder.Build(target, verb, fields, payload.Inline) : HttpRequestBuilder.BuildHead(target, verb, fields, payload.Length),
-                payload.Streamed);
+                payload.Streamed is null
+                    ? HttpRequestBuilder.Build(target, verb, fields, payload.Inline, close: oneRequestPerConnection)
+                    : HttpRequestBuilder.BuildHead(target, verb, fields, payload.Length, close: oneRequestPerConnection),
+                payload.Streamed,
+                tls,
+                oneRequestPerConnection);
             return Run(settings, parse.GetValue(json), parse.GetValue(html), parse.GetValue(quiet));
         });
         return command;
@@ -182,6 +204,14 @@ internal static class HttpLoadCommand
         {
             line.Append(f, $", constant rate {rate:N0} req/s");
         }
+        if (s.NewConnectionPerRequest)
+        {
+            line.Append(s.IsTls ? ", a new connection and TLS handshake per request" : ", a new connection per request");
+        }
+        if (s.Tls is { } tls)
+        {
+            line.Append(", TLS (").Append(LoadCommandLine.TrustText(tls)).Append(')');
+        }
         return line.ToString();
     }
 
@@ -228,6 +258,15 @@ internal static class HttpLoadCommand
         {
             output.Append(f, $"  Connections closed by the server (reopened): {r.ClosedByServer:N0}\n");
         }
+        if (r.ConnectionsOpened > 0)
+        {
+            LatencySummary c = r.ConnectUs;
+            output.Append(f, $"  Connections: {r.ConnectionsOpened:N0} opened ({r.ConnectionsPerSecond:N1}/s); TCP connect p50 {LatencyPercentiles.Format(c.P50)}, p99 {LatencyPercentiles.Format(c.P99)}, mean {LatencyPercentiles.Format(c.Mean)}\n");
+        }
+        if (r.TlsHandshakeUs is { } h && r.ConnectionsOpened > 0)
+        {
+            output.Append(f, $"  TLS handshake ({r.TlsVersion}, {r.TlsCipherSuite}): p50 {LatencyPercentiles.Format(h.P50)}, p99 {LatencyPercentiles.Format(h.P99)}, max {LatencyPercentiles.Format(h.Max)}, mean {LatencyPercentiles.Format(h.Mean)}\n");
+        }
         output.Append(f, $"Requests/sec: {r.RequestsPerSecond,12:N2}\n");
         output.Append(f, $"Transfer/sec: {FormatBytes(r.BytesPerSecond),12}\n");
         return output.ToString();
@@ -257,6 +296,13 @@ internal static class HttpLoadCommand
             figures.Add((p.Percentile == 100 ? "latency max" : string.Create(f, $"latency p{p.Percentile:0.###}"), LatencyPercentiles.Format(p.ValueUs)));
         }
         figures.Add(("latency mean", LatencyPercentiles.Format(r.LatencyUs.Mean)));
+        figures.Add(("connections", string.Create(f, $"{r.ConnectionsOpened:N0} opened ({r.ConnectionsPerSecond:N1}/s)") + (r.NewConnectionPerRequest ? ", one per request" : "")));
+        figures.Add(("TCP connect", string.Create(f, $"p50 {LatencyPercentiles.Format(r.ConnectUs.P50)}, p99 {LatencyPercentiles.Format(r.ConnectUs.P99)}, mean {LatencyPercentiles.Format(r.ConnectUs.Mean)}")));
+        if (r.TlsHandshakeUs is { } h)
+        {
+            figures.Add(("TLS", $"{r.TlsVersion ?? "no handshake succeeded"}{(r.TlsCipherSuite is null ? "" : ", " + r.TlsCipherSuite)}"));
+            figures.Add(("TLS handshake", string.Create(f, $"p50 {LatencyPercentiles.Format(h.P50)}, p99 {LatencyPercentiles.Format(h.P99)}, max {LatencyPercentiles.Format(h.Max)}, mean {LatencyPercentiles.Format(h.Mean)}")));
+        }
         figures.Add(("status", string.Join(", ", r.StatusCounts.Select(s => string.Create(f, $"{s.Key} × {s.Value:N0}")))));
         figures.Add(("errors", string.Join(", ", r.ErrorsByKind.Select(e => string.Create(f, $"{e.Key} {e.Value:N0}")))));
         foreach (var (kind, causes) in r.ErrorDetails)
@@ -278,33 +324,9 @@ internal static class HttpLoadCommand
     {
         if (!Uri.TryCreate(text, UriKind.Absolute, out Uri? url) || (url.Scheme != Uri.UriSchemeHttp && url.Scheme != Uri.UriSchemeHttps) || url.Host.Length == 0)
         {
-            throw new UserError($"'{text}' is not an http:// URL (e.g. http://127.0.0.1:8080/plaintext)");
-        }
-        if (url.Scheme == Uri.UriSchemeHttps)
-        {
-            throw new UserError($"'{text}': https is not supported (eddy load http speaks plain HTTP/1.1)");
+            throw new UserError($"'{text}' is not an http:// or https:// URL (e.g. http://127.0.0.1:8080/plaintext)");
         }
         return url;
-    }
-
-    /// <summary>Connects once before the run, so an unreachable server is one clear error rather than a run of connect errors.</summary>
-    private static void CheckReachable(Uri url, IPEndPoint endPoint, TimeSpan timeout)
-    {
-        string where = url.Authority == endPoint.ToString() ? url.Authority : $"{url.Authority} ({endPoint})";
-        using var socket = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-        using var cancel = new CancellationTokenSource(timeout);
-        try
-        {
-            socket.ConnectAsync(endPoint, cancel.Token).AsTask().GetAwaiter().GetResult();
-        }
-        catch (SocketException e)
-        {
-            throw new UserError($"cannot connect to {where}: {e.Message}");
-        }
-        catch (OperationCanceledException)
-        {
-            throw new UserError($"cannot connect to {where}: no answer within {timeout.TotalSeconds:0.###} s");
-        }
     }
 
     private static (string Name, string Value) ParseHeader(string text)

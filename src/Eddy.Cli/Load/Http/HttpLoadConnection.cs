@@ -15,6 +15,9 @@ namespace Eddy.Cli.Load.Http;
 /// Connect -> ConnectionMade -> (SendReady -> DataReceived*)* -> [EofReceived] -> ConnectionLost -> Connect …
 /// </code>
 /// Every request ends as one response or one error, so with <c>-n</c> the run ends when all have ended.
+/// Over TLS the transport is a <see cref="Eddy.Tls.TlsTransport"/> with the same contract: nothing here changes.
+/// With <see cref="HttpLoadSettings.NewConnectionPerRequest"/> each connection carries one request and is closed after
+/// its response, and the slot connects again: a connect (and handshake) per request.
 /// Latency runs from a request's intended send time — its write, or with <c>-R</c> its slot in the
 /// schedule (wrk2's correction for coordinated omission) — to the last byte of its response.
 /// <para>
@@ -50,13 +53,16 @@ internal sealed class HttpLoadConnection : Protocol
     private long _toSend;    // requests this connection may still start (long.MaxValue without -n)
     private long _scheduled; // -R: index of the next request in this connection's schedule
     private readonly ByteBuffer _carry = new(); // an incomplete head (or trailer line) split by a read, kept until the rest arrives
-    private bool _isClosedByServer; // the server said it would close: reconnect at once, not an error
+    private bool _isEnding;         // the connection ends after this response (the server said it would close, or one request per connection): reconnect at once, not an error
     private bool _isAborted;        // we closed it after counting why: ConnectionLost counts nothing more
     private readonly MappedFile? _body; // a streamed body, or null when the whole request is in the worker's batch
     private int _writeBacklog;      // streamed: requests in flight (the last ones) whose writing has not begun
     private long _writeOffset;      // streamed: how much of the request being written has gone (head, then body); 0 between requests
     private bool _isWritePaused;    // streamed: the transport holds bytes the socket did not take; wait for ResumeWriting
     private long _lastBodyWriteAt;  // streamed: when a chunk last went to the transport, which takes one only once the socket has taken the last
+    private readonly bool _isOneRequestPerConnection; // --new-connection-per-request
+    private long _connectStartedAt; // when the pending connect began (Stopwatch ticks)
+    private long _tcpConnectedAt;   // when its TCP connect completed: the factory runs then, before any TLS handshake
 
     public HttpLoadConnection(HttpLoadWorker worker, long toSend, long scheduleOffset, double interval)
     {
@@ -69,18 +75,29 @@ internal sealed class HttpLoadConnection : Protocol
         _scheduleOffset = scheduleOffset;
         _interval = interval;
         _body = worker.Settings.Body;
-        Factory = () => this;
+        _isOneRequestPerConnection = worker.Settings.NewConnectionPerRequest;
+        Factory = () =>
+        {
+            _tcpConnectedAt = Stopwatch.GetTimestamp();
+            return this;
+        };
     }
 
     public HttpLoadWorker Worker => _worker;
 
-    /// <summary>For <c>ConnectAsync</c>: the slot is its own protocol on every connection.</summary>
+    /// <summary>
+    /// For <c>ConnectAsync</c>: the slot is its own protocol on every connection. Both connects (TCP and TLS) call it
+    /// once the TCP connect has completed, so the time from then to <see cref="ConnectionMade"/> is the TLS handshake.
+    /// </summary>
     public Func<HttpLoadConnection> Factory { get; }
 
     public bool IsConnected => _transport is not null;
 
     /// <summary>Set while a connect is pending, so the slot is not connected twice.</summary>
     public bool IsConnecting { get; set; }
+
+    /// <summary>A connect begins now: the connect and handshake times count from here.</summary>
+    public void OnConnectStarting() => _connectStartedAt = Stopwatch.GetTimestamp();
 
     /// <summary>Every request this slot was given has ended (only with <c>-n</c>).</summary>
     public bool IsDone => _toSend == 0 && _inFlight == 0;
@@ -102,10 +119,11 @@ internal sealed class HttpLoadConnection : Protocol
     {
         IsConnecting = false;
         _transport = transport;
+        _worker.RecordConnection(transport, _tcpConnectedAt - _connectStartedAt, Stopwatch.GetTimestamp() - _tcpConnectedAt);
         _first = 0;
         _inFlight = 0;
         _carry.Consume(_carry.Length);
-        _isClosedByServer = false;
+        _isEnding = false;
         _isAborted = false;
         _writeBacklog = 0;
         _writeOffset = 0;
@@ -266,7 +284,7 @@ internal sealed class HttpLoadConnection : Protocol
         {
             ConsumeWithCarry(data);
         }
-        if (_transport is not null && !_isAborted && !_isClosedByServer)
+        if (_transport is not null && !_isAborted && !_isEnding)
         {
             SendReady();
         }
@@ -300,7 +318,7 @@ internal sealed class HttpLoadConnection : Protocol
                 return position;
             }
             OnResponse();
-            if (_isClosedByServer || _transport is null)
+            if (_isEnding || _transport is null)
             {
                 return input.Length;
             }
@@ -326,7 +344,7 @@ internal sealed class HttpLoadConnection : Protocol
             _carry.Append(data[..take]);
             data = data[take..];
             int used = Consume(_carry.Span);
-            if (_transport is null || _isAborted || _isClosedByServer)
+            if (_transport is null || _isAborted || _isEnding)
             {
                 return;
             }
@@ -345,7 +363,7 @@ internal sealed class HttpLoadConnection : Protocol
 
     private void Keep(ReadOnlySpan<byte> rest)
     {
-        if (_isAborted || _isClosedByServer)
+        if (_isAborted || _isEnding)
         {
             return;
         }
@@ -367,7 +385,7 @@ internal sealed class HttpLoadConnection : Protocol
         _worker.RecordResponse(_reader.StatusCode, now - _intendedAt[first], now - _sentAt[first]);
         _first = first + 1 == _depth ? 0 : first + 1;
         _inFlight--;
-        if (_reader.IsConnectionClose)
+        if (_reader.IsConnectionClose || (_isOneRequestPerConnection && _inFlight == 0))
         {
             // The server closes after this response: what else was pipelined will not be answered.
             if (_inFlight > 0)
@@ -375,8 +393,11 @@ internal sealed class HttpLoadConnection : Protocol
                 _worker.CountError(LoadErrorKind.Read, "closed by the server with requests pending", _inFlight);
                 _inFlight = 0;
             }
-            _isClosedByServer = true;
-            _worker.ClosedByServer++;
+            _isEnding = true;
+            if (!_isOneRequestPerConnection)
+            {
+                _worker.ClosedByServer++; // with one request per connection, the close was asked for
+            }
             _transport!.Close();
         }
         else if (IsDone)

@@ -86,6 +86,30 @@ internal sealed class HttpLoadReport
     /// <summary>True when a signal stopped the run early: the figures cover the time until then.</summary>
     public required bool Interrupted { get; init; }
 
+    /// <summary><c>http</c> or <c>https</c>.</summary>
+    public required string Scheme { get; init; }
+
+    /// <summary>True with --new-connection-per-request: every request had a connection (and a TLS handshake) of its own.</summary>
+    public required bool NewConnectionPerRequest { get; init; }
+
+    /// <summary>Connections made during the run (over TLS: handshakes that succeeded), the first ones included.</summary>
+    public required long ConnectionsOpened { get; init; }
+
+    /// <summary>Connections made per second of the run (over TLS: handshakes per second).</summary>
+    public required double ConnectionsPerSecond { get; init; }
+
+    /// <summary>How long each TCP connect took, until the socket was connected.</summary>
+    public required LatencySummary ConnectUs { get; init; }
+
+    /// <summary>Over TLS: how long each handshake took, from the TCP connect to the first byte the protocol may send. Null over plain HTTP.</summary>
+    public required LatencySummary? TlsHandshakeUs { get; init; }
+
+    /// <summary>Over TLS: the version agreed, e.g. "TLSv1.3"; null over plain HTTP (or when no handshake succeeded).</summary>
+    public required string? TlsVersion { get; init; }
+
+    /// <summary>Over TLS: the cipher suite agreed, e.g. "TLS_AES_256_GCM_SHA384"; null otherwise.</summary>
+    public required string? TlsCipherSuite { get; init; }
+
     public static HttpLoadReport Create(HttpLoadSettings settings, HttpLoadResult result)
     {
         var byKind = new Dictionary<string, long>();
@@ -132,6 +156,14 @@ internal sealed class HttpLoadReport
             UncorrectedLatencyUs = result.UncorrectedLatencyUs is { } u ? LatencySummary.From(u) : null,
             UncorrectedDistribution = result.UncorrectedLatencyUs is { } d ? LatencyPercentiles.Distribution(d) : null,
             Interrupted = result.IsInterrupted,
+            Scheme = settings.IsTls ? "https" : "http",
+            NewConnectionPerRequest = settings.NewConnectionPerRequest,
+            ConnectionsOpened = result.ConnectionsOpened,
+            ConnectionsPerSecond = seconds > 0 ? result.ConnectionsOpened / seconds : 0,
+            ConnectUs = LatencySummary.From(result.ConnectUs),
+            TlsHandshakeUs = result.TlsHandshakeUs is { } h ? LatencySummary.From(h) : null,
+            TlsVersion = result.TlsSession is { } v ? CommandLine.TlsVersionName(v.Version) : null,
+            TlsCipherSuite = result.TlsSession is { } c ? c.CipherSuite.ToString() : null,
         };
     }
 }

@@ -1,5 +1,8 @@
 using System.Diagnostics;
+using System.Net.Security;
+using System.Security.Authentication;
 using Eddy.Loop;
+using Eddy.Tls;
 using Eddy.Transports;
 using HdrHistogram;
 
@@ -40,6 +43,7 @@ internal sealed class HttpLoadWorker
     private readonly List<HttpLoadConnection> _connections = [];
     private readonly long _highestUs;
     private readonly long _timeoutTicks;
+    private readonly string _targetHost; // the address to connect to, as TLS's connect takes it (an IP literal: no lookup)
     private readonly TimeSpan _watchdogPeriod;
     private int _finishedConnections;
     private TimerHandle _ticker;
@@ -67,7 +71,10 @@ internal sealed class HttpLoadWorker
             }
         }
         HasRequestLimit = Settings.Requests is not null;
+        _targetHost = Settings.Target.Address.ToString();
         Latency = new LongHistogram(highestUs, numberOfSignificantValueDigits: 3);
+        ConnectLatency = new LongHistogram(highestUs, numberOfSignificantValueDigits: 3);
+        HandshakeLatency = Settings.IsTls ? new LongHistogram(highestUs, numberOfSignificantValueDigits: 3) : null;
         UncorrectedLatency = Settings.IsPaced ? new LongHistogram(highestUs, numberOfSignificantValueDigits: 3) : null;
         loop.ExceptionHandler = (_, context) => LoopErrors.Add(context);
     }
@@ -92,6 +99,7 @@ internal sealed class HttpLoadWorker
     public long RequestsSent;
     public long BytesRead;
     public long ClosedByServer;
+    public long ConnectionsOpened;
     public readonly long[] StatusCounts = new long[600];
     public readonly LoadErrorTally Errors = new();
     public readonly List<LoopExceptionContext> LoopErrors = [];
@@ -101,6 +109,15 @@ internal sealed class HttpLoadWorker
 
     /// <summary>With <c>-R</c>: microseconds from the actual write instead — what a load generator without the correction would report.</summary>
     public LongHistogram? UncorrectedLatency { get; }
+
+    /// <summary>Microseconds each TCP connect took (connect(2) until the socket is writable).</summary>
+    public LongHistogram ConnectLatency { get; }
+
+    /// <summary>Over TLS: microseconds each handshake took, from the TCP connect to the protocol's ConnectionMade. Null over plain HTTP.</summary>
+    public LongHistogram? HandshakeLatency { get; }
+
+    /// <summary>Over TLS: the version and cipher suite of the first connection (null until one is made).</summary>
+    public (SslProtocols Version, TlsCipherSuite CipherSuite)? TlsSession { get; private set; }
 
     public long EndTimestamp { get; private set; }
 
@@ -163,16 +180,28 @@ internal sealed class HttpLoadWorker
         _ = ConnectAsync(connection);
     }
 
+    /// <summary>
+    /// Connects the slot: TCP, then over TLS the handshake, both within the timeout. A failure of either is a connect
+    /// error, counted with its cause (an errno name, "timeout", or the handshake's reason), and the slot tries again.
+    /// </summary>
     private async Task ConnectAsync(HttpLoadConnection connection)
     {
         using var timeout = new CancellationTokenSource(Settings.Timeout);
         connection.PendingConnect = timeout;
+        connection.OnConnectStarting();
         try
         {
-            await _loop.ConnectAsync(connection.Factory, Settings.Target, timeout.Token);
+            if (Settings.Tls is { } tls)
+            {
+                await _loop.CreateConnectionAsync(connection.Factory, _targetHost, Settings.Target.Port, tls, timeout.Token);
+            }
+            else
+            {
+                await _loop.ConnectAsync(connection.Factory, Settings.Target, timeout.Token);
+            }
             connection.PendingConnect = null;
         }
-        catch (Exception e) when (e is PosixException or OperationCanceledException)
+        catch (Exception e) when (e is PosixException or OperationCanceledException or AuthenticationException or IOException or TimeoutException)
         {
             connection.PendingConnect = null;
             connection.OnConnectFailed();
@@ -180,7 +209,7 @@ internal sealed class HttpLoadWorker
             {
                 return;
             }
-            CountError(LoadErrorKind.Connect, e is PosixException p ? p.ErrnoName : "timeout", 1);
+            CountError(LoadErrorKind.Connect, ConnectErrorCause(e), 1);
             if (connection.IsDone)
             {
                 Finish(connection);
@@ -189,6 +218,32 @@ internal sealed class HttpLoadWorker
             {
                 _loop.CallLater(ReconnectPause, s_reconnect, connection);
             }
+        }
+    }
+
+    /// <summary>Why a connect failed, in a few words that group alike failures together in the report.</summary>
+    internal static string ConnectErrorCause(Exception e) => e switch
+    {
+        PosixException p => p.ErrnoName,
+        OperationCanceledException => "timeout",
+        TimeoutException => "TLS handshake timeout",
+        AuthenticationException => $"TLS handshake failed: {e.Message}",
+        _ => $"TLS handshake: {e.Message}",
+    };
+
+    /// <summary>A connection was made (and over TLS its handshake succeeded): counts it and its times, in Stopwatch ticks.</summary>
+    public void RecordConnection(Transport transport, long connectTicks, long handshakeTicks)
+    {
+        if (IsStopping)
+        {
+            return;
+        }
+        ConnectionsOpened++;
+        ConnectLatency.RecordValue(ToMicroseconds(connectTicks));
+        if (HandshakeLatency is not null && transport is TlsTransport tls)
+        {
+            HandshakeLatency.RecordValue(ToMicroseconds(handshakeTicks));
+            TlsSession ??= (tls.TlsVersion, tls.CipherSuite);
         }
     }
 
