@@ -41,17 +41,45 @@ public static class EventLoopTlsExtensions
             TProtocol? application = null;
             (Transport connection, TlsTransport.RecordProtocol records) = await loop.CreateConnectionAsync(
                 () => TlsTransport.CreateClientProtocol(loop, application = protocolFactory(), tls, host), host, port, cancellationToken);
-            TlsTransport transport = records.Transport;
-            try
-            {
-                await transport.WaitConnectedAsync().WaitAsync(cancellationToken);
-            }
-            catch (OperationCanceledException)
-            {
-                connection.Abort();
-                throw;
-            }
-            return (transport, application!);
+            await HandshakeAsync(connection, records.Transport, cancellationToken);
+            return (records.Transport, application!);
+        }
+
+        /// <summary>
+        /// Like the TLS <c>CreateConnectionAsync</c> above,
+        /// to an address already resolved: the server's name for SNI and the certificate check is
+        /// <see cref="TlsClientOptions.ServerName"/>, or the address itself when that is null.
+        /// </summary>
+        public async ValueTask<(TlsTransport Transport, TProtocol Protocol)> ConnectAsync<TProtocol>(
+            Func<TProtocol> protocolFactory, EndPoint endPoint, TlsClientOptions tls, CancellationToken cancellationToken = default)
+            where TProtocol : Protocol
+        {
+            ArgumentNullException.ThrowIfNull(protocolFactory);
+            ArgumentNullException.ThrowIfNull(endPoint);
+            ArgumentNullException.ThrowIfNull(tls);
+            string host = endPoint is IPEndPoint ip ? ip.Address.ToString() : endPoint.ToString() ?? "";
+            TProtocol? application = null;
+            (Transport connection, TlsTransport.RecordProtocol records) = await loop.ConnectAsync(
+                () => TlsTransport.CreateClientProtocol(loop, application = protocolFactory(), tls, host), endPoint, cancellationToken);
+            await HandshakeAsync(connection, records.Transport, cancellationToken);
+            return (records.Transport, application!);
+        }
+    }
+
+    private static async Task HandshakeAsync(Transport connection, TlsTransport transport, CancellationToken cancellationToken)
+    {
+        Task connected = transport.WaitConnectedAsync();
+        try
+        {
+            await connected.WaitAsync(cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            connection.Abort();
+            // The handshake fails once the abort lands, with nobody left to hear it: observe it here.
+            _ = connected.ContinueWith(static t => _ = t.Exception, CancellationToken.None,
+                TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            throw;
         }
     }
 }

@@ -60,6 +60,13 @@ public sealed class TlsClientOptions
         }
         if (SkipServerCertificateValidation)
         {
+            // An empty custom root store: the chain is not built against the system's trust store (hundreds of
+            // certificates read on the first handshake) only for the callback to accept whatever it finds.
+            options.CertificateChainPolicy = new X509ChainPolicy
+            {
+                TrustMode = X509ChainTrustMode.CustomRootTrust,
+                RevocationMode = X509RevocationMode.NoCheck,
+            };
             options.RemoteCertificateValidationCallback = static (_, _, _, _) => true;
         }
         else if (ServerCertificateValidation is { } validate)

@@ -43,7 +43,6 @@ internal sealed class HttpLoadWorker
     private readonly List<HttpLoadConnection> _connections = [];
     private readonly long _highestUs;
     private readonly long _timeoutTicks;
-    private readonly string _targetHost; // the address to connect to, as TLS's connect takes it (an IP literal: no lookup)
     private readonly TimeSpan _watchdogPeriod;
     private int _finishedConnections;
     private TimerHandle _ticker;
@@ -71,7 +70,6 @@ internal sealed class HttpLoadWorker
             }
         }
         HasRequestLimit = Settings.Requests is not null;
-        _targetHost = Settings.Target.Address.ToString();
         Latency = new LongHistogram(highestUs, numberOfSignificantValueDigits: 3);
         ConnectLatency = new LongHistogram(highestUs, numberOfSignificantValueDigits: 3);
         HandshakeLatency = Settings.IsTls ? new LongHistogram(highestUs, numberOfSignificantValueDigits: 3) : null;
@@ -193,7 +191,7 @@ internal sealed class HttpLoadWorker
         {
             if (Settings.Tls is { } tls)
             {
-                await _loop.CreateConnectionAsync(connection.Factory, _targetHost, Settings.Target.Port, tls, timeout.Token);
+                await _loop.ConnectAsync(connection.Factory, Settings.Target, tls, timeout.Token);
             }
             else
             {
