@@ -25,8 +25,12 @@ namespace Eddy.Loop;
 /// </summary>
 public sealed partial class EventLoop : IDisposable
 {
+    // t_ marks a thread-static field, as dotnet/runtime names them; an .editorconfig naming rule cannot tell a
+    // [ThreadStatic] field from another static one, so the s_ rule is lifted here alone.
+#pragma warning disable IDE1006
     [ThreadStatic]
     private static EventLoop? t_running;
+#pragma warning restore IDE1006
 
     private readonly Selector _selector;
     private readonly TimeProvider _time;
