@@ -268,6 +268,7 @@ public sealed class AsyncStreamReader
         _transport = transport;
     }
 
+    /// <summary>For logs: how many bytes are buffered, and whether the stream ended, is paused or failed.</summary>
     public override string ToString() =>
         $"AsyncStreamReader({BufferedCount} bytes buffered{(_eof ? ", eof" : "")}{(_paused ? ", paused" : "")}{(_exception is null ? "" : ", failed")})";
 
