@@ -12,6 +12,14 @@ namespace Eddy;
 /// </summary>
 public sealed class PosixException : IOException
 {
+    /// <summary>
+    /// Creates the exception for <paramref name="operation"/> failing with <paramref name="errno"/>; the message
+    /// is built from them and <paramref name="fd"/> (-1: no descriptor), with the strerror text.
+    /// <see cref="Exception.HResult"/> is the errno value.
+    /// </summary>
+    /// <param name="errno">The errno the call failed with.</param>
+    /// <param name="operation">The call, as the message should name it, e.g. <c>recv</c> or <c>epoll_ctl(ADD)</c>.</param>
+    /// <param name="fd">The descriptor the call was made on, or -1.</param>
     public PosixException(Errno errno, string operation, int fd = -1)
         : base(Format(errno, operation, fd), (int)errno)
     {

@@ -25,8 +25,12 @@ namespace Eddy.Loop;
 /// </summary>
 public sealed partial class EventLoop : IDisposable
 {
+    // t_ marks a thread-static field, as dotnet/runtime names them; an .editorconfig naming rule cannot tell a
+    // [ThreadStatic] field from another static one, so the s_ rule is lifted here alone.
+#pragma warning disable IDE1006
     [ThreadStatic]
     private static EventLoop? t_running;
+#pragma warning restore IDE1006
 
     private readonly Selector _selector;
     private readonly TimeProvider _time;
@@ -52,10 +56,17 @@ public sealed partial class EventLoop : IDisposable
     private int _threadId = -1; // the running thread, -1 when not running
     private Action<EventLoop, LoopExceptionContext>? _exceptionHandler;
 
+    /// <summary>Creates a loop with the default options: the default selector (<see cref="Selector.Create"/>), the system clock, no logger.</summary>
     public EventLoop() : this(new EventLoopOptions())
     {
     }
 
+    /// <summary>
+    /// Creates a loop, not yet running: it owns the selector of <paramref name="options"/> (or a new default one)
+    /// and an eventfd for wake-ups. Any thread may create it; the thread that runs it
+    /// (<see cref="RunForever"/>, <see cref="Run(Func{Task})"/>, <see cref="RunUntilComplete(Task)"/>) becomes its loop thread.
+    /// Throws <see cref="PosixException"/> when the OS refuses a descriptor (EMFILE).
+    /// </summary>
     public EventLoop(EventLoopOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -82,11 +93,13 @@ public sealed partial class EventLoop : IDisposable
     /// <summary>The loop running on the calling thread, or null (asyncio's <c>get_running_loop</c>).</summary>
     public static EventLoop? Current => t_running;
 
+    /// <summary>For logs and error messages (<see cref="EventLoopOptions.Name"/>, default "eddy-loop"); a <see cref="LoopGroup"/> names its loop threads after it.</summary>
     public string Name { get; }
 
     /// <summary>The selector this loop drives (and owns).</summary>
     public Selector Selector => _selector;
 
+    /// <summary>The clock of <see cref="Time"/> and the timers (<see cref="EventLoopOptions.TimeProvider"/>, default the system's monotonic clock).</summary>
     public TimeProvider TimeProvider => _time;
 
     /// <summary>Debug mode: wrong-thread checks and slow-callback reports. Costs a clock read per callback.</summary>
@@ -95,8 +108,10 @@ public sealed partial class EventLoop : IDisposable
     /// <summary>In debug mode, callbacks slower than this are reported.</summary>
     public TimeSpan SlowCallbackDuration { get; set; }
 
+    /// <summary>True while a thread runs the loop (inside <see cref="RunForever"/>, <see cref="Run(Func{Task})"/> or <see cref="RunUntilComplete(Task)"/>). Readable from any thread.</summary>
     public bool IsRunning => _threadId != -1;
 
+    /// <summary>True once <see cref="Close"/> ran: the loop takes no new work (scheduling throws <see cref="ObjectDisposedException"/>). Readable from any thread.</summary>
     public bool IsClosed => _closed;
 
     /// <summary>True on the thread that is running this loop.</summary>
@@ -251,6 +266,7 @@ public sealed partial class EventLoop : IDisposable
         }
     }
 
+    /// <summary>The same as <see cref="Close"/>: throws if the loop is running.</summary>
     public void Dispose() => Close();
 
     /// <summary>Passes an exception from user code to <see cref="ExceptionHandler"/> (or the default handler).</summary>

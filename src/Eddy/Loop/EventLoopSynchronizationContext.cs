@@ -12,8 +12,14 @@ public sealed class EventLoopSynchronizationContext : SynchronizationContext
 {
     internal EventLoopSynchronizationContext(EventLoop loop) => Loop = loop;
 
+    /// <summary>The loop whose thread this context sends continuations to.</summary>
     public EventLoop Loop { get; }
 
+    /// <summary>
+    /// Queues <paramref name="d"/> to run on the loop: from the loop thread as <see cref="EventLoop.CallSoon(Action{object?}, object?)"/>
+    /// does, from any other thread as <see cref="EventLoop.CallSoonThreadSafe(Action{object?}, object?)"/> does (throws
+    /// <see cref="ObjectDisposedException"/> once the loop is closed). Never runs it inline.
+    /// </summary>
     public override void Post(SendOrPostCallback d, object? state) => Loop.Post(d, state);
 
     /// <summary>Runs <paramref name="d"/> on the loop and waits for it; inline when already on the loop thread.</summary>
@@ -48,5 +54,6 @@ public sealed class EventLoopSynchronizationContext : SynchronizationContext
         }
     }
 
+    /// <summary>Returns this context: it holds no state but its loop, so a copy would be the same.</summary>
     public override SynchronizationContext CreateCopy() => this;
 }

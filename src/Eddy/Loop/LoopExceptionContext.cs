@@ -6,6 +6,7 @@ public sealed class LoopExceptionContext(string message, Exception? exception = 
     /// <summary>Where it happened, e.g. "Exception in callback".</summary>
     public string Message { get; } = message;
 
+    /// <summary>The exception that escaped, or null for a report that carries only a message.</summary>
     public Exception? Exception { get; } = exception;
 
     /// <summary>The callback that threw, if any.</summary>
@@ -14,6 +15,7 @@ public sealed class LoopExceptionContext(string message, Exception? exception = 
     /// <summary>The object involved: a transport, a protocol, a socket, a task.</summary>
     public object? Source { get; } = source;
 
+    /// <summary>What the default handler writes: the message, the callback's method, the source, then the exception.</summary>
     public override string ToString()
     {
         string text = Message;

@@ -40,10 +40,14 @@ public sealed class LoopGroup : IDisposable
         }
     }
 
+    /// <summary>The group's loops, in index order, created with it and fixed for its life. Call into a loop from
+    /// its own thread (e.g. through <see cref="InvokeAsync{T}(EventLoop, Func{T})"/>) once the group runs.</summary>
     public IReadOnlyList<EventLoop> Loops => _loops;
 
+    /// <summary>How many loops (and threads) the group has.</summary>
     public int Count => _loops.Length;
 
+    /// <summary>True from <see cref="Start"/> until <see cref="Stop"/>. Readable from any thread.</summary>
     public bool IsRunning => Volatile.Read(ref _state) == 1;
 
     /// <summary>The next loop in round-robin order, for spreading work (e.g. client connections) over the group.</summary>

@@ -12,17 +12,22 @@ public sealed class EpollSelector : Selector
     private readonly int _epfd;
     private readonly EpollEventBuffer _buffer = new();
 
+    /// <summary>Creates the epoll instance (close-on-exec). Throws <see cref="PosixException"/> (EMFILE when descriptors are out).</summary>
     public EpollSelector()
     {
         _epfd = Libc.Check(Libc.EpollCreate1(Libc.EPOLL_CLOEXEC), "epoll_create1");
     }
 
+    /// <inheritdoc/>
     public override string Name => "epoll";
 
+    /// <inheritdoc/>
     protected override void AddToBackend(SelectorKey key) => Control(Libc.EPOLL_CTL_ADD, key, key.Interest, "epoll_ctl(ADD)");
 
+    /// <inheritdoc/>
     protected override void ModifyInBackend(SelectorKey key, Interest interest) => Control(Libc.EPOLL_CTL_MOD, key, interest, "epoll_ctl(MOD)");
 
+    /// <inheritdoc/>
     protected override void RemoveFromBackend(SelectorKey key)
     {
         // A closed fd left the epoll set by itself (epoll(7), Q6); that is not an error when unregistering.
@@ -32,6 +37,7 @@ public sealed class EpollSelector : Selector
         }
     }
 
+    /// <inheritdoc/>
     protected override int SelectCore(Span<SelectorEvent> events, int timeoutMs)
     {
         int n = _buffer.Wait(_epfd, Math.Min(events.Length, EpollEventBuffer.Capacity), timeoutMs);
@@ -65,6 +71,7 @@ public sealed class EpollSelector : Selector
         return count;
     }
 
+    /// <inheritdoc/>
     protected override void CloseBackend()
     {
         Libc.Close(_epfd);

@@ -13,8 +13,10 @@ public sealed class PollSelector : Selector
     private SelectorKey[] _slots = new SelectorKey[64];
     private int _used;
 
+    /// <inheritdoc/>
     public override string Name => "poll";
 
+    /// <inheritdoc/>
     protected override void AddToBackend(SelectorKey key)
     {
         ThrowIfNotOpen("Register", key.Fd);
@@ -28,12 +30,14 @@ public sealed class PollSelector : Selector
         key.PollIndex = _used++;
     }
 
+    /// <inheritdoc/>
     protected override void ModifyInBackend(SelectorKey key, Interest interest)
     {
         ThrowIfNotOpen("Modify", key.Fd);
         _pollFds[key.PollIndex].Events = ToPoll(interest);
     }
 
+    /// <inheritdoc/>
     protected override void RemoveFromBackend(SelectorKey key)
     {
         int index = key.PollIndex;
@@ -48,6 +52,7 @@ public sealed class PollSelector : Selector
         key.PollIndex = -1;
     }
 
+    /// <inheritdoc/>
     protected override int SelectCore(Span<SelectorEvent> events, int timeoutMs)
     {
         int n = Libc.Poll(_pollFds.AsSpan(0, _used), timeoutMs);
@@ -82,6 +87,7 @@ public sealed class PollSelector : Selector
         return count;
     }
 
+    /// <inheritdoc/>
     protected override void CloseBackend()
     {
         _used = 0;

@@ -52,6 +52,7 @@ public abstract class Selector : IDisposable
     /// <summary>How many descriptors are registered.</summary>
     public int Count => _count;
 
+    /// <summary>True once <see cref="Close"/> (or <see cref="Dispose"/>) ran: every call but these two then throws.</summary>
     public bool IsClosed { get; private set; }
 
     /// <summary>Starts watching <paramref name="fd"/> for <paramref name="interest"/>.</summary>
@@ -150,6 +151,7 @@ public abstract class Selector : IDisposable
         CloseBackend();
     }
 
+    /// <summary>The same as <see cref="Close"/>.</summary>
     public void Dispose()
     {
         Close();
@@ -170,14 +172,40 @@ public abstract class Selector : IDisposable
         return key is not null && key.Generation == generation ? key : null;
     }
 
+    // What a backend provides. The base class has already checked the arguments and the selector's state, and
+    // keeps the key table: a backend only tells the OS.
+
+    /// <summary>
+    /// Starts watching <paramref name="key"/>'s fd for its <see cref="SelectorKey.Interest"/>. Called by
+    /// <see cref="Register"/> before the key enters the table, so a throw registers nothing; throws
+    /// <see cref="PosixException"/> (EBADF for a descriptor that is not open).
+    /// </summary>
     protected abstract void AddToBackend(SelectorKey key);
 
+    /// <summary>
+    /// Changes what <paramref name="key"/>'s fd waits for to <paramref name="interest"/>. Called by
+    /// <see cref="Modify(int, Interest, object?)"/> only when the interest changes, while
+    /// <see cref="SelectorKey.Interest"/> still holds the old one; throws <see cref="PosixException"/> (EBADF
+    /// for a closed descriptor), and then the key keeps its old interest.
+    /// </summary>
     protected abstract void ModifyInBackend(SelectorKey key, Interest interest);
 
+    /// <summary>
+    /// Stops watching <paramref name="key"/>'s fd. Called by <see cref="Unregister"/> while the key is still in
+    /// the table. Must succeed when the descriptor was closed already.
+    /// </summary>
     protected abstract void RemoveFromBackend(SelectorKey key);
 
+    /// <summary>
+    /// <see cref="Select"/>'s wait: <paramref name="events"/> is not empty and <paramref name="timeoutMs"/> is -1
+    /// (indefinitely) or at least 0. Writes at most one event per registration, with <see cref="Ready"/>'s
+    /// interests, and none for a key unregistered meanwhile (<see cref="CurrentKey"/> tells, for a backend that
+    /// reports by fd number); returns how many, 0 on timeout or EINTR. Throws <see cref="PosixException"/> for any
+    /// other failure of the wait.
+    /// </summary>
     protected abstract int SelectCore(Span<SelectorEvent> events, int timeoutMs);
 
+    /// <summary>Releases what the backend holds (e.g. the epoll descriptor). Called once, by <see cref="Close"/>, after the keys are dropped.</summary>
     protected abstract void CloseBackend();
 
     private SelectorKey GetKeyFor(string operation, int fd)

@@ -33,5 +33,6 @@ public sealed class SelectorKey
     /// <summary>PollSelector only: this key's slot in the pollfd array.</summary>
     internal int PollIndex { get; set; } = -1;
 
+    /// <summary>For logs: the fd, the interest, and whether it is still registered.</summary>
     public override string ToString() => $"SelectorKey(fd {Fd}, {Interest}{(IsRegistered ? "" : ", unregistered")})";
 }

@@ -26,10 +26,13 @@ public sealed class NativeSocket : IDisposable
     /// <summary>The descriptor. Immutable until <see cref="Dispose"/>; unregister it from any selector before that.</summary>
     public int Fd { get; }
 
+    /// <summary>The address family it was created with: IPv4, IPv6 or Unix.</summary>
     public AddressFamily AddressFamily { get; }
 
+    /// <summary>Stream or datagram, as it was created.</summary>
     public SocketType SocketType { get; }
 
+    /// <summary>True once <see cref="Dispose"/> closed the descriptor (or the finalizer did).</summary>
     public bool IsClosed => _handle.IsClosed;
 
     /// <summary>Creates a non-blocking, close-on-exec socket.</summary>
@@ -84,6 +87,10 @@ public sealed class NativeSocket : IDisposable
     /// <summary>Wraps an accepted descriptor; Eddy's accept already made it non-blocking and close-on-exec.</summary>
     private NativeSocket Adopt(int fd) => new(fd, AddressFamily, SocketType);
 
+    /// <summary>
+    /// bind(2) to <paramref name="endPoint"/> (an <see cref="IPEndPoint"/>, or a <see cref="UnixDomainSocketEndPoint"/>
+    /// for a Unix socket); port 0 lets the kernel pick. Throws <see cref="PosixException"/>, e.g. EADDRINUSE.
+    /// </summary>
     public void Bind(EndPoint endPoint)
     {
         if (Libc.Bind(Fd, SockAddr.FromEndPoint(endPoint)) == -1)
@@ -92,6 +99,10 @@ public sealed class NativeSocket : IDisposable
         }
     }
 
+    /// <summary>
+    /// listen(2): marks a bound stream socket as accepting connections, with up to <paramref name="backlog"/>
+    /// of them waiting (the kernel caps it at net.core.somaxconn). Throws <see cref="PosixException"/>.
+    /// </summary>
     public void Listen(int backlog) => Libc.Check(Libc.Listen(Fd, backlog), "listen", Fd);
 
     /// <summary>Accepts one pending connection, or returns null with EAGAIN when there is none (or another errno, e.g. EMFILE).</summary>
@@ -158,18 +169,21 @@ public sealed class NativeSocket : IDisposable
         set => SetOption(Libc.IPPROTO_TCP, Libc.TCP_NODELAY, value ? 1 : 0, "TCP_NODELAY");
     }
 
+    /// <summary>SO_SNDBUF: the kernel's send buffer size in bytes (Linux doubles what is set, and reports the doubled value). Throws <see cref="PosixException"/>.</summary>
     public int SendBufferSize
     {
         get => GetOption(Libc.SOL_SOCKET, Libc.SO_SNDBUF, "SO_SNDBUF");
         set => SetOption(Libc.SOL_SOCKET, Libc.SO_SNDBUF, value, "SO_SNDBUF");
     }
 
+    /// <summary>SO_RCVBUF: the kernel's receive buffer size in bytes (Linux doubles what is set, and reports the doubled value). Throws <see cref="PosixException"/>.</summary>
     public int ReceiveBufferSize
     {
         get => GetOption(Libc.SOL_SOCKET, Libc.SO_RCVBUF, "SO_RCVBUF");
         set => SetOption(Libc.SOL_SOCKET, Libc.SO_RCVBUF, value, "SO_RCVBUF");
     }
 
+    /// <summary>SO_KEEPALIVE: TCP keep-alive probes on an idle connection, so a vanished peer shows as ETIMEDOUT. Throws <see cref="PosixException"/>.</summary>
     public bool KeepAlive
     {
         get => GetOption(Libc.SOL_SOCKET, Libc.SO_KEEPALIVE, "SO_KEEPALIVE") != 0;
@@ -211,6 +225,7 @@ public sealed class NativeSocket : IDisposable
         _handle.Dispose();
     }
 
+    /// <summary>For logs: the descriptor and address family, or that it is closed.</summary>
     public override string ToString() => IsClosed ? "NativeSocket(closed)" : $"NativeSocket(fd {Fd}, {AddressFamily})";
 
     private void SetOption(int level, int name, int value, string optionName)

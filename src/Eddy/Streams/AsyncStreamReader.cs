@@ -51,19 +51,27 @@ public sealed class AsyncStreamReader
     private Transport? _transport;
     private bool _paused; // we paused _transport's reading
 
-    // The pending read, at most one, and its arguments; cleared before its completion source fires.
-    private PendingRead _pending;
+    // The arguments of the read in progress; cleared before its completion source fires.
     private Memory<byte> _destination;       // Read, ReadExactly
     private int _filled;                     // Read, ReadExactly: bytes already copied into _destination
     private ReadOnlyMemory<byte> _separator; // ReadUntil, ReadLine
     private int _searchFrom;                 // ReadUntil, ReadLine: where in the buffer the next search starts
+
+    // asyncio's shape: each read is a short loop — one pass of its try (TryRead, TryReadExactly, TryReadUntil,
+    // TryReadLine) finishes it from the buffer, else it waits for data and makes the pass again — and every read
+    // waits in one place, WaitForData (asyncio's _wait_for_data), on one reused completion source. FeedData,
+    // FeedEof and SetException wake the waiting read (WakeUpWaiter, asyncio's _wakeup_waiter). The loops are
+    // hand-written rather than async methods: a compiler-built state machine is a class in a Debug build (an
+    // allocation per read), and the pooling builder's box would post the caller's continuation to the loop's
+    // context (an allocation and a tick) where the reader's own source runs it inline.
+    //
+    // The one waiter: the read waiting for data (at most one), the source its ValueTask is on, its token.
+    private ReadKind _waiting;
+    private ReadWaiter? _waiter;
     private CancellationToken _token;
     private CancellationTokenRegistration _registration;
-    private StreamOperation<int>? _countOperation;   // Read, ReadExactly
-    private StreamOperation<byte[]>? _chunkOperation; // ReadUntil
-    private StreamOperation<string?>? _lineOperation; // ReadLine
 
-    private enum PendingRead : byte
+    private enum ReadKind : byte
     {
         None,
         Read,
@@ -130,15 +138,9 @@ public sealed class AsyncStreamReader
             return ValueTask.FromCanceled<int>(cancellationToken);
         }
         _destination = buffer;
-        if (TryRead(out int count, out Exception? error))
-        {
-            ClearArguments();
-            return error is null ? new ValueTask<int>(count) : ValueTask.FromException<int>(error);
-        }
-        StreamOperation<int> operation = StreamOperation<int>.Rent(ref _countOperation, _loop);
-        short token = operation.Start();
-        Wait(PendingRead.Read, cancellationToken);
-        return new ValueTask<int>(operation, token);
+        return TryRead(out int count, out Exception? error)
+            ? Finished(count, error)
+            : WaitForData(ReadKind.Read, cancellationToken, out short token).CountTask(token);
     }
 
     /// <summary>
@@ -154,15 +156,9 @@ public sealed class AsyncStreamReader
             return ValueTask.FromCanceled(cancellationToken);
         }
         _destination = buffer;
-        if (TryReadExactly(out Exception? error))
-        {
-            ClearArguments();
-            return error is null ? default : ValueTask.FromException(error);
-        }
-        StreamOperation<int> operation = StreamOperation<int>.Rent(ref _countOperation, _loop);
-        short token = operation.Start();
-        Wait(PendingRead.ReadExactly, cancellationToken);
-        return new ValueTask(operation, token);
+        return TryReadExactly(out Exception? error)
+            ? Finished(error)
+            : WaitForData(ReadKind.ReadExactly, cancellationToken, out short token).FilledTask(token);
     }
 
     /// <summary>
@@ -188,15 +184,9 @@ public sealed class AsyncStreamReader
         }
         _separator = separator;
         _searchFrom = 0;
-        if (TryReadUntil(out byte[]? chunk, out Exception? error))
-        {
-            ClearArguments();
-            return error is null ? new ValueTask<byte[]>(chunk!) : ValueTask.FromException<byte[]>(error);
-        }
-        StreamOperation<byte[]> operation = StreamOperation<byte[]>.Rent(ref _chunkOperation, _loop);
-        short token = operation.Start();
-        Wait(PendingRead.ReadUntil, cancellationToken);
-        return new ValueTask<byte[]>(operation, token);
+        return TryReadUntil(out byte[]? chunk, out Exception? error)
+            ? Finished(chunk!, error)
+            : WaitForData(ReadKind.ReadUntil, cancellationToken, out short token).ChunkTask(token);
     }
 
     /// <summary>
@@ -219,15 +209,9 @@ public sealed class AsyncStreamReader
         }
         _separator = s_newline;
         _searchFrom = 0;
-        if (TryReadLine(out string? line, out Exception? error))
-        {
-            ClearArguments();
-            return error is null ? new ValueTask<string?>(line) : ValueTask.FromException<string?>(error);
-        }
-        StreamOperation<string?> operation = StreamOperation<string?>.Rent(ref _lineOperation, _loop);
-        short token = operation.Start();
-        Wait(PendingRead.ReadLine, cancellationToken);
-        return new ValueTask<string?>(operation, token);
+        return TryReadLine(out string? line, out Exception? error)
+            ? Finished(line, error)
+            : WaitForData(ReadKind.ReadLine, cancellationToken, out short token).LineTask(token);
     }
 
     /// <summary>Adds bytes to the buffer, completing a pending read that they satisfy. Not after <see cref="FeedEof"/>.</summary>
@@ -242,8 +226,9 @@ public sealed class AsyncStreamReader
         {
             return;
         }
-        // A read waiting on an empty buffer takes the bytes straight into its destination: one copy, not two.
-        if (_buffer.IsEmpty && (_pending == PendingRead.ReadExactly || (_pending == PendingRead.Read && !_destination.IsEmpty)))
+        // A read waiting with room in its destination (Read, ReadExactly) takes the bytes straight into it while
+        // nothing is buffered: one copy, not two.
+        if (_waiting != ReadKind.None && _buffer.IsEmpty && _filled < _destination.Length)
         {
             Span<byte> room = _destination.Span[_filled..];
             int n = Math.Min(room.Length, data.Length);
@@ -256,7 +241,7 @@ public sealed class AsyncStreamReader
             _buffer.Append(data);
             MaybePauseTransport();
         }
-        CompletePending();
+        WakeUpWaiter();
     }
 
     /// <summary>Marks the end of the stream: buffered bytes can still be read, then reads return 0 (or null). Idempotent.</summary>
@@ -264,7 +249,7 @@ public sealed class AsyncStreamReader
     {
         CheckLoopThread(nameof(FeedEof));
         _eof = true;
-        CompletePending();
+        WakeUpWaiter();
     }
 
     /// <summary>Fails the stream: a pending read and every later read throw <paramref name="error"/>.</summary>
@@ -273,7 +258,7 @@ public sealed class AsyncStreamReader
         ArgumentNullException.ThrowIfNull(error);
         CheckLoopThread(nameof(SetException));
         _exception = error;
-        CompletePending();
+        WakeUpWaiter();
     }
 
     /// <summary>The transport whose reading the reader pauses when its buffer is full. Set once, by the protocol.</summary>
@@ -283,8 +268,12 @@ public sealed class AsyncStreamReader
         _transport = transport;
     }
 
+    /// <summary>For logs: how many bytes are buffered, and whether the stream ended, is paused or failed.</summary>
     public override string ToString() =>
         $"AsyncStreamReader({BufferedCount} bytes buffered{(_eof ? ", eof" : "")}{(_paused ? ", paused" : "")}{(_exception is null ? "" : ", failed")})";
+
+    // The four reads' loops, one pass each: true when the read is over, with its result or its error (the
+    // stream's error first, then what the buffer holds, then the end of the stream); false when it must wait.
 
     private bool TryRead(out int count, out Exception? error)
     {
@@ -459,9 +448,15 @@ public sealed class AsyncStreamReader
         }
     }
 
-    private void Wait(PendingRead read, CancellationToken cancellationToken)
+    /// <summary>
+    /// asyncio's <c>_wait_for_data</c>: <paramref name="read"/>, which its try could not finish, becomes the one
+    /// waiting read, on the reader's one completion source, which it returns with the token of the read's ValueTask.
+    /// </summary>
+    private ReadWaiter WaitForData(ReadKind read, CancellationToken cancellationToken, out short token)
     {
-        _pending = read;
+        ReadWaiter waiter = ReadWaiter.Rent(ref _waiter, _loop);
+        token = waiter.Start();
+        _waiting = read;
         _token = cancellationToken;
         if (cancellationToken.CanBeCanceled)
         {
@@ -473,62 +468,65 @@ public sealed class AsyncStreamReader
             _paused = false;
             _transport!.ResumeReading();
         }
+        return waiter;
     }
 
-    /// <summary>Completes the pending read if the buffer, the end of the stream or an error now satisfies it.</summary>
-    private void CompletePending()
+    /// <summary>
+    /// asyncio's <c>_wakeup_waiter</c>, after data, the end of the stream or an error arrived: the waiting read
+    /// makes its pass again, and finishes if it can. The one place that knows the four waiting reads apart.
+    /// </summary>
+    private void WakeUpWaiter()
     {
+        bool finished;
+        int count = 0;
+        object? result = null;
         Exception? error;
-        switch (_pending)
+        switch (_waiting)
         {
-            case PendingRead.Read:
-                if (TryRead(out int count, out error))
-                {
-                    Finish();
-                    Complete(_countOperation!, count, error);
-                }
+            case ReadKind.Read:
+                finished = TryRead(out count, out error);
                 break;
-            case PendingRead.ReadExactly:
-                if (TryReadExactly(out error))
-                {
-                    Finish();
-                    Complete(_countOperation!, 0, error);
-                }
+            case ReadKind.ReadExactly:
+                finished = TryReadExactly(out error);
                 break;
-            case PendingRead.ReadUntil:
-                if (TryReadUntil(out byte[]? chunk, out error))
-                {
-                    Finish();
-                    Complete(_chunkOperation!, chunk!, error);
-                }
+            case ReadKind.ReadUntil:
+                finished = TryReadUntil(out byte[]? chunk, out error);
+                result = chunk;
                 break;
-            case PendingRead.ReadLine:
-                if (TryReadLine(out string? line, out error))
-                {
-                    Finish();
-                    Complete(_lineOperation!, line, error);
-                }
+            case ReadKind.ReadLine:
+                finished = TryReadLine(out string? line, out error);
+                result = line;
                 break;
+            default:
+                return;
+        }
+        if (finished)
+        {
+            // Last: the read's continuation runs inline, and may start the next read.
+            ReadWaiter waiter = _waiter!;
+            StopWaiting();
+            waiter.Finish(count, result, error);
         }
     }
 
-    /// <summary>Last step of a pending read: its continuation runs inline and may start the next read.</summary>
-    private static void Complete<T>(StreamOperation<T> operation, T result, Exception? error)
+    /// <summary>A read that did not wait: its result, or its error, as a completed ValueTask.</summary>
+    private ValueTask<T> Finished<T>(T result, Exception? error)
     {
-        if (error is null)
-        {
-            operation.SetResult(result);
-        }
-        else
-        {
-            operation.SetException(error);
-        }
+        ClearArguments();
+        return error is null ? new ValueTask<T>(result) : ValueTask.FromException<T>(error);
     }
 
-    /// <summary>Clears the pending read's state, before its completion source fires.</summary>
-    private void Finish()
+    /// <inheritdoc cref="Finished{T}(T, Exception?)"/>
+    private ValueTask Finished(Exception? error)
     {
-        _pending = PendingRead.None;
+        ClearArguments();
+        return error is null ? default : ValueTask.FromException(error);
+    }
+
+    /// <summary>Clears the waiting read's state, before its completion source fires.</summary>
+    private void StopWaiting()
+    {
+        _waiting = ReadKind.None;
         _registration.Unregister(); // not Dispose: that would wait for a callback running on another thread
         _registration = default;
         _token = default;
@@ -548,42 +546,31 @@ public sealed class AsyncStreamReader
     private void OnCancelOnLoop()
     {
         // The read that registered may be over, and another one started, by the time this runs.
-        if (_pending == PendingRead.None || !_token.IsCancellationRequested)
+        if (_waiting == ReadKind.None || !_token.IsCancellationRequested)
         {
             return;
         }
-        PendingRead read = _pending;
         var canceled = new OperationCanceledException(_token);
-        if (read == PendingRead.ReadExactly && _filled > 0)
+        if (_filled > 0)
         {
-            // A pending ReadExactly has drained the buffer into its destination; put those bytes back so
-            // cancelling loses nothing (asyncio's readexactly consumes only on success, too).
-            Debug.Assert(_buffer.IsEmpty);
+            // Only a waiting ReadExactly holds bytes (a Read that has any is finished): it drained the buffer into
+            // its destination. Put them back so cancelling loses nothing (asyncio's readexactly consumes only on
+            // success, too).
+            Debug.Assert(_waiting == ReadKind.ReadExactly && _buffer.IsEmpty);
             _buffer.Append(_destination.Span[.._filled]);
             MaybePauseTransport();
         }
-        Finish();
-        switch (read)
-        {
-            case PendingRead.Read:
-            case PendingRead.ReadExactly:
-                _countOperation!.SetException(canceled);
-                break;
-            case PendingRead.ReadUntil:
-                _chunkOperation!.SetException(canceled);
-                break;
-            case PendingRead.ReadLine:
-                _lineOperation!.SetException(canceled);
-                break;
-        }
+        ReadWaiter waiter = _waiter!;
+        StopWaiting();
+        waiter.SetException(canceled);
     }
 
     private void CheckCanStart(string operation)
     {
         CheckLoopThread(operation);
-        if (_pending != PendingRead.None)
+        if (_waiting != ReadKind.None)
         {
-            throw new InvalidOperationException($"{operation}: another read ({_pending}) is already pending on this reader; await it before starting the next.");
+            throw new InvalidOperationException($"{operation}: another read ({_waiting}) is already pending on this reader; await it before starting the next.");
         }
     }
 

@@ -128,6 +128,7 @@ public sealed class AsyncStreamWriter
         return new ValueTask(operation, token);
     }
 
+    /// <summary>For logs: the transport it writes to.</summary>
     public override string ToString() => $"AsyncStreamWriter({_transport})";
 
     internal void OnPauseWriting() => _writingPaused = true;

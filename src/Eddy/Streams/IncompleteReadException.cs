@@ -8,6 +8,7 @@ namespace Eddy.Streams;
 /// </summary>
 public sealed class IncompleteReadException : EndOfStreamException
 {
+    /// <summary>Creates the exception for a read that got <paramref name="partial"/> (the exception keeps it, uncopied) and expected <paramref name="expected"/> bytes, or null for a read up to a separator.</summary>
     public IncompleteReadException(ReadOnlyMemory<byte> partial, int? expected)
         : base(expected is int count
             ? $"The stream ended after {partial.Length} of the {count} bytes expected."

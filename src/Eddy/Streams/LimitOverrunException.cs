@@ -7,6 +7,7 @@ namespace Eddy.Streams;
 /// </summary>
 public sealed class LimitOverrunException : IOException
 {
+    /// <summary>Creates the exception for a reader whose limit was <paramref name="limit"/>; see <see cref="Consumed"/> and <see cref="SeparatorFound"/>.</summary>
     public LimitOverrunException(int limit, int consumed, bool separatorFound)
         : base(separatorFound
             ? $"The separator was found, but the {consumed} bytes before it exceed the {limit}-byte limit."

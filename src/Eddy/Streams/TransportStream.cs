@@ -44,36 +44,55 @@ public sealed class TransportStream : Stream
         _leaveOpen = leaveOpen;
     }
 
+    /// <summary>The connection's reader, as given to the constructor.</summary>
     public AsyncStreamReader Reader => _reader;
 
+    /// <summary>The connection's writer, as given to the constructor.</summary>
     public AsyncStreamWriter Writer => _writer;
 
+    /// <summary>True until the stream is disposed.</summary>
     public override bool CanRead => !_disposed;
 
+    /// <summary>True until the stream is disposed.</summary>
     public override bool CanWrite => !_disposed;
 
+    /// <summary>False: a connection cannot seek.</summary>
     public override bool CanSeek => false;
 
+    /// <summary>Throws <see cref="NotSupportedException"/>: a connection has no length.</summary>
     public override long Length => throw new NotSupportedException("A network stream has no length.");
 
+    /// <summary>Throws <see cref="NotSupportedException"/>, read or set: a connection has no position.</summary>
     public override long Position
     {
         get => throw new NotSupportedException("A network stream has no position.");
         set => throw new NotSupportedException("A network stream has no position.");
     }
 
+    /// <summary>
+    /// <see cref="AsyncStreamReader.ReadAsync"/>: what is buffered, up to <paramref name="buffer"/>.Length bytes,
+    /// waiting for data when none is; 0 at the end of the stream. Loop thread only; throws
+    /// <see cref="ObjectDisposedException"/> after <see cref="Stream.Dispose()"/>.
+    /// </summary>
     public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
         Check();
         return _reader.ReadAsync(buffer, cancellationToken);
     }
 
+    /// <summary>As <see cref="ReadAsync(Memory{byte}, CancellationToken)"/>, as a Task (which allocates when the read waits).</summary>
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
     {
         ValidateBufferArguments(buffer, offset, count);
         return ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
     }
 
+    /// <summary>
+    /// <see cref="AsyncStreamWriter.Write"/> then <see cref="AsyncStreamWriter.DrainAsync"/>: the bytes go to the
+    /// transport at once, and the task completes at once unless the transport paused writing (its buffer went over
+    /// the high-water mark), else when it resumes; it throws the connection's error once the connection is lost.
+    /// Loop thread only; throws <see cref="ObjectDisposedException"/> after <see cref="Stream.Dispose()"/>.
+    /// </summary>
     public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
         Check();
@@ -85,12 +104,14 @@ public sealed class TransportStream : Stream
         return _writer.DrainAsync(cancellationToken);
     }
 
+    /// <summary>As <see cref="WriteAsync(ReadOnlyMemory{byte}, CancellationToken)"/>, as a Task.</summary>
     public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
     {
         ValidateBufferArguments(buffer, offset, count);
         return WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
     }
 
+    /// <summary><see cref="AsyncStreamWriter.DrainAsync"/>: completes at once unless the transport paused writing, else when it resumes. Loop thread only.</summary>
     public override Task FlushAsync(CancellationToken cancellationToken)
     {
         Check();
@@ -102,18 +123,28 @@ public sealed class TransportStream : Stream
     {
     }
 
+    /// <summary>Throws <see cref="NotSupportedException"/>: a blocking read on the loop thread would deadlock the loop that must deliver the bytes. Use <see cref="ReadAsync(Memory{byte}, CancellationToken)"/>.</summary>
     public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException(SyncMessage);
 
+    /// <inheritdoc cref="Read(byte[], int, int)"/>
     public override int Read(Span<byte> buffer) => throw new NotSupportedException(SyncMessage);
 
+    /// <summary>Throws <see cref="NotSupportedException"/>: a blocking write on the loop thread would deadlock the loop. Use <see cref="WriteAsync(ReadOnlyMemory{byte}, CancellationToken)"/>.</summary>
     public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException(SyncMessage);
 
+    /// <inheritdoc cref="Write(byte[], int, int)"/>
     public override void Write(ReadOnlySpan<byte> buffer) => throw new NotSupportedException(SyncMessage);
 
+    /// <summary>Throws <see cref="NotSupportedException"/>: a connection cannot seek.</summary>
     public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException("A network stream cannot seek.");
 
+    /// <summary>Throws <see cref="NotSupportedException"/>: a connection has no length.</summary>
     public override void SetLength(long value) => throw new NotSupportedException("A network stream has no length.");
 
+    /// <summary>
+    /// Closes the writer (<see cref="AsyncStreamWriter.Close"/>: the connection closes once its buffered bytes are sent) unless the stream was created
+    /// with leaveOpen. Idempotent; callable from any thread: off the loop thread the close is queued to the loop.
+    /// </summary>
     protected override void Dispose(bool disposing)
     {
         if (disposing && !_disposed)

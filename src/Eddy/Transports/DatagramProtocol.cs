@@ -10,6 +10,7 @@ namespace Eddy.Transports;
 /// </summary>
 public abstract class DatagramProtocol
 {
+    /// <summary>The endpoint is open; keep <paramref name="transport"/> to send with it. Receiving starts after this returns.</summary>
     public virtual void ConnectionMade(DatagramTransport transport)
     {
     }
@@ -24,6 +25,11 @@ public abstract class DatagramProtocol
     {
     }
 
+    /// <summary>
+    /// The endpoint is closed: <paramref name="error"/> is null after <see cref="DatagramTransport.Close"/> or
+    /// <see cref="DatagramTransport.Abort()"/>, else what made it fail (the exception <see cref="ConnectionMade"/> or <see cref="DatagramReceived"/> threw). Called
+    /// exactly once, in a later callback; the socket is closed right after it returns.
+    /// </summary>
     public virtual void ConnectionLost(Exception? error)
     {
     }

@@ -33,17 +33,20 @@ public sealed class DatagramTransport
         RemoteEndPoint = remote;
     }
 
+    /// <summary>The protocol receiving this endpoint's datagrams and errors. Settable, to hand the endpoint to another protocol; not null.</summary>
     public DatagramProtocol Protocol
     {
         get => _protocol;
         set => _protocol = value ?? throw new ArgumentNullException(nameof(value));
     }
 
+    /// <summary>The local address (getsockname(2): for a socket bound to port 0, the port the kernel picked), or null once the endpoint is closed.</summary>
     public EndPoint? LocalEndPoint => _connectionLost ? null : _socket.LocalEndPoint;
 
     /// <summary>The fixed peer when created with a remote address (the socket is connected), else null.</summary>
     public EndPoint? RemoteEndPoint { get; }
 
+    /// <summary>True once the endpoint is closing: <see cref="Close"/> or <see cref="Abort()"/> was called, or the protocol's ConnectionMade or DatagramReceived threw. No datagram is received after that.</summary>
     public bool IsClosing => _closing;
 
     /// <summary>Bytes queued because the socket had no room.</summary>

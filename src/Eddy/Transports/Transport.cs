@@ -35,6 +35,10 @@ public abstract class Transport
     /// <summary>Stops calling <see cref="Protocol.DataReceived"/> until <see cref="ResumeReading"/> (the peer is slowed by TCP flow control).</summary>
     public abstract void PauseReading();
 
+    /// <summary>
+    /// Undoes <see cref="PauseReading"/>: <see cref="Protocol.DataReceived"/> is called again as bytes arrive,
+    /// starting with those the kernel held meanwhile. Does nothing when reading is not paused or the transport is closing.
+    /// </summary>
     public abstract void ResumeReading();
 
     /// <summary>True while reading is not paused and the transport is not closing.</summary>
@@ -52,8 +56,10 @@ public abstract class Transport
     /// <summary>Sets the write-buffer limits (asyncio's defaults: 64 KiB high, a quarter of it low).</summary>
     public abstract void SetWriteBufferLimits(int high, int? low = null);
 
+    /// <summary>The local address of the connection (getsockname(2)), or null once the connection is lost or when the transport has no address.</summary>
     public abstract EndPoint? LocalEndPoint { get; }
 
+    /// <summary>The peer's address (getpeername(2)), or null once the connection is lost or when the transport has no address.</summary>
     public abstract EndPoint? RemoteEndPoint { get; }
 
     /// <summary>

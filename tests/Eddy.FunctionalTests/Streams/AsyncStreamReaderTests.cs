@@ -1,9 +1,9 @@
 using System.Text;
-using Xunit.Abstractions;
+using Eddy.FunctionalTests.Transports;
 using Eddy.Loop;
 using Eddy.Streams;
-using Eddy.FunctionalTests.Transports;
 using Eddy.Transports;
+using Xunit.Abstractions;
 
 namespace Eddy.FunctionalTests.Streams;
 

@@ -89,7 +89,8 @@ public abstract class LoopTestBase : IDisposable
             {
                 done.SetException(e);
             }
-        }) { IsBackground = true, Name = name };
+        })
+        { IsBackground = true, Name = name };
         thread.Start();
         return done.Task.WaitAsync(TestTimeouts.Wait);
     }

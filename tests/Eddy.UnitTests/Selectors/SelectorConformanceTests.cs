@@ -190,7 +190,8 @@ public abstract class SelectorConformanceTests : IDisposable
             {
                 emptyReturns++;
             }
-        }) { IsBackground = true, Name = "select(-1)" };
+        })
+        { IsBackground = true, Name = "select(-1)" };
         selecting.Start();
         Assert.True(started.Wait(TestTimeouts.Wait));
 

@@ -9,7 +9,7 @@ namespace Eddy.Streams.Internal;
 /// <c>ConfigureAwait(false)</c> callers such as BCL stream readers on the loop thread), so a wait
 /// allocates nothing once the source exists.
 /// </summary>
-internal sealed class StreamOperation<T> : LoopValueTaskSource<T>
+internal class StreamOperation<T> : LoopValueTaskSource<T>
 {
     private bool _inUse;                // from Start until the awaiter took the result: only then may the source be reused
 
@@ -30,6 +30,9 @@ internal sealed class StreamOperation<T> : LoopValueTaskSource<T>
         }
         return operation;
     }
+
+    /// <summary>From <see cref="Start"/> until the awaiter took the result: the source may not be reused meanwhile.</summary>
+    protected bool IsInUse => _inUse;
 
     /// <summary>Starts an operation; returns the token for its ValueTask.</summary>
     public short Start()
