@@ -115,28 +115,38 @@ public sealed class TlsTransport : Transport
     /// <summary>The transport the records travel on.</summary>
     public Transport Connection => _connection;
 
+    /// <inheritdoc/>
     public override Protocol Protocol
     {
         get => _protocol;
         set => _protocol = value ?? throw new ArgumentNullException(nameof(value));
     }
 
+    /// <inheritdoc/>
     public override bool IsClosing => _closing || _connection.IsClosing;
 
+    /// <inheritdoc/>
     public override bool IsReading => !IsClosing && !_readPaused && !_eofDelivered;
 
+    /// <inheritdoc/>
     public override int WriteBufferSize => _connection.WriteBufferSize;
 
+    /// <inheritdoc/>
     public override int WriteBufferHighWaterMark => _connection.WriteBufferHighWaterMark;
 
+    /// <inheritdoc/>
     public override int WriteBufferLowWaterMark => _connection.WriteBufferLowWaterMark;
 
+    /// <inheritdoc/>
     public override void SetWriteBufferLimits(int high, int? low = null) => _connection.SetWriteBufferLimits(high, low);
 
+    /// <inheritdoc/>
     public override EndPoint? LocalEndPoint => _connection.LocalEndPoint;
 
+    /// <inheritdoc/>
     public override EndPoint? RemoteEndPoint => _connection.RemoteEndPoint;
 
+    /// <inheritdoc/>
     public override NativeSocket? Socket => _connection.Socket;
 
     /// <summary>Encrypts <paramref name="data"/> and sends the records (buffered by the connection when it cannot take them yet).</summary>
@@ -213,12 +223,14 @@ public sealed class TlsTransport : Transport
         _connection.Close();
     }
 
+    /// <inheritdoc/>
     public override void Abort()
     {
         _closing = true;
         _connection.Abort();
     }
 
+    /// <inheritdoc/>
     public override void PauseReading()
     {
         if (IsClosing || _readPaused)
@@ -229,6 +241,7 @@ public sealed class TlsTransport : Transport
         UpdateConnectionReading();
     }
 
+    /// <inheritdoc/>
     public override void ResumeReading()
     {
         if (IsClosing || !_readPaused)
@@ -240,6 +253,7 @@ public sealed class TlsTransport : Transport
         Pump();
     }
 
+    /// <inheritdoc/>
     public override string ToString() => $"TlsTransport({_connection})";
 
     /// <summary>Completes when the handshake has succeeded (the protocol's ConnectionMade has run), or fails with why it did not.</summary>
