@@ -97,8 +97,27 @@ public sealed class LoopGroup : IDisposable
     /// <summary>Runs <paramref name="action"/> on <paramref name="loop"/>'s thread. Callable from any thread.</summary>
     public static Task<T> InvokeAsync<T>(EventLoop loop, Func<T> action) => InvokeAsync(loop, () => Task.FromResult(action()));
 
-    /// <summary>Runs <paramref name="action"/> on every loop, each on its own thread, and waits for all.</summary>
-    public Task<T[]> InvokeOnEachAsync<T>(Func<EventLoop, Task<T>> action) => Task.WhenAll(_loops.Select(loop => InvokeAsync(loop, () => action(loop))));
+    /// <summary>Runs <paramref name="action"/> on every loop, each on its own thread, and waits for all. Throws
+    /// <see cref="InvalidOperationException"/> when the group is not running (work for a loop that does not run would
+    /// wait forever).</summary>
+    public Task<T[]> InvokeOnEachAsync<T>(Func<EventLoop, Task<T>> action)
+    {
+        ThrowIfNotRunning("run work on its loops");
+        return Task.WhenAll(_loops.Select(loop => InvokeAsync(loop, () => action(loop))));
+    }
+
+    /// <summary>Throws a clear <see cref="InvalidOperationException"/> unless the group runs: before
+    /// <see cref="Start"/> (a common slip) or after <see cref="Stop"/>, work queued to a loop would never run.</summary>
+    internal void ThrowIfNotRunning(string what)
+    {
+        switch (Volatile.Read(ref _state))
+        {
+            case 0:
+                throw new InvalidOperationException($"Cannot {what}: the LoopGroup has not been started. Call group.Start() first.");
+            case 2:
+                throw new InvalidOperationException($"Cannot {what}: the LoopGroup has been stopped.");
+        }
+    }
 
     /// <summary>Stops every loop and waits for its thread to finish. Callable from any thread but a loop's own (there it throws <see cref="InvalidOperationException"/>). Idempotent.</summary>
     public void Stop()

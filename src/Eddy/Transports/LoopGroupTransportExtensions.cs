@@ -29,6 +29,8 @@ public static class LoopGroupTransportExtensions
         /// </summary>
         internal async Task<GroupServer> CreateServerOnEachLoopAsync(Func<EventLoop, EndPoint, bool, Server> createServer, EndPoint endPoint)
         {
+            // Work sent to a loop that does not run would wait forever: say so instead of hanging.
+            group.ThrowIfNotRunning("create a server on it");
             var servers = new List<(EventLoop, Server)>();
             bool reusePort = group.Count > 1;
             try
