@@ -21,13 +21,13 @@ public sealed partial class WebSocketConnection
     /// once the peer's close frame came, with <see cref="CloseStatus"/> set), and whether the message ended with it.
     /// A piece never holds bytes of two messages; a text message is valid UTF-8 as a whole (checked as it comes, and
     /// the connection fails with 1007 at the first invalid byte). Completes as soon as some of the message is in.
+    /// <para>
+    /// An empty <paramref name="buffer"/> waits until a message has bytes to give (or ends, or the close comes) and
+    /// takes none: count 0, the message's type. So an idle connection need hold no buffer — rent one when this returns.
+    /// </para>
     /// </summary>
     public ValueTask<ValueWebSocketReceiveResult> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        if (buffer.IsEmpty)
-        {
-            throw new ArgumentException("The buffer is empty.", nameof(buffer));
-        }
         if (_receive.IsPending)
         {
             throw new InvalidOperationException("A receive is already pending on this WebSocket; await it before receiving again.");
@@ -112,9 +112,9 @@ public sealed partial class WebSocketConnection
                         }
                         return offset;
                     case DecodeStatus.NeedDestination:
-                        if (receiving && _receiveWritten > 0)
+                        if (receiving && (_receiveWritten > 0 || _receiveBuffer.IsEmpty))
                         {
-                            CompleteReceive(endOfMessage: false); // the buffer is full
+                            CompleteReceive(endOfMessage: false); // the buffer is full (or a zero-byte receive: data is here)
                             if (_receive.IsPending)
                             {
                                 continue; // the handler continued inline and asked for more

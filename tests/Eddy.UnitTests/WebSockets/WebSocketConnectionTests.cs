@@ -311,6 +311,35 @@ public sealed class WebSocketConnectionTests
     }
 
     [Fact]
+    public void AZeroByteReceiveWaitsForAMessageAndTakesNoneOfIt()
+    {
+        var log = new List<string>();
+        using var http = new InMemoryHttp(App(async (ctx, ws) =>
+        {
+            for (int i = 0; i < 3; i++)
+            {
+                ValueWebSocketReceiveResult next = await ws.ReceiveAsync(Memory<byte>.Empty);
+                log.Add($"wait: {next.Count} {next.MessageType} {next.EndOfMessage}");
+                if (next.MessageType == WebSocketMessageType.Close || next.EndOfMessage)
+                {
+                    continue;
+                }
+                var buffer = new byte[16];
+                ValueWebSocketReceiveResult received = await ws.ReceiveAsync(buffer);
+                log.Add($"read: {Encoding.UTF8.GetString(buffer, 0, received.Count)} {received.EndOfMessage}");
+            }
+        }));
+        http.Run(async () =>
+        {
+            await http.SendAsync(s_handshake);
+            Assert.Empty(log);
+            await http.SendAsync(Concat(Text("hello"), Frame(0x2, [])));
+            await http.SendAsync(Close(1000));
+        });
+        Assert.Equal(["wait: 0 Text False", "read: hello True", "wait: 0 Binary True", "wait: 0 Close True"], log);
+    }
+
+    [Fact]
     public void TheBclViewReceivesSendsAndClosesAsItsContractSays()
     {
         var log = new List<string>();
