@@ -310,6 +310,26 @@ public sealed class WebSocketConnectionTests
         Assert.Equal("text:after", frames[1]);
     }
 
+    [Theory]
+    [InlineData("Origin: https://good.test\r\n", "HTTP/1.1 101 ")]
+    [InlineData("", "HTTP/1.1 101 ")]
+    [InlineData("Origin: https://evil.test\r\n", "HTTP/1.1 403 ")]
+    [InlineData("Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n", "HTTP/1.1 400 ")] // a second key
+    public void TheOriginHookDecidesAndARepeatedKeyIsRefused(string extraField, string answer)
+    {
+        var options = new WebSocketOptions { OriginCheck = origin => origin is null or "https://good.test" };
+        bool ran = false;
+        using var http = new InMemoryHttp(App((ctx, ws) =>
+        {
+            ran = true;
+            return default;
+        }, options));
+        string request = Encoding.ASCII.GetString(s_handshake).Replace("\r\n\r\n", "\r\n" + extraField + "\r\n", StringComparison.Ordinal);
+        http.Run(async () => await http.SendAsync(Encoding.ASCII.GetBytes(request)));
+        Assert.StartsWith(answer, http.OutputText);
+        Assert.Equal(answer == "HTTP/1.1 101 ", ran);
+    }
+
     [Fact]
     public void AZeroByteReceiveWaitsForAMessageAndTakesNoneOfIt()
     {
