@@ -22,6 +22,7 @@ public sealed partial class SourceLayoutTests
         "Eddy.Streams",
         "Eddy.Http.Parsing",
         "Eddy.Http",
+        "Eddy.WebSockets",
         "Eddy.Web.Routing",
         "Eddy.Web",
     ];

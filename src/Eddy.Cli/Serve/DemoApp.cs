@@ -1,11 +1,13 @@
 using System.Buffers;
 using System.Net;
+using System.Net.WebSockets;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Eddy.Http;
 using Eddy.Web;
+using Eddy.WebSockets;
 
 namespace Eddy.Cli.Serve;
 
@@ -32,13 +34,67 @@ internal static class DemoApp
         app.MapAny("/anything", Anything);
         app.MapAny("/anything/{*rest}", Anything);
         app.MapPost("/upload", Upload);
+        app.MapWebSocket("/ws/echo", EchoAsync, s_echoOptions);
         app.UseStaticFiles("/static", staticFolder);
         GC.KeepAlive(s_greeting);
         return app;
     }
 
+    /// <summary>
+    /// <c>/ws/echo</c>'s settings: one subprotocol, <c>echo</c> (chosen when the client offers it anywhere in its list,
+    /// else none is named in the answer), and messages up to 32 MiB (a frame header that declares more fails the
+    /// connection with 1009 at once).
+    /// </summary>
+    private static readonly WebSocketOptions s_echoOptions = new()
+    {
+        SubProtocols = ["echo"],
+        MaxMessageSize = 32 * 1024 * 1024,
+    };
+
     /// <summary>The folder of static files shipped with the demo (copied next to the binary).</summary>
     public static string DefaultStaticFolder => Path.Combine(AppContext.BaseDirectory, "wwwroot");
+
+    /// <summary>
+    /// <c>/ws/echo</c>: every message sent back with its type and payload. A message is echoed as it arrives, a
+    /// piece at a time (each piece one frame of the answer), so a 32 MiB message costs a 16 KiB buffer, not 32 MiB;
+    /// while the client does not read its echoes, the sends wait, the receives stop, and TCP slows the client. Between
+    /// messages the handler waits with a zero-byte receive and holds no buffer: an idle connection costs none.
+    /// </summary>
+    private static async ValueTask EchoAsync(HttpContext context, WebSocketConnection webSocket)
+    {
+        while (true)
+        {
+            ValueWebSocketReceiveResult next = await webSocket.ReceiveAsync(Memory<byte>.Empty); // a message is coming
+            if (next.MessageType == WebSocketMessageType.Close)
+            {
+                return; // the peer's close was answered for us
+            }
+            if (next.EndOfMessage)
+            {
+                await webSocket.SendAsync(ReadOnlyMemory<byte>.Empty, next.MessageType, endOfMessage: true); // an empty message
+                continue;
+            }
+            byte[] buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
+            try
+            {
+                ValueWebSocketReceiveResult received;
+                do
+                {
+                    received = await webSocket.ReceiveAsync(buffer);
+                    if (received.MessageType == WebSocketMessageType.Close)
+                    {
+                        return;
+                    }
+                    await webSocket.SendAsync(buffer.AsMemory(0, received.Count), received.MessageType, received.EndOfMessage);
+                }
+                while (!received.EndOfMessage);
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
+        }
+    }
 
     private static void Home(HttpContext context)
     {
@@ -54,6 +110,7 @@ internal static class DemoApp
               <li><a href="/json">/json</a> — <code>{"message":"Hello, World!"}</code> (the TechEmpower JSON test)</li>
               <li><a href="/anything?x=1">/anything</a> — any method: the request echoed back as JSON, httpbin-style</li>
               <li><code>POST /upload</code> — an upload of any size, read as it streams in and kept nowhere: <code>{"bytes": N}</code>, with <code>?sha256=1</code> its SHA-256 too</li>
+              <li><code>/ws/echo</code> — a WebSocket echo: every message back with its type (subprotocol <code>echo</code>, messages up to 32 MiB)</li>
               <li><a href="/static/">/static/</a> — files from the <code>--static</code> folder</li>
             </ul>
             <p>Try <code>curl -X POST -d 'hi' http://127.0.0.1:8080/anything/path?q=1</code>.</p>

@@ -1,3 +1,4 @@
+using Eddy.Http.Internal;
 using Eddy.Loop;
 
 namespace Eddy.Http;
@@ -14,12 +15,16 @@ public sealed class HttpContext
 {
     private Dictionary<object, object?>? _items;
 
-    internal HttpContext(EventLoop loop, HttpRequest request, HttpResponse response)
+    internal HttpContext(EventLoop loop, HttpRequest request, HttpResponse response, IConnectionUpgrader? upgrader = null)
     {
         Loop = loop;
         Request = request;
         Response = response;
+        Upgrader = upgrader;
     }
+
+    /// <summary>The connection, for a layer above that takes it over after a 101 (WebSockets); null where it cannot be.</summary>
+    internal IConnectionUpgrader? Upgrader { get; }
 
     /// <summary>The loop that runs this connection, its handlers and their continuations.</summary>
     public EventLoop Loop { get; }

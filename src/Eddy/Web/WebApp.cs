@@ -5,6 +5,7 @@ using Eddy.Loop;
 using Eddy.Tls;
 using Eddy.Transports;
 using Eddy.Web.Routing;
+using Eddy.WebSockets;
 
 namespace Eddy.Web;
 
@@ -54,6 +55,25 @@ public sealed class WebApp
 
     /// <summary>Maps GET with a handler that completes synchronously.</summary>
     public WebApp MapGet(string template, Action<HttpContext> handler) => Map("GET", template, handler);
+
+    /// <summary>
+    /// Maps a WebSocket endpoint (GET with the RFC 6455 handshake): a valid handshake is answered 101 and
+    /// <paramref name="handler"/> runs with the connection, on its loop, closing it (1000) when it ends if it is
+    /// still open (1011 if it threw); an invalid one gets 400, 426 or 403 (see
+    /// <see cref="WebSocketHttpContextExtensions"/>).
+    /// </summary>
+    public WebApp MapWebSocket(string template, WebSocketHandler handler, WebSocketOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        return Map("GET", template, async context =>
+        {
+            WebSocketConnection? webSocket = await context.AcceptWebSocketAsync(options);
+            if (webSocket is not null)
+            {
+                await handler(context, webSocket);
+            }
+        });
+    }
 
     /// <summary>Maps POST.</summary>
     public WebApp MapPost(string template, RequestHandler handler) => Map("POST", template, handler);

@@ -18,7 +18,7 @@ namespace Eddy.Http.Internal;
 internal sealed partial class HttpConnection
 {
     private readonly HttpBodyDecoder _body;
-    private BodyReadOperation? _bodyRead;   // the one waiting read, reused; pending while IsPending
+    private CancellableOperation<int>? _bodyRead;   // the one waiting read, reused; pending while IsPending (continues inline: LoopValueTaskSource)
     private Memory<byte> _bodyReadBuffer;
     private Exception? _bodyError;          // the body failed: every later read throws this
     private bool _bodyTimed;                // the rate clock runs for this body (from its first read)
@@ -73,7 +73,7 @@ internal sealed partial class HttpConnection
         {
             return ValueTask.FromCanceled<int>(cancellationToken);
         }
-        _bodyRead ??= new BodyReadOperation(_loop);
+        _bodyRead ??= new CancellableOperation<int>(_loop);
         short token = _bodyRead.Start(cancellationToken);
         _bodyReadBuffer = buffer;
         UpdateReading();
@@ -332,40 +332,5 @@ internal sealed partial class HttpConnection
     private readonly struct TrailerHandler(HttpRequest request) : IHttpTrailerHandler
     {
         public void OnTrailer(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value) => request.AddTrailer(name, value);
-    }
-
-    /// <summary>The one waiting body read of a connection: completed on the loop thread, continuing inline (see <see cref="LoopValueTaskSource{T}"/>).</summary>
-    private sealed class BodyReadOperation(EventLoop loop) : LoopValueTaskSource<int>(loop)
-    {
-        private CancellationToken _token;
-        private CancellationTokenRegistration _registration;
-
-        public short Start(CancellationToken token)
-        {
-            short version = Prepare();
-            _token = token;
-            _registration = token.CanBeCanceled ? RegisterCancellation(token) : default;
-            return version;
-        }
-
-        public void SetResult(int count)
-        {
-            _registration.Dispose();
-            Complete(count);
-        }
-
-        public void SetException(Exception error)
-        {
-            _registration.Dispose();
-            Fail(error);
-        }
-
-        protected override void OnCancellationRequested()
-        {
-            if (IsPending && _token.IsCancellationRequested)
-            {
-                SetException(new OperationCanceledException(_token));
-            }
-        }
     }
 }

@@ -47,6 +47,11 @@ internal sealed partial class HttpConnection
         }
         catch (Exception e)
         {
+            if (_state == State.Upgraded)
+            {
+                EndUpgraded(e);
+                return;
+            }
             OnHandlerFailed(e);
             FinishRequest();
             return;
@@ -79,6 +84,11 @@ internal sealed partial class HttpConnection
         }
         try
         {
+            if (_state == State.Upgraded)
+            {
+                EndUpgraded(handlerError); // the new protocol's business: nothing of HTTP is left to finish
+                return;
+            }
             if (handlerError is not null)
             {
                 OnHandlerFailed(handlerError);
@@ -146,8 +156,12 @@ internal sealed partial class HttpConnection
     /// <summary>Completes the response and readies the connection for the next request (or closes it).</summary>
     private void FinishRequest()
     {
-        if (_state == State.Closed)
+        if (_state >= State.Closed)
         {
+            if (_state == State.Upgraded)
+            {
+                EndUpgraded(null);
+            }
             return;
         }
         _response.CompleteStream();

@@ -39,9 +39,10 @@ namespace Eddy.Http.Internal;
 /// transport's write buffer is above its high-water mark (the client is not reading), no further request is
 /// handled.
 /// </para>
-/// <para>Loop thread only. States: <c>Head → Handler → (Drain →) Head …</c>, or <c>Closed</c>.</para>
+/// <para>Loop thread only. States: <c>Head → Handler → (Drain →) Head …</c>, or <c>Closed</c>; or, from a handler that
+/// accepts an upgrade, <c>Upgraded</c> (see <c>Upgrade</c>) until that handler ends, then <c>Closed</c>.</para>
 /// </summary>
-internal sealed partial class HttpConnection : Protocol, IResponseSink, IRequestBodySource
+internal sealed partial class HttpConnection : Protocol, IResponseSink, IRequestBodySource, IHeartbeatClient, IConnectionUpgrader
 {
     /// <summary>How long a lingering close waits for the client's EOF (nginx's <c>lingering_timeout</c>, 5 s).</summary>
     internal static readonly TimeSpan LingerTimeout = TimeSpan.FromSeconds(5);
@@ -58,6 +59,9 @@ internal sealed partial class HttpConnection : Protocol, IResponseSink, IRequest
         Drain,
 
         Closed,
+
+        /// <summary>After a 101: the transport belongs to <c>_upgraded</c>; the handler that upgraded still runs.</summary>
+        Upgraded,
     }
 
     private static readonly Action<object?> s_onWritingResumed = static s => ((HttpConnection)s!).OnWritingResumed();
@@ -86,6 +90,7 @@ internal sealed partial class HttpConnection : Protocol, IResponseSink, IRequest
     private bool _pumpAgain;
     private long _bytesWritten;         // handed to the transport; minus its write buffer = sent
     private TaskCompletionSource? _drained;
+    private UpgradedProtocol? _upgraded;  // set in Upgrade, until the handler that upgraded ends
 
     public HttpConnection(EventLoop loop, RequestHandler application, HttpServerOptions options, HttpHeartbeat heartbeat)
     {
@@ -97,7 +102,7 @@ internal sealed partial class HttpConnection : Protocol, IResponseSink, IRequest
         _body = new HttpBodyDecoder(options.ParserLimits);
         _timeouts = new TimeoutControl(heartbeat, options);
         _response = new HttpResponse(_output, this);
-        _context = new HttpContext(loop, _request, _response);
+        _context = new HttpContext(loop, _request, _response, this);
         _request.BodySource = this;
         _request.Body = new HttpRequestBody(this);
     }
@@ -125,9 +130,18 @@ internal sealed partial class HttpConnection : Protocol, IResponseSink, IRequest
         if (_state == State.Head && _input.IsEmpty && !_writingPaused)
         {
             int consumed = ProcessDirect(data);
-            if (consumed < data.Length && _state != State.Closed)
+            if (consumed < data.Length)
             {
-                _input.Append(data[consumed..]);
+                if (_state < State.Closed)
+                {
+                    _input.Append(data[consumed..]);
+                }
+                else if (_transport.Protocol != this)
+                {
+                    // Upgraded (its handler may even have ended already): the bytes after the head are the new protocol's.
+                    _transport.Protocol.DataReceived(data[consumed..]);
+                    return;
+                }
             }
         }
         else if (_state == State.Handler && _input.IsEmpty && _bodyRead is { IsPending: true })
@@ -435,7 +449,7 @@ internal sealed partial class HttpConnection : Protocol, IResponseSink, IRequest
     /// </summary>
     private void UpdateReading()
     {
-        if (_state == State.Closed || _peerClosed)
+        if (_state >= State.Closed || _peerClosed)
         {
             return;
         }
@@ -464,7 +478,7 @@ internal sealed partial class HttpConnection : Protocol, IResponseSink, IRequest
     // ---- timeouts (see TimeoutControl) ----
 
     /// <summary>Called once a second by the heartbeat: acts on whichever limit ran out.</summary>
-    internal void OnHeartbeat(long now)
+    public void OnHeartbeat(long now)
     {
         if (_state == State.Closed && _transport.WriteBufferSize == 0 && !_lingering)
         {
@@ -495,6 +509,59 @@ internal sealed partial class HttpConnection : Protocol, IResponseSink, IRequest
                 OnBodyTooSlow();
                 break;
         }
+    }
+
+    // ---- upgrade (RFC 9110 §7.8; the WebSocket layer calls it through HttpContext.Upgrader) ----
+
+    HttpHeartbeat IConnectionUpgrader.Heartbeat => _heartbeat;
+
+    void IConnectionUpgrader.Upgrade(UpgradedProtocol protocol)
+    {
+        ArgumentNullException.ThrowIfNull(protocol);
+        if (_state != State.Handler || _response.HasStarted)
+        {
+            throw new InvalidOperationException("Only a running handler whose response has not started can upgrade the connection.");
+        }
+        if (_head.BodyKind != HttpBodyKind.None)
+        {
+            throw new InvalidOperationException("A request with a body cannot upgrade the connection.");
+        }
+        _response.CloseConnection = false;
+        _response.CompleteStream(); // the 101's head: no body
+        Flush();                    // after every answer before it, and before any byte of the new protocol
+        _state = State.Upgraded;
+        _upgraded = protocol;
+        _timeouts.CancelTimeout();
+        _heartbeat.Remove(this);
+        _transport.Protocol = protocol;
+        protocol.ConnectionMade(_transport);
+        if (_readingPaused)
+        {
+            _readingPaused = false; // the new protocol does its own flow control
+            _transport.ResumeReading();
+        }
+        if (!_input.IsEmpty)
+        {
+            protocol.DataReceived(_input.Span); // what came after the head while the handler ran
+        }
+        _input.Release();
+        if (_peerClosed && !protocol.EofReceived())
+        {
+            _transport.Close();
+        }
+    }
+
+    /// <summary>The handler that upgraded the connection has ended: this object's part is over.</summary>
+    private void EndUpgraded(Exception? error)
+    {
+        UpgradedProtocol protocol = _upgraded!;
+        _upgraded = null;
+        _state = State.Closed;
+        _request.Reset();
+        _request.ReleaseBuffers();
+        _context.Reset();
+        _output.Clear();
+        protocol.HandlerCompleted(error);
     }
 
     private static string Escape(string text)

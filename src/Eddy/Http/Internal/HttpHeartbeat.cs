@@ -3,7 +3,7 @@ using Eddy.Loop;
 namespace Eddy.Http.Internal;
 
 /// <summary>
-/// Once a second, tells every HTTP connection of one loop the time, so each can enforce its timeouts
+/// Once a second, tells every HTTP connection of one loop (and every WebSocket one of them upgraded to) the time, so each can enforce its timeouts
 /// (Kestrel's heartbeat): a request then costs no clock read and no timer to schedule and cancel, only a
 /// deadline computed from <see cref="Now"/>. The time is the loop's clock (<see cref="EventLoop.Time"/>),
 /// so a test loop on a manual clock drives every timeout without waiting. Runs only while the loop has
@@ -16,14 +16,14 @@ internal sealed class HttpHeartbeat(EventLoop loop)
 
     private static readonly Action<object?> s_tick = static s => ((HttpHeartbeat)s!).Tick();
 
-    private readonly HashSet<HttpConnection> _connections = [];
-    private readonly List<HttpConnection> _snapshot = [];
+    private readonly HashSet<IHeartbeatClient> _connections = [];
+    private readonly List<IHeartbeatClient> _snapshot = [];
     private TimerHandle _timer;
 
     /// <summary>The loop's time (ticks of <see cref="EventLoop.Time"/>) at the last beat, or when the first connection came.</summary>
     public long Now { get; private set; }
 
-    public void Add(HttpConnection connection)
+    public void Add(IHeartbeatClient connection)
     {
         _connections.Add(connection);
         if (!_timer.IsPending)
@@ -33,13 +33,13 @@ internal sealed class HttpHeartbeat(EventLoop loop)
         }
     }
 
-    public void Remove(HttpConnection connection) => _connections.Remove(connection);
+    public void Remove(IHeartbeatClient connection) => _connections.Remove(connection);
 
     private void Tick()
     {
         Now = loop.Time.Ticks;
         _snapshot.AddRange(_connections); // a timeout closes connections, which removes them from the set
-        foreach (HttpConnection connection in _snapshot)
+        foreach (IHeartbeatClient connection in _snapshot)
         {
             connection.OnHeartbeat(Now);
         }
