@@ -373,17 +373,23 @@ public sealed class EventLoopSocketsTests : LoopTestBase
         ReadOnlyMemory<byte> one = new byte[] { 42 };
         Memory<byte> buffer = new byte[16];
         const int Warmup = 1_000;
-        const int Iterations = 10_000;
-        long allocated = -1;
+        const int Iterations = 5_000; // per window
+        var windows = new List<long>();
         int completedAtOnce = 0;
 
         RunBounded(_loop, async () =>
         {
             long before = 0;
-            for (int i = 0; i < Warmup + Iterations; i++)
+            for (int i = 0; i < Warmup + 3 * Iterations; i++)
             {
-                if (i == Warmup)
+                // The least of three windows: a one-off allocation on this thread by the runtime (tiered JIT's
+                // promotions, under load) can land in one window, an allocation per round trip in all.
+                if (i >= Warmup && (i - Warmup) % Iterations == 0)
                 {
+                    if (i > Warmup)
+                    {
+                        windows.Add(GC.GetAllocatedBytesForCurrentThread() - before);
+                    }
                     before = GC.GetAllocatedBytesForCurrentThread();
                 }
                 // Receive first, so it has to wait; the send then makes it ready and the next tick completes it.
@@ -395,12 +401,13 @@ public sealed class EventLoopSocketsTests : LoopTestBase
                     throw new InvalidOperationException("expected one byte");
                 }
             }
-            allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+            windows.Add(GC.GetAllocatedBytesForCurrentThread() - before);
         });
 
         Assert.Equal(0, completedAtOnce); // every receive really went through the loop
+        Assert.Equal(3, windows.Count);
         // Reused completion sources (one per socket and kind), inline continuations, and lazily disarmed interest (no epoll_ctl, no pollfd change).
-        Assert.True(allocated == 0, $"{allocated} bytes for {Iterations} round trips ({(double)allocated / Iterations:F2} per iteration).");
+        Assert.True(windows.Min() == 0, $"bytes per window of {Iterations} round trips: {string.Join(", ", windows)}.");
     }
 
     private async Task<byte[]> ReceiveExactlyAsync(NativeSocket socket, int count)

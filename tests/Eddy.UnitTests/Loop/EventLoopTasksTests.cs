@@ -309,25 +309,29 @@ public sealed class EventLoopTasksTests : LoopTestBase
     public void AwaitingDelayAllocatesNothingInSteadyState()
     {
         EventLoop loop = CreateRealLoop();
-        long allocated = -1;
+        var windows = new List<long>();
 
         RunBounded(loop, async () =>
         {
-            for (int i = 0; i < 100; i++)
+            for (int i = 0; i < 1_000; i++)
             {
                 await loop.Delay(TimeSpan.Zero);
             }
-            const int Iterations = 10_000;
-            long before = GC.GetAllocatedBytesForCurrentThread();
-            for (int i = 0; i < Iterations; i++)
+            // The least of three windows: a one-off allocation on this thread by the runtime (tiered JIT's
+            // promotions, under load on a busy machine) can land in one window, an allocation per await in all.
+            for (int window = 0; window < 3; window++)
             {
-                await loop.Delay(TimeSpan.Zero);
+                long before = GC.GetAllocatedBytesForCurrentThread();
+                for (int i = 0; i < 10_000; i++)
+                {
+                    await loop.Delay(TimeSpan.Zero);
+                }
+                windows.Add(GC.GetAllocatedBytesForCurrentThread() - before);
             }
-            allocated = GC.GetAllocatedBytesForCurrentThread() - before;
         });
 
         // Pooled DelayOperation and TimerEntry, struct handles, and a state machine boxed once for the whole loop.
-        Assert.True(allocated == 0, $"{allocated} bytes for 10,000 awaits of Delay.");
+        Assert.True(windows.Min() == 0, $"bytes per window of 10,000 awaits of Delay: {string.Join(", ", windows)}.");
     }
 
     [Fact]
