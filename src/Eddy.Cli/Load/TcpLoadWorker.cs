@@ -44,7 +44,6 @@ internal sealed class TcpLoadWorker : IDisposable
     private readonly EventLoop _loop;
     private readonly Connection[] _connections;
     private readonly IPEndPoint _target;
-    private readonly string _targetHost; // the address as TLS's connect takes it (an IP literal: no lookup)
     private readonly bool _isOneShot;
     private readonly bool _isRandomPayload;
     private readonly long _timeoutTicks;
@@ -61,7 +60,6 @@ internal sealed class TcpLoadWorker : IDisposable
         _loop = loop;
         _settings = load.Settings;
         _target = _settings.Target;
-        _targetHost = _target.Address.ToString();
         _isOneShot = !_settings.IsClosedLoop;
         _isRandomPayload = _settings.Message is null;
         _timeoutTicks = (long)(_settings.Timeout.TotalSeconds * Stopwatch.Frequency);
@@ -262,13 +260,13 @@ internal sealed class TcpLoadWorker : IDisposable
         TlsTransport? transport = null;
         try
         {
-            (transport, StreamReaderProtocol protocol) = await _loop.CreateConnectionAsync(
+            (transport, StreamReaderProtocol protocol) = await _loop.ConnectAsync(
                 () =>
                 {
                     tcpConnected = Stopwatch.GetTimestamp(); // the factory runs once the TCP connect is done
                     return new StreamReaderProtocol(_loop, null);
                 },
-                _targetHost, _target.Port, _settings.Tls!, connecting.Token);
+                _target, _settings.Tls!, connecting.Token);
             c.PendingConnect = null;
             c.Transport = transport;
             HandshakeLatency.RecordValue(Math.Min((long)((Stopwatch.GetTimestamp() - tcpConnected) * MicrosecondsPerTick), _highestUs));
