@@ -8,7 +8,7 @@
 # it). Files are named by kind and content hash, so runs never overwrite each other's finds.
 set -euo pipefail
 
-[[ $# -ge 1 && $# -le 2 ]] || { echo "usage: fuzz/keep.sh head|split|chunked|stream [MAX_QUEUE]" >&2; exit 2; }
+[[ $# -ge 1 && $# -le 2 ]] || { echo "usage: fuzz/keep.sh head|split|chunked|stream|connection|websocket [MAX_QUEUE]" >&2; exit 2; }
 target=$1
 max=${2:-120}
 fuzz=$(cd "$(dirname "$0")" && pwd)

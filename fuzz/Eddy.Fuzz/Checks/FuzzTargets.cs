@@ -14,7 +14,7 @@ namespace Eddy.Fuzz;
 public static class FuzzTargets
 {
     /// <summary>The target names, as given on the command line and as the corpus folders are named.</summary>
-    public static IReadOnlyList<string> Names { get; } = ["head", "split", "chunked", "stream", "connection"];
+    public static IReadOnlyList<string> Names { get; } = ["head", "split", "chunked", "stream", "connection", "websocket"];
 
     public static bool IsKnown(string name) => Names.Contains(name);
 
@@ -34,6 +34,8 @@ public static class FuzzTargets
         "stream" => RunWholeAndInPieces(input, PipelineMode.Stream),
         // The same kind of stream through a whole connection and an application: the same responses either way.
         "connection" => ConnectionTarget.Run(input),
+        // WebSocket frames through the decoder, whole and in pieces into a small buffer: the same messages either way.
+        "websocket" => WebSocketTarget.Run(input),
         _ => throw new ArgumentException($"unknown fuzz target '{target}'", nameof(target)),
     };
 
