@@ -14,7 +14,7 @@ namespace Eddy.Fuzz;
 public static class FuzzTargets
 {
     /// <summary>The target names, as given on the command line and as the corpus folders are named.</summary>
-    public static IReadOnlyList<string> Names { get; } = ["head", "split", "chunked", "stream", "connection"];
+    public static IReadOnlyList<string> Names { get; } = ["head", "split", "chunked", "stream", "connection", "multipart"];
 
     public static bool IsKnown(string name) => Names.Contains(name);
 
@@ -34,6 +34,8 @@ public static class FuzzTargets
         "stream" => RunWholeAndInPieces(input, PipelineMode.Stream),
         // The same kind of stream through a whole connection and an application: the same responses either way.
         "connection" => ConnectionTarget.Run(input),
+        // A multipart/form-data body through its parser, whole and in pieces: the same parts, data and verdict.
+        "multipart" => MultipartTarget.Run(input),
         _ => throw new ArgumentException($"unknown fuzz target '{target}'", nameof(target)),
     };
 
