@@ -46,6 +46,7 @@ internal sealed class MultipartParser
     private readonly int _maxHeaderBytes;
     private State _state = State.Start;
     private int _parts;
+    private bool _padded; // AfterBoundary: transport padding was consumed
 
     private enum State
     {
@@ -168,18 +169,23 @@ internal sealed class MultipartParser
 
     private MultipartEvent AfterBoundary(ReadOnlySpan<byte> input, out int consumed, int before = 0)
     {
-        // "--" closes; else transport padding (LWSP, RFC 2046 §5.1.1) then CRLF opens a part.
+        // "--" right after the boundary closes; else transport padding (LWSP, RFC 2046 §5.1.1) then CRLF opens a
+        // part. Padding is consumed as it comes, so _padded remembers that "--" can no longer follow.
         consumed = before;
-        if (input.Length < 2)
+        if (input.IsEmpty)
         {
-            if (input.Length == 1 && input[0] is not ((byte)'-' or (byte)'\r' or (byte)' ' or (byte)'\t'))
+            return MultipartEvent.NeedMore;
+        }
+        if (!_padded && input[0] == '-')
+        {
+            if (input.Length == 1)
+            {
+                return MultipartEvent.NeedMore;
+            }
+            if (input[1] != '-')
             {
                 throw Invalid("a boundary line goes on after the boundary");
             }
-            return MultipartEvent.NeedMore;
-        }
-        if (input[0] == '-' && input[1] == '-')
-        {
             _state = State.Epilogue;
             consumed += 2;
             return MultipartEvent.End;
@@ -187,7 +193,8 @@ internal sealed class MultipartParser
         int padding = input.IndexOfAnyExcept(" \t"u8);
         if (padding < 0)
         {
-            consumed += input.Length; // all padding so far
+            _padded = true;
+            consumed += input.Length;
             return MultipartEvent.NeedMore;
         }
         if (input[padding] != '\r')
@@ -196,6 +203,7 @@ internal sealed class MultipartParser
         }
         if (padding + 1 == input.Length)
         {
+            _padded |= padding > 0;
             consumed += padding;
             return MultipartEvent.NeedMore;
         }
@@ -208,6 +216,7 @@ internal sealed class MultipartParser
             throw TooLarge($"more than {_maxParts} parts");
         }
         _parts++;
+        _padded = false;
         _state = State.Headers;
         consumed += padding + 2;
         return MultipartEvent.NeedMore;
