@@ -114,7 +114,7 @@ internal static class DemoApp
               <li><code>/ws/echo</code> — a WebSocket echo: every message back with its type (subprotocol <code>echo</code>, messages up to 32 MiB)</li>
               <li><a href="/static/">/static/</a> — files from the <code>--static</code> folder</li>
             </ul>
-            <p>Try <code>curl -X POST -d 'hi' http://127.0.0.1:8080/anything/path?q=1</code>.</p>
+            <p>Try <code>curl -F name=value -b 'a=1' http://127.0.0.1:8080/anything/path?q=1</code>.</p>
             </body>
             </html>
             """;
