@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Coverage-guided fuzzing of the HTTP request parser and the body decoders with AFL++ and SharpFuzz.
 #
-#   fuzz/run.sh TARGET [MINUTES]     TARGET: head | split | chunked | stream | connection | websocket   (default 10 minutes)
+#   fuzz/run.sh TARGET [MINUTES]     TARGET: head | split | chunked | stream | connection | websocket | multipart   (default 10 minutes)
 #
 # Installs what is missing (afl++ from apt, the sharpfuzz tool into fuzz/.tools), builds the harness,
 # instruments Eddy.dll, and runs afl-fuzz for MINUTES, niced. Findings go to fuzz/findings/TARGET
@@ -10,11 +10,11 @@
 # and keep what it finds in tests/Eddy.UnitTests/Http/FuzzCorpus/TARGET (see fuzz/README.md).
 set -euo pipefail
 
-usage() { echo "usage: fuzz/run.sh head|split|chunked|stream|connection|websocket [MINUTES]" >&2; exit 2; }
+usage() { echo "usage: fuzz/run.sh head|split|chunked|stream|connection|websocket|multipart [MINUTES]" >&2; exit 2; }
 [[ $# -ge 1 && $# -le 2 ]] || usage
 target=$1
 minutes=${2:-10}
-case $target in head|split|chunked|stream|connection|websocket) ;; *) echo "run.sh: unknown target '$target'" >&2; usage ;; esac
+case $target in head|split|chunked|stream|connection|websocket|multipart) ;; *) echo "run.sh: unknown target '$target'" >&2; usage ;; esac
 [[ $minutes =~ ^[1-9][0-9]*$ ]] || { echo "run.sh: MINUTES must be a positive whole number, not '$minutes'" >&2; usage; }
 
 fuzz=$(cd "$(dirname "$0")" && pwd)

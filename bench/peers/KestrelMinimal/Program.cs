@@ -13,6 +13,10 @@
 //                     (Request.Body, 64 KiB reads) and counted, never kept, as `eddy serve`'s
 //                     /upload does (bench/upload.sh, bench/soak.sh upload); no body size limit on
 //                     this route (IHttpMaxRequestBodySizeFeature), as eddy's
+//   POST /multipart -> 200 {"files":[{"name","filename","size","sha256"}]}: a multipart/form-data body read
+//                     part by part with MultipartReader (Microsoft.AspNetCore.WebUtilities), each file
+//                     hashed as it streams in and never kept, as `eddy serve`'s /anything lists files
+//                     (bench/upload.sh MULTIPART=1); no body size limit on this route
 //   GET /static/…  -> files from STATIC_DIR, if given (UseStaticFiles; the slow-read soak)
 // Environment: KESTREL_MAX_CONNECTIONS=N sets Limits.MaxConcurrentConnections (default
 // unlimited; the connection-limit soak). Kestrel does not read its Limits from configuration.
@@ -120,6 +124,47 @@ app.MapPost("/upload", async (HttpContext context) =>
     return TypedResults.Json(new UploadCount { Bytes = bytes }, AppJsonContext.Default.UploadCount);
 });
 
+// As `eddy serve`'s /anything with a multipart body: each file's size and SHA-256, hashed as it streams in.
+app.MapPost("/multipart", async (HttpContext context) =>
+{
+    context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>()!.MaxRequestBodySize = null;
+    var mediaType = Microsoft.Net.Http.Headers.MediaTypeHeaderValue.Parse(context.Request.ContentType);
+    string boundary = Microsoft.Net.Http.Headers.HeaderUtilities.RemoveQuotes(mediaType.Boundary).Value!;
+    var reader = new Microsoft.AspNetCore.WebUtilities.MultipartReader(boundary, context.Request.Body);
+    var files = new List<FileSummary>();
+    byte[] buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(64 * 1024);
+    try
+    {
+        while (await reader.ReadNextSectionAsync(context.RequestAborted) is { } section)
+        {
+            var disposition = Microsoft.Net.Http.Headers.ContentDispositionHeaderValue.Parse(section.ContentDisposition);
+            using var sha256 = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+            long size = 0;
+            int n;
+            while ((n = await section.Body.ReadAsync(buffer, context.RequestAborted)) > 0)
+            {
+                size += n;
+                sha256.AppendData(buffer, 0, n);
+            }
+            if (disposition.FileName.HasValue)
+            {
+                files.Add(new FileSummary
+                {
+                    Name = disposition.Name.Value ?? "",
+                    Filename = Microsoft.Net.Http.Headers.HeaderUtilities.RemoveQuotes(disposition.FileName).Value ?? "",
+                    Size = size,
+                    Sha256 = Convert.ToHexStringLower(sha256.GetHashAndReset()),
+                });
+            }
+        }
+    }
+    finally
+    {
+        System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+    }
+    return TypedResults.Json(new MultipartSummary { Files = files }, AppJsonContext.Default.MultipartSummary);
+});
+
 if (staticDir is not null)
 {
     app.UseStaticFiles(new StaticFileOptions
@@ -165,9 +210,25 @@ namespace KestrelMinimal
         public required long Bytes { get; init; }
     }
 
+    /// <summary>One file of a multipart upload: its field and file names, size and SHA-256 (hex).</summary>
+    public sealed class FileSummary
+    {
+        public required string Name { get; init; }
+        public required string Filename { get; init; }
+        public required long Size { get; init; }
+        public required string Sha256 { get; init; }
+    }
+
+    /// <summary>The answer of POST /multipart: {"files":[...]}.</summary>
+    public sealed class MultipartSummary
+    {
+        public required List<FileSummary> Files { get; init; }
+    }
+
     /// <summary>Source-generated serializer for the responses (camelCase: {"message":...}).</summary>
     [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
     [JsonSerializable(typeof(JsonMessage))]
+    [JsonSerializable(typeof(MultipartSummary))]
     [JsonSerializable(typeof(AnythingEcho))]
     [JsonSerializable(typeof(UploadCount))]
     internal sealed partial class AppJsonContext : JsonSerializerContext;

@@ -14,7 +14,7 @@ namespace Eddy.Fuzz;
 public static class FuzzTargets
 {
     /// <summary>The target names, as given on the command line and as the corpus folders are named.</summary>
-    public static IReadOnlyList<string> Names { get; } = ["head", "split", "chunked", "stream", "connection", "websocket"];
+    public static IReadOnlyList<string> Names { get; } = ["head", "split", "chunked", "stream", "connection", "websocket", "multipart"];
 
     public static bool IsKnown(string name) => Names.Contains(name);
 
@@ -36,6 +36,8 @@ public static class FuzzTargets
         "connection" => ConnectionTarget.Run(input),
         // WebSocket frames through the decoder, whole and in pieces into a small buffer: the same messages either way.
         "websocket" => WebSocketTarget.Run(input),
+        // A multipart/form-data body through its parser, whole and in pieces: the same parts, data and verdict.
+        "multipart" => MultipartTarget.Run(input),
         _ => throw new ArgumentException($"unknown fuzz target '{target}'", nameof(target)),
     };
 

@@ -7,6 +7,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Eddy.Http;
 using Eddy.Web;
+using Eddy.Web.Forms;
 using Eddy.WebSockets;
 
 namespace Eddy.Cli.Serve;
@@ -113,7 +114,7 @@ internal static class DemoApp
               <li><code>/ws/echo</code> — a WebSocket echo: every message back with its type (subprotocol <code>echo</code>, messages up to 32 MiB)</li>
               <li><a href="/static/">/static/</a> — files from the <code>--static</code> folder</li>
             </ul>
-            <p>Try <code>curl -X POST -d 'hi' http://127.0.0.1:8080/anything/path?q=1</code>.</p>
+            <p>Try <code>curl -F name=value -b 'a=1' http://127.0.0.1:8080/anything/path?q=1</code>.</p>
             </body>
             </html>
             """;
@@ -123,13 +124,15 @@ internal static class DemoApp
     /// <summary>
     /// httpbin's /anything: method, scheme (http or https), the request-target exactly as received, headers (names as received;
     /// a repeated name, compared case-insensitively, joined with ", " under its first spelling), the body
-    /// as UTF-8 (invalid bytes become U+FFFD), the decoded query as args, the client's address, and over HTTPS the
-    /// TLS version, cipher suite, ALPN protocol and the name the client asked for (SNI).
+    /// as UTF-8 (invalid bytes become U+FFFD), the decoded query as args, the request's cookies, the client's address, and over
+    /// HTTPS the TLS version, cipher suite, ALPN protocol and the name the client asked for (SNI). A form body
+    /// (urlencoded or multipart) is given as <c>form</c> (a repeated name as an array) and <c>files</c> (name, filename,
+    /// size and SHA-256 of each file, hashed as it streams in, never held whole) instead of <c>data</c>.
     /// </summary>
     private static async ValueTask Anything(HttpContext context)
     {
         HttpRequest request = context.Request;
-        string data = await request.ReadTextAsync();
+        (string data, List<KeyValuePair<string, string>> form, List<FileSummary> files) = await ReadBodyAsync(request);
         var buffer = new ArrayBufferWriter<byte>(512);
         using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
@@ -150,6 +153,25 @@ internal static class DemoApp
             }
             json.WriteEndObject();
             json.WriteString("data", data);
+            json.WriteStartObject("cookies");
+            foreach (KeyValuePair<string, string> cookie in request.Cookies)
+            {
+                json.WriteString(cookie.Key, cookie.Value);
+            }
+            json.WriteEndObject();
+            WriteForm(json, form);
+            json.WriteStartArray("files");
+            foreach (FileSummary file in files)
+            {
+                json.WriteStartObject();
+                json.WriteString("name", file.Name);
+                json.WriteString("filename", file.FileName);
+                json.WriteString("content_type", file.ContentType);
+                json.WriteNumber("size", file.Size);
+                json.WriteString("sha256", file.Sha256);
+                json.WriteEndObject();
+            }
+            json.WriteEndArray();
             json.WriteString("origin", (request.RemoteEndPoint as IPEndPoint)?.Address.ToString() ?? "");
             if (request.Tls is { } tls)
             {
@@ -163,6 +185,85 @@ internal static class DemoApp
             json.WriteEndObject();
         }
         context.Response.Bytes(buffer.WrittenSpan, "application/json");
+    }
+
+    private readonly record struct FileSummary(string Name, string FileName, string? ContentType, long Size, string Sha256);
+
+    /// <summary>/anything's body: as text, or for a form its fields and its files (hashed as they stream in).</summary>
+    private static async ValueTask<(string Data, List<KeyValuePair<string, string>> Form, List<FileSummary> Files)> ReadBodyAsync(HttpRequest request)
+    {
+        string contentType = request.Headers["Content-Type"] ?? "";
+        var files = new List<FileSummary>();
+        if (contentType.StartsWith("application/x-www-form-urlencoded", StringComparison.OrdinalIgnoreCase))
+        {
+            return ("", [.. (await request.ReadFormAsync()).Fields], files);
+        }
+        if (!contentType.StartsWith("multipart/form-data", StringComparison.OrdinalIgnoreCase))
+        {
+            return (await request.ReadTextAsync(), [], files);
+        }
+        var form = new List<KeyValuePair<string, string>>();
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(64 * 1024);
+        try
+        {
+            await foreach (MultipartSection part in request.ReadMultipartAsync())
+            {
+                using var sha256 = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+                using var field = part.IsFile ? null : new MemoryStream();
+                long size = 0;
+                int n;
+                while ((n = await part.Body.ReadAsync(buffer)) > 0)
+                {
+                    size += n;
+                    if (field is not null)
+                    {
+                        if (size > FormOptions.Default.MaxFieldSize)
+                        {
+                            throw new Http.Parsing.HttpRejectException(Http.Parsing.HttpRejectReason.FormTooLarge, $"Form data too large: a field is over {FormOptions.Default.MaxFieldSize} bytes.");
+                        }
+                        field.Write(buffer, 0, n);
+                    }
+                    else
+                    {
+                        sha256.AppendData(buffer, 0, n);
+                    }
+                }
+                if (field is not null)
+                {
+                    form.Add(new(part.Name, Encoding.UTF8.GetString(field.GetBuffer(), 0, (int)field.Length)));
+                }
+                else
+                {
+                    files.Add(new FileSummary(part.Name, part.FileName!, part.ContentType, size, Convert.ToHexStringLower(sha256.GetHashAndReset())));
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+        return ("", form, files);
+    }
+
+    /// <summary>The fields as a JSON object: one value as a string, a repeated name as an array (as httpbin).</summary>
+    private static void WriteForm(Utf8JsonWriter json, List<KeyValuePair<string, string>> form)
+    {
+        json.WriteStartObject("form");
+        foreach (IGrouping<string, string> field in form.GroupBy(f => f.Key, f => f.Value))
+        {
+            if (field.Count() == 1)
+            {
+                json.WriteString(field.Key, field.First());
+                continue;
+            }
+            json.WriteStartArray(field.Key);
+            foreach (string value in field)
+            {
+                json.WriteStringValue(value);
+            }
+            json.WriteEndArray();
+        }
+        json.WriteEndObject();
     }
 
     /// <summary>

@@ -79,6 +79,11 @@ public sealed class HttpRequest
     /// <summary>The query's parameters, decoded (<c>+</c> as space); the first value wins for a repeated name.</summary>
     public IReadOnlyDictionary<string, string> Query => _query ??= HttpTarget.ParseQuery(QueryString);
 
+    /// <summary>The request's cookies, parsed from its <c>Cookie</c> fields when first asked for (see <see cref="HttpRequestCookies"/>).</summary>
+    public HttpRequestCookies Cookies => _cookies ??= new HttpRequestCookies(this);
+
+    private HttpRequestCookies? _cookies;
+
     /// <summary>The request's fields, in the order received.</summary>
     public HttpRequestHeaders Headers => new(this, trailers: false);
 
@@ -291,6 +296,7 @@ public sealed class HttpRequest
         _headerCount = _trailerCount = 0;
         _method = _target = _path = _queryString = null;
         _query = null;
+        _cookies = null;
         KeepAlive = false;
     }
 

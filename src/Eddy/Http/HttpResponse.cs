@@ -55,6 +55,11 @@ public sealed class HttpResponse
     /// <summary>Fields to send, in order. <c>Content-Length</c>, <c>Transfer-Encoding</c>, <c>Date</c> and <c>Server</c> are Eddy's to set.</summary>
     public HttpResponseHeaders Headers { get; } = new();
 
+    /// <summary>Sets and deletes cookies: each call adds a <c>Set-Cookie</c> field to <see cref="Headers"/> (see <see cref="HttpResponseCookies"/>).</summary>
+    public HttpResponseCookies Cookies => _cookies ??= new HttpResponseCookies(this);
+
+    private HttpResponseCookies? _cookies;
+
     /// <summary>The Content-Type field, or null.</summary>
     public string? ContentType { get; set; }
 

@@ -23,6 +23,7 @@ public sealed class WebApp
 {
     private readonly Router<RequestHandler> _router = new();
     private readonly List<Func<HttpContext, RequestHandler, ValueTask>> _middleware = [];
+    private readonly List<RouteGroup.GroupEndpoint> _groupEndpoints = []; // composed by Build
     private RequestHandler? _built;
     private string _serverAllow = "OPTIONS"; // the methods of every route, for OPTIONS * (set by Build)
     private bool _mapsConnect;                // a route takes CONNECT itself (set by Build)
@@ -39,16 +40,13 @@ public sealed class WebApp
         return this;
     }
 
-    /// <summary>Maps a handler that completes synchronously (it pays nothing for the asynchronous case).</summary>
-    public WebApp Map(string method, string template, Action<HttpContext> handler)
-    {
-        ArgumentNullException.ThrowIfNull(handler);
-        return Map(method, template, context =>
-        {
-            handler(context);
-            return default;
-        });
-    }
+    /// <summary>
+    /// Maps a handler that completes synchronously (it pays nothing for the asynchronous case). An <c>async</c>
+    /// lambda goes to the <see cref="RequestHandler"/> overload and is awaited; an <c>async void</c> method is
+    /// refused here (<see cref="ArgumentException"/>): nothing could await it, so the response would be sent
+    /// before it ran and its exceptions would escape the loop.
+    /// </summary>
+    public WebApp Map(string method, string template, Action<HttpContext> handler) => Map(method, template, Synchronous(handler));
 
     /// <summary>Maps GET (HEAD too: answered as GET, without the body).</summary>
     public WebApp MapGet(string template, RequestHandler handler) => Map("GET", template, handler);
@@ -93,6 +91,12 @@ public sealed class WebApp
     /// <summary>Maps DELETE with a handler that completes synchronously.</summary>
     public WebApp MapDelete(string template, Action<HttpContext> handler) => Map("DELETE", template, handler);
 
+    /// <summary>Maps PATCH.</summary>
+    public WebApp MapPatch(string template, RequestHandler handler) => Map("PATCH", template, handler);
+
+    /// <summary>Maps PATCH with a handler that completes synchronously.</summary>
+    public WebApp MapPatch(string template, Action<HttpContext> handler) => Map("PATCH", template, handler);
+
     /// <summary>Maps every method.</summary>
     public WebApp MapAny(string template, Action<HttpContext> handler) => Map(Router<RequestHandler>.AnyMethod, template, handler);
 
@@ -128,6 +132,10 @@ public sealed class WebApp
             return _built;
         }
         _router.Build();
+        foreach (RouteGroup.GroupEndpoint endpoint in _groupEndpoints)
+        {
+            endpoint.Compose();
+        }
         _serverAllow = ServerAllow(_router.Routes);
         _mapsConnect = _router.Routes.Any(r => r.Method == "CONNECT");
         RequestHandler pipeline = Dispatch;
@@ -224,7 +232,38 @@ public sealed class WebApp
         return false;
     }
 
-    private void ThrowIfBuilt()
+    /// <summary>
+    /// Routes under <paramref name="prefix"/> (literal segments or parameters, e.g. <c>/api</c>) that share
+    /// middleware of their own; see <see cref="RouteGroup"/>.
+    /// </summary>
+    public RouteGroup MapGroup(string prefix) => AddGroup(null, prefix);
+
+    internal RouteGroup AddGroup(RouteGroup? parent, string prefix)
+    {
+        ThrowIfBuilt();
+        return new RouteGroup(this, parent, prefix);
+    }
+
+    internal void AddGroupEndpoint(RouteGroup.GroupEndpoint endpoint) => _groupEndpoints.Add(endpoint);
+
+    /// <summary>A synchronous handler as a <see cref="RequestHandler"/>; an <c>async void</c> one is refused.</summary>
+    internal static RequestHandler Synchronous(Action<HttpContext> handler)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        if (handler.Method.IsDefined(typeof(System.Runtime.CompilerServices.AsyncStateMachineAttribute), inherit: false))
+        {
+            throw new ArgumentException(
+                "An async void handler cannot be awaited: the response would be sent before it ran, and its exceptions would escape the loop. Return a ValueTask (declare it 'async ValueTask', or pass the async lambda where a RequestHandler is expected).",
+                nameof(handler));
+        }
+        return context =>
+        {
+            handler(context);
+            return default;
+        };
+    }
+
+    internal void ThrowIfBuilt()
     {
         if (_built is not null)
         {

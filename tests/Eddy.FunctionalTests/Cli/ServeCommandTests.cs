@@ -25,7 +25,7 @@ public partial class ServeCommandTests
 
             Assert.Equal("Hello, World!", await CurlAsync($"-s {baseUrl}/plaintext"));
             Assert.Equal("""{"message":"Hello, World!"}""", await CurlAsync($"-s {baseUrl}/json"));
-            Assert.Contains("\"data\": \"from curl\"", await CurlAsync($"-s -X POST -d 'from curl' {baseUrl}/anything"));
+            Assert.Contains("\"data\": \"from curl\"", await CurlAsync($"-s -X POST -H 'Content-Type: text/plain' -d 'from curl' {baseUrl}/anything"));
             string head = await CurlAsync($"-sI {baseUrl}/plaintext");
             Assert.Contains("Content-Length: 13", head);
             Assert.Contains("Hello from Eddy", await CurlAsync($"-s --http1.0 {baseUrl}/static/hello.txt"));

@@ -125,7 +125,10 @@ internal sealed partial class HttpConnection
             }
             PrepareResponse();
             _response.StatusCode = reject.StatusCode;
-            _response.Text(HttpReject.Describe(reject.Reason) + ".\n");
+            // A form's rejection names the rule it broke (its message echoes no request bytes); others say their reason.
+            _response.Text(reject.Reason is HttpRejectReason.InvalidForm or HttpRejectReason.FormTooLarge
+                ? reject.Message + "\n"
+                : HttpReject.Describe(reject.Reason) + ".\n");
             return;
         }
         _loop.CallExceptionHandler(new LoopExceptionContext(

@@ -29,7 +29,7 @@ public sealed class HttpRejectException : IOException
         HttpRejectReason.HeadersTooLarge or HttpRejectReason.TooManyHeaders => 431,
         HttpRejectReason.UnsupportedVersion => 505,
         HttpRejectReason.UnsupportedTransferCoding => 501,
-        HttpRejectReason.BodyTooLarge => 413,
+        HttpRejectReason.BodyTooLarge or HttpRejectReason.FormTooLarge => 413,
         HttpRejectReason.BodyTimeout => 408,
         _ => 400,
     };

@@ -97,4 +97,10 @@ public enum HttpRejectReason : byte
 
     /// <summary>408: the body arrived slower than <see cref="HttpServerOptions.MinRequestBodyDataRate"/>.</summary>
     BodyTimeout,
+
+    /// <summary>400: a form body (urlencoded or multipart) is malformed; the message says how (read by <c>Eddy.Web.Forms</c>).</summary>
+    InvalidForm,
+
+    /// <summary>413: a form body is over one of its limits (parts, part header, field or total size); the message says which.</summary>
+    FormTooLarge,
 }

@@ -17,6 +17,7 @@ public sealed class HttpRejectExceptionTests
             [HttpRejectReason.UnsupportedTransferCoding] = 501,
             [HttpRejectReason.BodyTooLarge] = 413,
             [HttpRejectReason.BodyTimeout] = 408,
+            [HttpRejectReason.FormTooLarge] = 413,
         };
 
         foreach (HttpRejectReason reason in Enum.GetValues<HttpRejectReason>())

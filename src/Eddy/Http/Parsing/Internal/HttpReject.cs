@@ -89,6 +89,8 @@ internal static class HttpReject
         HttpRejectReason.BodyTooLarge => "Request body too large",
         HttpRejectReason.IncompleteBody => "The connection ended before the request body did",
         HttpRejectReason.BodyTimeout => "The request body arrived too slowly",
+        HttpRejectReason.InvalidForm => "Invalid form data",
+        HttpRejectReason.FormTooLarge => "Form data too large",
         _ => "Bad request",
     };
 }
