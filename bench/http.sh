@@ -1,20 +1,26 @@
 #!/usr/bin/env bash
 #
 # bench/http.sh - HTTP/1.1 server throughput: `eddy serve` beside ASP.NET Core (Kestrel, minimal
-#                 API) and a minimal C epoll responder, TechEmpower-style plaintext and json.
+#                 API) and minimal C epoll and io_uring responders, TechEmpower-style plaintext and json.
 #
 # WHAT IT MEASURES
 #   Requests/s, latency (p50, p99), server CPU time per request and peak RSS of
-#   three HTTP servers on the same machine, side by side in one run:
+#   four HTTP servers on the same machine, side by side in one run:
 #     eddy     - `eddy serve --port PORT --loops 1` (Eddy's HTTP server, one loop)
 #     kestrel  - bench/peers/KestrelMinimal: ASP.NET Core minimal API as in
 #                TechEmpower's "aspnetcore minimal" entry (Server GC, TieredPGO:
 #                the `dotnet new web` defaults)
 #     c        - bench/peers/c-http: single-threaded C epoll responder with
-#                canned responses ("the machine's limit")
+#                canned responses ("the machine's limit"); "c-http" is accepted
+#                as another name for it in SERVERS
+#     c-uring  - bench/peers/c-uring: the same responses from a single-threaded
+#                C io_uring responder (multishot accept and recv, provided
+#                buffer ring, DEFER_TASKRUN; liburing-dev), the gate of issue 17
 #   Every server answers GET /plaintext (200, "Hello, World!", text/plain) and
 #   GET /json (200, {"message":"Hello, World!"}, application/json); the script
-#   checks both with curl before measuring.
+#   checks both with curl before measuring, and that a request with
+#   "Connection: close" is answered with "Connection: close" and the connection
+#   closed by the server.
 #
 #   Each server is pinned to one core (SERVER_CPU, default 0) and the load
 #   generator, wrk with one thread, to another (LOAD_CPU, default 1):
@@ -25,13 +31,21 @@
 #                   (wrk -s bench/wrk/pipeline.lua -- 16), 64 connections
 #     json          GET /json, keep-alive, 64 connections
 #     plaintext-1k  GET /plaintext, keep-alive, 1,024 connections
+#     short-lived   GET /plaintext with `Connection: close` (wrk -H), 64
+#                   connections: every request is a new TCP connection, which
+#                   the server closes after its response (accept, read, write,
+#                   close per request)
+#   SCENARIOS selects workloads by name (default: all of them).
 #
 #   Each .NET server is first warmed up under load for WARMUP seconds in total
 #   (split evenly over the workloads) so tiered JIT/PGO has settled. Then, per
 #   workload, ROUNDS rounds are run; every round runs each server once for
 #   DURATION seconds, and the server order rotates from round to round so slow
 #   drift (thermal, noisy neighbours) hits all servers equally. Medians are
-#   reported, with the ratios eddy/c, eddy/kestrel and kestrel/c.
+#   reported, with the ratios eddy/c, eddy/kestrel, kestrel/c and c-uring/c;
+#   with c and c-uring both in the run, the report ends with the gate of
+#   issue 17 (c-uring's CPU per request <= 0.9x c's in at least two of
+#   plaintext, pipelined, plaintext-1k and short-lived).
 #
 #   Server CPU time per request = (utime + stime from /proc/PID/stat after the
 #   run - before) / requests completed: the server's real cost even when the
@@ -68,17 +82,20 @@
 #   free of one-time costs (JIT, pools) that the first thousand may pay.
 #
 # HOW TO RUN
-#   bench/http.sh                                   # full run, ~9 minutes (3 servers)
+#   bench/http.sh                                   # full run, ~14 minutes (4 servers, 5 workloads)
 #   TLS=1 bench/http.sh                             # HTTPS: eddy, kestrel, nginx, ~6 minutes
 #   WARMUP=5 ROUNDS=1 DURATION=3 bench/http.sh      # quick smoke test
 #   SERVERS="kestrel c" bench/http.sh               # subset of servers
+#   SERVERS="c c-uring" SCENARIOS="plaintext pipelined plaintext-1k short-lived" \
+#     bench/http.sh                                 # the io_uring gate (issue 17), ~5 minutes
 #   EDDY=/path/to/eddy bench/http.sh                # use a prebuilt eddy, skip its build
 #
 #   Environment (defaults in brackets):
-#     WARMUP [30]  ROUNDS [3]  DURATION [10]  SERVERS ["eddy kestrel c"; TLS=1: "eddy kestrel nginx"]
+#     WARMUP [30]  ROUNDS [3]  DURATION [10]  SERVERS ["eddy kestrel c c-uring"; TLS=1: "eddy kestrel nginx"]
+#     SCENARIOS [all: "plaintext pipelined json plaintext-1k short-lived"; TLS=1: "keepalive handshakes"]
 #     TLS [0]  PORT_NGINX [9204]  IDLE_CONNS [1000] (TLS=1: idle connections for the memory figure)
 #     SERVER_CPU [0]  LOAD_CPU [1]
-#     PORT_EDDY [9201]  PORT_KESTREL [9202]  PORT_C [9203]
+#     PORT_EDDY [9201]  PORT_KESTREL [9202]  PORT_C [9203]  PORT_C_URING [9205]
 #     NOISE_LIMIT [5]  RETRIES [2]  RETRY_PAUSE [10]   (see "other work" above)
 #     EDDY [build src/Eddy.Cli into bench/bin/eddy]
 #
@@ -89,7 +106,10 @@
 #
 # REQUIRES
 #   dotnet (SDK 10 with the ASP.NET Core shared framework), gcc, make, wrk,
-#   curl, taskset, python3, and at least 2 CPUs; for TLS=1 also openssl and nginx.
+#   curl, taskset, python3, and at least 2 CPUs; for c-uring liburing-dev
+#   (apt-get install -y liburing-dev) and a kernel that allows io_uring
+#   (bench/peers/c-uring/c-uring --probe says what is missing); for TLS=1 also
+#   openssl and nginx.
 #
 set -euo pipefail
 
@@ -100,7 +120,8 @@ WARMUP=${WARMUP:-30}
 ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-10}
 TLS=${TLS:-0}
-if [[ $TLS == 1 ]]; then SERVERS=${SERVERS:-"eddy kestrel nginx"}; else SERVERS=${SERVERS:-"eddy kestrel c"}; fi
+if [[ $TLS == 1 ]]; then SERVERS=${SERVERS:-"eddy kestrel nginx"}; else SERVERS=${SERVERS:-"eddy kestrel c c-uring"}; fi
+SERVERS=$(for s in $SERVERS; do [[ $s == c-http ]] && echo c || echo "$s"; done | xargs)   # c-http: the name of c's folder
 IDLE_CONNS=${IDLE_CONNS:-1000}
 SERVER_CPU=${SERVER_CPU:-0}
 LOAD_CPU=${LOAD_CPU:-1}
@@ -108,6 +129,7 @@ PORT_EDDY=${PORT_EDDY:-9201}
 PORT_KESTREL=${PORT_KESTREL:-9202}
 PORT_C=${PORT_C:-9203}
 PORT_NGINX=${PORT_NGINX:-9204}
+PORT_C_URING=${PORT_C_URING:-9205}
 NOISE_LIMIT=${NOISE_LIMIT:-5}
 RETRIES=${RETRIES:-2}
 RETRY_PAUSE=${RETRY_PAUSE:-10}
@@ -126,8 +148,21 @@ else
     "pipelined /plaintext 64 16"
     "json /json 64 1"
     "plaintext-1k /plaintext 1024 1"
+    "short-lived /plaintext 64 0"
   )
   SCHEME=http
+fi
+# SCENARIOS: only the workloads named (in the order above).
+if [[ -n ${SCENARIOS:-} ]]; then
+  selected=()
+  for w in "${WORKLOADS[@]}"; do
+    [[ " $SCENARIOS " == *" ${w%% *} "* ]] && selected+=("$w")
+  done
+  for name in $SCENARIOS; do
+    printf '%s\n' "${WORKLOADS[@]}" | grep -q "^$name " ||
+      { echo "http.sh: unknown workload '$name' in SCENARIOS (use: $(printf '%s ' "${WORKLOADS[@]%% *}"))" >&2; exit 1; }
+  done
+  WORKLOADS=("${selected[@]}")
 fi
 
 BIN=$BENCH/bin                        # git-ignored (bin/)
@@ -146,11 +181,11 @@ source "$BENCH/lib.sh"
 # ---------------------------------------------------------------- checks ----
 
 for s in $SERVERS; do
-  case $s in eddy|kestrel|c|nginx) ;;
-    *) die "unknown server '$s' in SERVERS (use eddy, kestrel, c, nginx)";; esac
+  case $s in eddy|kestrel|c|c-uring|nginx) ;;
+    *) die "unknown server '$s' in SERVERS (use eddy, kestrel, c, c-uring, nginx)";; esac
 done
 [[ -n ${SERVERS// /} ]] || die "SERVERS is empty"
-for v in WARMUP ROUNDS DURATION SERVER_CPU LOAD_CPU PORT_EDDY PORT_KESTREL PORT_C PORT_NGINX NOISE_LIMIT RETRIES RETRY_PAUSE IDLE_CONNS; do
+for v in WARMUP ROUNDS DURATION SERVER_CPU LOAD_CPU PORT_EDDY PORT_KESTREL PORT_C PORT_C_URING PORT_NGINX NOISE_LIMIT RETRIES RETRY_PAUSE IDLE_CONNS; do
   [[ ${!v} =~ ^[0-9]+$ ]] || die "$v must be a whole number (got '${!v}')"
 done
 (( ROUNDS >= 1 && DURATION >= 1 )) || die "ROUNDS and DURATION must be >= 1"
@@ -160,6 +195,9 @@ done
 [[ -f $PIPELINE_LUA ]] || die "missing $PIPELINE_LUA"
 if [[ $TLS == 1 ]]; then
   command -v openssl >/dev/null || die "'openssl' not found (apt-get install -y openssl)"
+fi
+if [[ " $SERVERS " == *" c-uring "* ]]; then
+  [[ -f /usr/include/liburing.h ]] || die "c-uring needs liburing (apt-get install -y liburing-dev), or leave it out of SERVERS"
 fi
 if [[ " $SERVERS " == *" nginx "* ]]; then
   command -v nginx >/dev/null || die "'nginx' not found (apt-get install -y nginx-light)"
@@ -181,14 +219,18 @@ has() { [[ " $SERVERS " == *" $1 "* ]]; }
 port_of() {
   case $1 in
     eddy) echo "$PORT_EDDY";; kestrel) echo "$PORT_KESTREL";; c) echo "$PORT_C";; nginx) echo "$PORT_NGINX";;
+    c-uring) echo "$PORT_C_URING";;
   esac
 }
+
+# port_var SERVER: the name of the variable that sets its port (PORT_C_URING for c-uring).
+port_var() { local v=${1^^}; echo "PORT_${v//-/_}"; }
 
 # Fail early, before the builds, if a port is taken.
 for s in $SERVERS; do
   port=$(port_of "$s")
   if port_in_use "$port"; then
-    die "port $port (for $s) is already in use; set PORT_${s^^}=<free port>"
+    die "port $port (for $s) is already in use; set $(port_var "$s")=<free port>"
   fi
 done
 
@@ -199,6 +241,16 @@ if has c; then
   make -s -C "$BENCH/peers/c-http" >&2
 fi
 C_HTTP=$BENCH/peers/c-http/c-http
+
+if has c-uring; then
+  log "building c-uring"
+  make -s -C "$BENCH/peers/c-uring" >&2
+  # Multishot accept and recv, provided buffer rings, DEFER_TASKRUN: each checked by using it.
+  URING_PROBE=$("$BENCH/peers/c-uring/c-uring" --probe 2>&1) ||
+    { echo "$URING_PROBE" >&2; die "this kernel lacks what c-uring needs (see above); leave c-uring out of SERVERS"; }
+  log "$(tail -n1 <<<"$URING_PROBE")"
+fi
+C_URING=$BENCH/peers/c-uring/c-uring
 
 if has kestrel; then
   log "building KestrelMinimal (Release)"
@@ -256,13 +308,49 @@ check_server() {
     [[ $body == "$want" ]] || die "$s: GET $path body is '$body', expected '$want'"
   done
   log "$s answers /plaintext and /json correctly"
+  check_close "$s"
+}
+
+# check_close SERVER: a request with "Connection: close" (the short-lived and handshakes workloads)
+# gets its answer with "Connection: close", and then the server closes the connection (within 5 s):
+# wrk opens a new connection only when the response says close, and counts an error when the
+# server closes without saying so.
+check_close() {
+  local s=$1
+  python3 - "$(port_of "$s")" "$([[ $TLS == 1 ]] && echo "$CERT")" >"$RAW/close-$s.txt" 2>&1 <<'EOF' ||
+import socket, ssl, sys
+port, cert = int(sys.argv[1]), sys.argv[2]
+conn = socket.create_connection(("127.0.0.1", port), timeout=5)
+if cert:
+    conn = ssl.create_default_context(cafile=cert).wrap_socket(conn, server_hostname="localhost")
+conn.sendall(b"GET /plaintext HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+data = b""
+try:
+    while chunk := conn.recv(65536):
+        data += chunk
+except socket.timeout:
+    sys.exit(f"the server did not close within 5 s after answering: {data!r}")
+except (ConnectionResetError, ssl.SSLEOFError):
+    pass  # closed with a reset or without close_notify: still closed
+head, _, body = data.partition(b"\r\n\r\n")
+lines = head.split(b"\r\n")
+print(head.decode(errors="replace"))
+if not lines[0].startswith(b"HTTP/1.1 200"):
+    sys.exit(f"status line {lines[0]!r}")
+if not any(l.lower().replace(b" ", b"") == b"connection:close" for l in lines[1:]):
+    sys.exit("no 'Connection: close' header in the response")
+if body != b"Hello, World!":
+    sys.exit(f"body {body!r}")
+EOF
+    { cat "$RAW/close-$s.txt" >&2; die "$s: a 'Connection: close' request was not answered and closed"; }
+  log "$s answers 'Connection: close' with 'Connection: close' and closes"
 }
 
 start_server() {
   local s=$1 port out
   port=$(port_of "$s")
   out=$RAW/server-$s.log
-  port_in_use "$port" && die "port $port (for $s) is already in use; set PORT_${s^^}=<free port>"
+  port_in_use "$port" && die "port $port (for $s) is already in use; set $(port_var "$s")=<free port>"
   local tls_args=()
   [[ $TLS == 1 ]] && tls_args=(--tls-cert "$CERT" --tls-key "$KEY")
   case $s in
@@ -273,6 +361,7 @@ start_server() {
                taskset -c "$SERVER_CPU" "$KESTREL" "$port" >"$out" 2>&1 &
              fi ;;
     c)       taskset -c "$SERVER_CPU" "$C_HTTP" "$port" >"$out" 2>&1 & ;;
+    c-uring) taskset -c "$SERVER_CPU" "$C_URING" "$port" >"$out" 2>&1 & ;;
     nginx)   mkdir -p "$RAW/nginx/tmp"
              sed -e "s|@PORT@|$port|g" -e "s|@CERT@|$CERT|g" -e "s|@KEY@|$KEY|g" \
                "$BENCH/peers/nginx/nginx-$([[ $TLS == 1 ]] && echo tls.conf.in || echo conf.in)" >"$RAW/nginx/nginx.conf"
@@ -378,7 +467,7 @@ for s in $SERVERS; do start_server "$s"; done
 if (( WARMUP > 0 )); then
   per=$(( (WARMUP + ${#WORKLOADS[@]} - 1) / ${#WORKLOADS[@]} ))
   for s in $SERVERS; do
-    [[ $s == c || $s == nginx ]] && continue   # no JIT to warm
+    [[ $s == c || $s == c-uring || $s == nginx ]] && continue   # no JIT to warm
     for w in "${WORKLOADS[@]}"; do
       read -r name path conns depth <<<"$w"
       log "warm-up $s: $name ($path x $conns conns, depth $depth) for ${per}s"
@@ -536,8 +625,9 @@ def lat(us):
         return "n/a"
     return f"{us:,.0f} µs" if us < 1000 else f"{us / 1000:,.2f} ms"
 
-cols = [s for s in ("eddy", "kestrel", "c", "nginx") if s in servers]
-pairs = [(a, b) for a, b in (("eddy", "c"), ("eddy", "kestrel"), ("kestrel", "c"), ("eddy", "nginx"), ("kestrel", "nginx"))
+cols = [s for s in ("eddy", "kestrel", "c", "c-uring", "nginx") if s in servers]
+pairs = [(a, b) for a, b in (("eddy", "c"), ("eddy", "kestrel"), ("kestrel", "c"), ("c-uring", "c"), ("eddy", "c-uring"),
+                             ("eddy", "nginx"), ("kestrel", "nginx"))
          if a in servers and b in servers]
 
 print("| server | what |")
@@ -546,6 +636,8 @@ what = {
     "eddy": "`eddy serve --loops 1` (Eddy's HTTP server, one event loop)",
     "kestrel": "`bench/peers/KestrelMinimal`: ASP.NET Core minimal API on Kestrel (Server GC, TieredPGO; the `dotnet new web` defaults)",
     "c": "`bench/peers/c-http`: single-threaded C epoll responder, canned responses (the machine's limit)",
+    "c-uring": "`bench/peers/c-uring`: the same responses from a single-threaded C io_uring responder (multishot accept "
+               "and recv, provided buffer ring, DEFER_TASKRUN)",
     "nginx": "Debian's nginx, one worker, `bench/peers/nginx/` config (TLS=1: `listen … ssl`, OpenSSL)",
 }
 for s in cols:
@@ -639,6 +731,17 @@ print(f"Other work on the pinned cores during the runs (share of the core's time
       "Both are ~0 on a quiet machine; a run marked below shared a core with another process and is suspect. "
       f"{reruns} run(s) were repeated because of other work; the cleanest attempt is kept.")
 print()
+gate = [w for w in ("plaintext", "pipelined", "plaintext-1k", "short-lived") if w in workloads]
+if "c" in servers and "c-uring" in servers and gate:
+    below = [w for w in gate if med(cpu, w, "c-uring") is not None and med(cpu, w, "c")
+             and med(cpu, w, "c-uring") / med(cpu, w, "c") <= 0.9]
+    print("Gate of issue 17 (io_uring): c-uring's server CPU per request at most 0.9x c's in at least two of "
+          "plaintext, pipelined, plaintext-1k and short-lived: "
+          + ", ".join(f"{w} {ratio(med(cpu, w, 'c-uring'), med(cpu, w, 'c'))}" for w in gate)
+          + f" -> {len(below)} of {len(gate)} at or below 0.9"
+          + (" (passes)" if len(below) >= 2 else " (does not pass)" if len(gate) == 4 else
+             " (not all four workloads were run)") + ".")
+    print()
 print("All runs (requests/s, in round order):")
 print()
 for w in workloads:

@@ -10,24 +10,19 @@
  * Binds 127.0.0.1:PORT (SO_REUSEADDR), non-blocking accept4, level-triggered
  * epoll, TCP_NODELAY on accepted sockets. Each connection has an 8 KiB read
  * buffer. On readability it does ONE read, then for every COMPLETE request in
- * the buffer (a request ends at the first "\r\n\r\n"; only requests without a
- * body are supported) appends a fixed response to one output buffer:
- *
- *   path /json (or /json?...)  -> 200, Content-Type: application/json,
- *                                 body {"message":"Hello, World!"}
- *   anything else              -> 200, Content-Type: text/plain,
- *                                 body Hello, World!
- *
- * both with Content-Length, "Server: c" and a Date header that a timerfd
- * refreshes once per second (on the second). The responses of the batch are
+ * the buffer appends its canned response (../c-common/canned_http.h: the
+ * requests understood, the responses and "Connection: close", shared with the
+ * io_uring responder c-uring) to one output buffer; a timerfd refreshes the
+ * Date header once per second (on the second). The responses of the batch are
  * then sent with ONE write, so pipelined requests that arrive in one read are
- * answered with one write. Connections are kept alive (HTTP/1.1 default;
- * "Connection: close" and HTTP/1.0 are not looked at). A partial request stays
- * in the buffer for the next read; a request head larger than the buffer closes
- * the connection. If a write is partial, the rest is kept per connection,
- * EPOLLOUT is armed and reading from that connection stops until the pending
- * output is flushed. Closes on EOF or error. Exits 0 on SIGTERM/SIGINT (blocked
- * except inside epoll_pwait, so a stop signal cannot slip in unseen).
+ * answered with one write. Connections are kept alive unless a request asks
+ * for "Connection: close": then later requests are ignored and the connection
+ * is closed once that response is sent. A partial request stays in the buffer
+ * for the next read; a request head larger than the buffer closes the
+ * connection. If a write is partial, the rest is kept per connection, EPOLLOUT
+ * is armed and reading from that connection stops until the pending output is
+ * flushed. Closes on EOF or error. Exits 0 on SIGTERM/SIGINT (blocked except
+ * inside epoll_pwait, so a stop signal cannot slip in unseen).
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -45,13 +40,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "canned_http.h"
+#include "listen_port.h"
 #include "stop_signals.h"
 
-#define RBUF_SIZE 8192
+#define RBUF_SIZE HTTP_HEAD_MAX
 #define MAX_EVENTS 256
-
-static const char PLAIN_BODY[] = "Hello, World!";
-static const char JSON_BODY[] = "{\"message\":\"Hello, World!\"}";
 
 struct conn {
     int fd;
@@ -60,51 +54,14 @@ struct conn {
     size_t pending_len;  /* bytes still to send */
     size_t pending_cap;
     char *pending;       /* allocated on the first partial write */
+    int close_after;     /* close once the output is sent (Connection: close) */
     char rbuf[RBUF_SIZE];
-};
-
-struct response {
-    char data[256];
-    size_t len;
 };
 
 static int listen_fd = -1; /* sentinel: data.ptr == &listen_fd */
 static int timer_fd = -1;  /* sentinel: data.ptr == &timer_fd */
-static struct response resp_plain, resp_json;
 static char *out;          /* responses of one batch, shared by all connections */
 static size_t out_cap;
-
-static void build_response(struct response *r, const char *type, const char *body,
-                           const char *date)
-{
-    int n = snprintf(r->data, sizeof r->data,
-                     "HTTP/1.1 200 OK\r\n"
-                     "Content-Length: %zu\r\n"
-                     "Content-Type: %s\r\n"
-                     "Date: %s\r\n"
-                     "Server: c\r\n"
-                     "\r\n"
-                     "%s",
-                     strlen(body), type, date, body);
-    if (n < 0 || (size_t)n >= sizeof r->data) {
-        fprintf(stderr, "response too long\n");
-        exit(1);
-    }
-    r->len = (size_t)n;
-}
-
-/* Rebuild both responses with the current time in the Date header (RFC 9110 IMF-fixdate). */
-static void update_date(void)
-{
-    char date[64];
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    /* The C locale is in effect (no setlocale), so %a and %b are English. */
-    strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-    build_response(&resp_plain, "text/plain", PLAIN_BODY, date);
-    build_response(&resp_json, "application/json", JSON_BODY, date);
-}
 
 static void conn_close(int epfd, struct conn *c)
 {
@@ -143,17 +100,10 @@ static ssize_t send_some(int fd, const char *data, size_t len)
     return (ssize_t)sent;
 }
 
-/* Is the request whose head is [start, end) a request for /json? */
-static int is_json(const char *start, const char *end)
+/* Append r to the batch output buffer at *(size_t *)ctx (its length). Returns -1 if out of memory. */
+static int append(void *ctx, const struct response *r)
 {
-    const char *sp = memchr(start, ' ', (size_t)(end - start));
-    return sp != NULL && end - sp >= 7 && memcmp(sp + 1, "/json", 5) == 0 &&
-           (sp[6] == ' ' || sp[6] == '?');
-}
-
-/* Append r to the batch output buffer at *olen. Returns -1 if out of memory. */
-static int append(size_t *olen, const struct response *r)
-{
+    size_t *olen = ctx;
     if (*olen + r->len > out_cap) {
         size_t cap = out_cap * 2;
         while (cap < *olen + r->len)
@@ -182,17 +132,13 @@ static int on_readable(int epfd, struct conn *c)
         return (errno == EAGAIN || errno == EWOULDBLOCK) ? 0 : -1;
     c->rlen += (size_t)n;
 
-    /* Answer every complete request in the buffer. */
+    /* Answer every complete request in the buffer, up to one that closes. */
     const char *p = c->rbuf, *end = c->rbuf + c->rlen;
     size_t olen = 0;
-    for (;;) {
-        const char *head_end = memmem(p, (size_t)(end - p), "\r\n\r\n", 4);
-        if (head_end == NULL)
-            break;
-        if (append(&olen, is_json(p, head_end) ? &resp_json : &resp_plain) < 0)
-            return -1;
-        p = head_end + 4;
-    }
+    int answered = answer_requests(&p, end, append, &olen);
+    if (answered < 0)
+        return -1;
+    c->close_after = answered;
     size_t rest = (size_t)(end - p);
     if (rest == RBUF_SIZE)
         return -1; /* a request head that does not fit the buffer */
@@ -200,7 +146,7 @@ static int on_readable(int epfd, struct conn *c)
         memmove(c->rbuf, p, rest);
     c->rlen = rest;
     if (olen == 0)
-        return 0;
+        return c->close_after ? -1 : 0;
 
     /* One write for the whole batch. */
     ssize_t sent = send_some(c->fd, out, olen);
@@ -221,7 +167,7 @@ static int on_readable(int epfd, struct conn *c)
         c->pending_len = left;
         return conn_set_events(epfd, c, EPOLLOUT) < 0 ? -1 : 0;
     }
-    return 0;
+    return c->close_after ? -1 : 0;
 }
 
 /* Returns 0 to keep the connection, -1 to close it. */
@@ -235,6 +181,8 @@ static int on_writable(int epfd, struct conn *c)
     if (c->pending_len > 0)
         return 0; /* still blocked; EPOLLOUT stays armed */
     c->pending_off = 0;
+    if (c->close_after)
+        return -1;
     /* Level-triggered: if input arrived meanwhile, EPOLLIN fires on the next wait. */
     return conn_set_events(epfd, c, EPOLLIN) < 0 ? -1 : 0;
 }
@@ -261,6 +209,7 @@ static void on_accept(int epfd)
         c->rlen = 0;
         c->pending_off = c->pending_len = c->pending_cap = 0;
         c->pending = NULL;
+        c->close_after = 0;
         struct epoll_event ev;
         memset(&ev, 0, sizeof ev);
         ev.events = EPOLLIN;
@@ -273,35 +222,15 @@ static void on_accept(int epfd)
     }
 }
 
-/* A timerfd that fires at every whole second of the wall clock. */
-static int make_date_timer(void)
-{
-    int fd = timerfd_create(CLOCK_REALTIME, TFD_NONBLOCK | TFD_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    struct itimerspec its;
-    memset(&its, 0, sizeof its);
-    its.it_value.tv_sec = time(NULL) + 1;
-    its.it_interval.tv_sec = 1;
-    if (timerfd_settime(fd, TFD_TIMER_ABSTIME, &its, NULL) < 0) {
-        close(fd);
-        return -1;
-    }
-    return fd;
-}
-
 int main(int argc, char **argv)
 {
     if (argc != 2) {
         fprintf(stderr, "usage: %s PORT\n", argv[0]);
         return 2;
     }
-    char *end = NULL;
-    long port = strtol(argv[1], &end, 10);
-    if (end == argv[1] || *end != '\0' || port < 1 || port > 65535) {
-        fprintf(stderr, "invalid port: %s\n", argv[1]);
+    long port = parse_port(argv[1]);
+    if (port < 0)
         return 2;
-    }
 
     sigset_t wait_mask; /* see stop_signals.h */
     if (block_stop_signals(&wait_mask) < 0)
@@ -314,24 +243,8 @@ int main(int argc, char **argv)
     }
     update_date();
 
-    listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (listen_fd < 0) {
-        perror("socket");
-        return 1;
-    }
-    int one = 1;
-    setsockopt(listen_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    struct sockaddr_in addr;
-    memset(&addr, 0, sizeof addr);
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons((uint16_t)port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (bind(listen_fd, (struct sockaddr *)&addr, sizeof addr) < 0) {
-        perror("bind");
-        return 1;
-    }
-    if (listen(listen_fd, SOMAXCONN) < 0) {
-        perror("listen");
+    if ((listen_fd = listen_on_loopback(port, SOCK_NONBLOCK)) < 0) {
+        perror("listen on 127.0.0.1");
         return 1;
     }
 
@@ -348,7 +261,7 @@ int main(int argc, char **argv)
         perror("epoll_ctl ADD listen");
         return 1;
     }
-    if ((timer_fd = make_date_timer()) < 0) {
+    if ((timer_fd = make_date_timer(TFD_NONBLOCK)) < 0) {
         perror("timerfd");
         return 1;
     }

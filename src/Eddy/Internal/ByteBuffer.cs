@@ -5,7 +5,7 @@ namespace Eddy.Internal;
 
 /// <summary>
 /// Bytes received but not yet consumed: appended at the end, consumed from the front. The array comes
-/// from <see cref="ArrayPool{T}"/>; consuming only moves the start, and when an append does not fit at the
+/// from <see cref="LoopBufferPool"/> (the owning loop thread's pool); consuming only moves the start, and when an append does not fit at the
 /// end the bytes left are moved to the front if no more of them remain than were consumed before them,
 /// else into an array twice as large. Each byte consumed thus pays for at most one byte moved, so the
 /// copying stays linear in the bytes appended (however the appends and consumes interleave), and a buffer
@@ -66,7 +66,7 @@ internal sealed class ByteBuffer
     {
         if (_array.Length > 0)
         {
-            ArrayPool<byte>.Shared.Return(_array);
+            LoopBufferPool.Return(_array);
         }
         _array = [];
         _start = _end = 0;
@@ -84,11 +84,11 @@ internal sealed class ByteBuffer
         }
         else
         {
-            byte[] bigger = ArrayPool<byte>.Shared.Rent(Math.Max(length + count, Math.Max(_array.Length * 2, MinimumCapacity)));
+            byte[] bigger = LoopBufferPool.Rent(Math.Max(length + count, Math.Max(_array.Length * 2, MinimumCapacity)));
             _array.AsSpan(_start, length).CopyTo(bigger);
             if (_array.Length > 0)
             {
-                ArrayPool<byte>.Shared.Return(_array);
+                LoopBufferPool.Return(_array);
             }
             _array = bigger;
         }
