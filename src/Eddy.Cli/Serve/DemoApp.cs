@@ -26,9 +26,11 @@ internal static class DemoApp
 {
     private static readonly Greeting s_greeting = new("Hello, World!");
 
-    public static WebApp Create(string staticFolder)
+    public static WebApp Create(string staticFolder) => Map(new WebApp(), staticFolder);
+
+    /// <summary>Adds the demo's routes to <paramref name="app"/> (after any middleware the caller added first).</summary>
+    public static WebApp Map(WebApp app, string staticFolder)
     {
-        var app = new WebApp();
         app.MapGet("/", Home);
         app.MapGet("/plaintext", context => context.Response.Text("Hello, World!"));
         app.MapGet("/json", context => context.Response.Json(new Greeting("Hello, World!"), DemoJsonContext.Default.Greeting));

@@ -7,6 +7,7 @@ using Eddy.Interop;
 using Eddy.Loop;
 using Eddy.Tls;
 using Eddy.Transports;
+using Eddy.Web;
 
 namespace Eddy.Cli.Serve;
 
@@ -47,9 +48,17 @@ internal static class ServeCommand
             HelpName = "PORT",
             Validators = { result => Check(result, text => int.TryParse(text, CultureInfo.InvariantCulture, out int p) ? p is >= 0 and <= 65535 : null, "--tls-port must be between 0 and 65535") },
         };
+        var metrics = new Option<bool>("--metrics") { Description = "Serve the metrics (requests, connections, TLS handshakes, loop lag) at /metrics in the Prometheus text format" };
+        var accessLog = new Option<bool>("--access-log") { Description = "Log every request (method, path, status, duration, bytes) to standard output" };
+        var watchdog = new Option<double?>("--watchdog")
+        {
+            Description = "Warn (on standard error) when a loop is blocked longer than this many milliseconds, naming the route that blocks it",
+            HelpName = "MS",
+            Validators = { result => Check(result, text => double.TryParse(text, CultureInfo.InvariantCulture, out double ms) ? ms is >= 1 and <= 3_600_000 : null, "--watchdog must be 1 to 3600000 ms") },
+        };
         var command = new Command("serve", "Serve the demo web app (/, /plaintext, /json, /anything, /static/) over HTTP or HTTPS")
         {
-            host, port, loops, staticDir, drainTimeout, maxConnections, fdReserve, tlsCertificate, tlsKey, tlsPort,
+            host, port, loops, staticDir, drainTimeout, maxConnections, fdReserve, tlsCertificate, tlsKey, tlsPort, metrics, accessLog, watchdog,
         };
         command.SetAction(parse =>
         {
@@ -82,7 +91,8 @@ internal static class ServeCommand
                 ? DefaultConnectionLimit(descriptors, parse.GetValue(fdReserve))
                 : parse.GetValue(maxConnections);
             IPAddress address = CommandLine.ParseHost(parse.GetValue(host)!);
-            RequestHandler app = DemoApp.Create(folder).Build();
+            RequestHandler app = BuildApp(folder, parse.GetValue(metrics), parse.GetValue(accessLog));
+            TimeSpan? watchdogThreshold = parse.GetValue(watchdog) is double ms ? TimeSpan.FromMilliseconds(ms) : null;
             TlsServerOptions? tls = null;
             if (certificate is not null)
             {
@@ -105,7 +115,13 @@ internal static class ServeCommand
             ConnectionLimit? limit = connectionLimit is long max ? new ConnectionLimit(max) : null;
             var options = new HttpServerOptions();
 
-            using var group = new LoopGroup(loopCount, i => new EventLoopOptions { Name = $"eddy-http-{i}" });
+            using var group = new LoopGroup(loopCount, i => new EventLoopOptions
+            {
+                Name = $"eddy-http-{i}",
+                // One timer per loop every 100 ms, recorded only while a listener (--metrics, dotnet-counters) is on.
+                LagSampleInterval = LagSampleInterval,
+                WatchdogThreshold = watchdogThreshold,
+            });
             group.Start();
             var servers = new List<GroupServer>();
             foreach (var (endPoint, endPointTls) in endPoints)
@@ -135,6 +151,25 @@ internal static class ServeCommand
             return 0;
         });
         return command;
+    }
+
+    /// <summary>How often each loop samples its lag (eddy.loop.lag).</summary>
+    private static readonly TimeSpan LagSampleInterval = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>The demo app, with the access log outermost (it times everything) and /metrics when asked for.</summary>
+    private static RequestHandler BuildApp(string folder, bool metrics, bool accessLog)
+    {
+        var app = new WebApp();
+        if (accessLog)
+        {
+            app.UseAccessLog(new ConsoleLineLogger("Eddy.AccessLog", Console.Out));
+        }
+        DemoApp.Map(app, folder);
+        if (metrics)
+        {
+            ServeMetrics.Map(app);
+        }
+        return app.Build();
     }
 
     /// <summary>The certificate and key, watched for changes; a file that cannot be loaded is a one-line <see cref="UserError"/>.</summary>

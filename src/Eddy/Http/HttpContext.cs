@@ -38,5 +38,19 @@ public sealed class HttpContext
     /// <summary>Per-request state for middleware to share; cleared after each request.</summary>
     public IDictionary<object, object?> Items => _items ??= [];
 
-    internal void Reset() => _items?.Clear();
+    /// <summary>
+    /// The route template that matched the request (<c>/users/{id}</c>), set by the router (<c>WebApp</c>); null
+    /// when none did or no router ran. Metrics tag the request with it (<c>http.route</c>), and the loop's
+    /// watchdog names it. Cleared after each request.
+    /// </summary>
+    public string? Route { get; set; }
+
+    /// <summary>The method and the route (or, with no route, the path): <c>GET /users/{id}</c>.</summary>
+    public override string ToString() => $"{Request.Method} {Route ?? Request.Path}";
+
+    internal void Reset()
+    {
+        _items?.Clear();
+        Route = null;
+    }
 }

@@ -80,6 +80,9 @@ public sealed class HttpResponse
     /// <summary>A body of announced length ended short: the connection must be aborted, not reused.</summary>
     internal bool IsTruncated { get; private set; }
 
+    /// <summary>The body bytes written so far (without chunk framing; 0 for a HEAD request), for access logs.</summary>
+    public long BodyBytes { get; private set; }
+
     /// <summary>Sends <paramref name="text"/> as UTF-8 (default type <c>text/plain; charset=utf-8</c>).</summary>
     public void Text(string text, string contentType = PlainText)
     {
@@ -88,9 +91,11 @@ public sealed class HttpResponse
         ContentType = contentType;
         // ASCII text (most of it) is its own byte count and is narrowed, not transcoded.
         bool ascii = Ascii.IsValid(text);
-        WriteHead(ascii ? text.Length : Encoding.UTF8.GetByteCount(text));
+        int length = ascii ? text.Length : Encoding.UTF8.GetByteCount(text);
+        WriteHead(length);
         if (!IsHead)
         {
+            BodyBytes = length;
             if (ascii)
             {
                 _output.WriteAscii(text);
@@ -111,6 +116,7 @@ public sealed class HttpResponse
         WriteHead(body.Length);
         if (!IsHead)
         {
+            BodyBytes = body.Length;
             _output.Write(body);
         }
         IsCompleted = true;
@@ -173,6 +179,7 @@ public sealed class HttpResponse
                 throw new InvalidOperationException($"Writing {data.Length} bytes would exceed the announced Content-Length ({_declaredRemaining} bytes left).");
             }
             _declaredRemaining -= data.Length;
+            BodyBytes += data.Length;
             _output.Write(data.Span);
         }
         else if (!data.IsEmpty && !IsHead)
@@ -181,6 +188,7 @@ public sealed class HttpResponse
             data.Length.TryFormat(size, out int n, "x");
             _output.Write(size[..n]);
             _output.Write(s_crlf);
+            BodyBytes += data.Length;
             _output.Write(data.Span);
             _output.Write(s_crlf);
         }
@@ -242,6 +250,7 @@ public sealed class HttpResponse
         IsChunked = false;
         CloseConnection = false;
         IsTruncated = false;
+        BodyBytes = 0;
         _declaredRemaining = 0;
     }
 

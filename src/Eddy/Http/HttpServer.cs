@@ -32,9 +32,10 @@ public static class HttpServer
     private static Server Listen(EventLoop loop, RequestHandler application, EndPoint endPoint, HttpServerOptions options, TlsServerOptions? tls, int backlog, bool reusePort, ConnectionLimit? limit)
     {
         var heartbeat = new HttpHeartbeat(loop);
+        HttpMetrics metrics = HttpMetrics.For(options.MeterFactory);
         Server server = tls is null
-            ? loop.CreateServer(() => new HttpConnection(loop, application, options, heartbeat), endPoint, backlog, reusePort)
-            : loop.CreateServer(() => new HttpConnection(loop, application, options, heartbeat), endPoint, tls, backlog, reusePort);
+            ? loop.CreateServer(() => new HttpConnection(loop, application, options, heartbeat, metrics), endPoint, backlog, reusePort)
+            : loop.CreateServer(() => new HttpConnection(loop, application, options, heartbeat, metrics), endPoint, tls, backlog, reusePort);
         server.ConnectionLimit = limit;
         return server;
     }

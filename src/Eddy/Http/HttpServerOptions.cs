@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using Eddy.Http.Parsing;
 
 namespace Eddy.Http;
@@ -71,4 +72,10 @@ public sealed class HttpServerOptions
 
     /// <summary>How long dropping the unread rest of a body may take before the connection closes. Default 5 s, as Kestrel.</summary>
     public TimeSpan RequestBodyDrainTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Where the server's meter "Eddy.Http" comes from (the host's <see cref="IMeterFactory"/>, so its measurements
+    /// are scoped to the host); null (the default) uses one static meter shared by every server of the process.
+    /// </summary>
+    public IMeterFactory? MeterFactory { get; set; }
 }

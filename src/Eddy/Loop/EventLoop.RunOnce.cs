@@ -37,7 +37,16 @@ public sealed partial class EventLoop
         DrainThreadSafeQueue();
 
         int timeoutMs = _ready.Count > 0 || _stopping ? 0 : ComputeSelectTimeout();
+        bool watched = _watchdogTimer is not null;
+        if (watched)
+        {
+            MarkBusy(false); // waiting in select is not blocking
+        }
         int n = _selector.Select(_events, timeoutMs);
+        if (watched)
+        {
+            MarkBusy(true);
+        }
         SelectorEvent[] events = _events;
         for (int i = 0; i < n; i++)
         {
@@ -117,6 +126,10 @@ public sealed partial class EventLoop
 
     private void ExitRunning()
     {
+        if (_watchdogTimer is not null)
+        {
+            MarkBusy(false); // a stopped loop is not a blocked one
+        }
         SynchronizationContext.SetSynchronizationContext(_savedContext);
         _savedContext = null;
         t_running = null;

@@ -77,6 +77,9 @@ public sealed partial class EventLoop : IDisposable
         SlowCallbackDuration = options.SlowCallbackDuration;
         Name = options.Name ?? "eddy-loop";
         _startTimestamp = _time.GetTimestamp();
+        _nameTag = new KeyValuePair<string, object?>("eddy.loop.name", Name);
+        _lagInterval = LagInterval(options, _time);
+        _watchdogThreshold = options.WatchdogThreshold ?? TimeSpan.Zero;
         _syncContext = new EventLoopSynchronizationContext(this);
         _wakeupFd = Libc.Check(Libc.EventFd(0, Libc.EFD_CLOEXEC | Libc.EFD_NONBLOCK), "eventfd");
         try
@@ -88,6 +91,11 @@ public sealed partial class EventLoop : IDisposable
             Libc.Close(_wakeupFd);
             throw;
         }
+        if (_lagInterval > 0)
+        {
+            StartLagSampling();
+        }
+        _watchdogTimer = CreateWatchdog(this, options);
     }
 
     /// <summary>The loop running on the calling thread, or null (asyncio's <c>get_running_loop</c>).</summary>
@@ -259,6 +267,7 @@ public sealed partial class EventLoop : IDisposable
             _threadSafeCount = 0;
         }
         CloseWatchers();
+        _watchdogTimer?.Dispose();
         _selector.Close();
         lock (_wakeupLock)
         {

@@ -23,4 +23,27 @@ public sealed class EventLoopOptions
 
     /// <summary>A name for logs and the loop thread.</summary>
     public string? Name { get; set; }
+
+    /// <summary>
+    /// How often to sample the loop's lag — how late a timer runs after it was due — into the histogram
+    /// <c>eddy.loop.lag</c> (meter "Eddy.Loop", tagged with <see cref="Name"/>); null (the default) samples nothing.
+    /// A sample is one timer on the loop; it records only while someone listens to the meter. 10 ms is Node's default.
+    /// </summary>
+    public TimeSpan? LagSampleInterval
+    {
+        get;
+        set => field = value is { } v && v <= TimeSpan.Zero ? throw new ArgumentOutOfRangeException(nameof(value), v, "A lag sample interval is positive.") : value;
+    }
+
+    /// <summary>
+    /// The watchdog: a tick of the loop that runs longer than this — a callback blocking the loop thread — is logged
+    /// as a warning while it is still running, naming the HTTP route whose handler runs, if one does. Null (the
+    /// default) turns it off. It costs a clock read per tick on the loop and a check on a timer thread four times
+    /// per threshold (asyncio's slow_callback_duration, which needs debug mode, is 100 ms).
+    /// </summary>
+    public TimeSpan? WatchdogThreshold
+    {
+        get;
+        set => field = value is { } v && v <= TimeSpan.Zero ? throw new ArgumentOutOfRangeException(nameof(value), v, "A watchdog threshold is positive.") : value;
+    }
 }

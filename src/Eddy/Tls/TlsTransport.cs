@@ -315,6 +315,10 @@ public sealed class TlsTransport : Transport
         if (_handshake!.Exception is { } failure)
         {
             _handshakeError ??= failure.InnerException ?? failure;
+            if (_connected is null && TlsMetrics.HandshakeDuration.Enabled)
+            {
+                TlsMetrics.Record(HandshakeDuration, SslProtocols.None, _handshakeError);
+            }
             if (!_lost)
             {
                 _connection.Abort();
@@ -328,6 +332,10 @@ public sealed class TlsTransport : Transport
             return;
         }
         _open = true;
+        if (_connected is null && TlsMetrics.HandshakeDuration.Enabled) // a server's handshake (a client's has _connected)
+        {
+            TlsMetrics.Record(HandshakeDuration, _ssl.SslProtocol, error: null);
+        }
         try
         {
             _protocol.ConnectionMade(this);

@@ -164,6 +164,7 @@ public sealed class Server : IConnectionOwner
     {
         _connections.Remove(transport);
         _limit?.Release();
+        TransportMetrics.OnClosed(transport);
         if (!IsServing && _connections.Count == 0)
         {
             _closed.TrySetResult();
@@ -194,6 +195,10 @@ public sealed class Server : IConnectionOwner
                 // read, which costs the work the limit is there to shed). The client sees EOF (or a reset if it
                 // had sent data already) and can retry.
                 RefusedConnectionCount++;
+                if (TransportMetrics.RejectedConnections.Enabled)
+                {
+                    TransportMetrics.RejectedConnections.Add(1, listener.MetricTags);
+                }
                 socket.Dispose();
                 continue;
             }
@@ -212,6 +217,7 @@ public sealed class Server : IConnectionOwner
             }
             var transport = new SocketTransport(_loop, socket, protocol, this);
             _connections.Add(transport);
+            TransportMetrics.OnAccepted(transport, listener.MetricTags);
             transport.Start();
         }
     }
@@ -241,6 +247,8 @@ public sealed class Server : IConnectionOwner
         private TimerHandle _resumeTimer;
 
         public NativeSocket Socket { get; } = socket;
+
+        public KeyValuePair<string, object?>[] MetricTags { get; } = TransportMetrics.TagsFor(socket.LocalEndPoint);
 
         public void StartAccepting()
         {

@@ -6,6 +6,7 @@ using Eddy.Tls;
 using Eddy.Transports;
 using Eddy.Web.Routing;
 using Eddy.WebSockets;
+using Microsoft.Extensions.Logging;
 
 namespace Eddy.Web;
 
@@ -115,6 +116,9 @@ public sealed class WebApp
         return this;
     }
 
+    /// <summary>Logs every request to <paramref name="logger"/> (see <see cref="AccessLog"/>). Add it before other middleware, so it times them.</summary>
+    public WebApp UseAccessLog(ILogger logger) => Use(AccessLog.Middleware(logger));
+
     /// <summary>Serves the files under <paramref name="directory"/> at <c>{urlPrefix}/{*path}</c> (GET and HEAD).</summary>
     public WebApp UseStaticFiles(string urlPrefix, string directory)
     {
@@ -189,11 +193,13 @@ public sealed class WebApp
         // A path of literal segments (/plaintext) is one lookup of the raw bytes; the decoded path is then never made.
         if (_router.MatchLiteralPath(request.Verb, HttpTarget.PathBytes(request.TargetBytes), out state.Values) is { } literal)
         {
+            context.Route = literal.Template;
             return literal.Endpoint(context);
         }
         ReadOnlyMemory<char> path = request.PathMemory;
         if (_router.MatchRoute(request.Method, path, out state.Values) is { } route)
         {
+            context.Route = route.Template;
             return route.Endpoint(context);
         }
         RouteMatch<RequestHandler> match = _router.NotMatched(path.Span);

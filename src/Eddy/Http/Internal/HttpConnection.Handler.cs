@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using Eddy.Http.Parsing;
 using Eddy.Http.Parsing.Internal;
 using Eddy.Loop;
@@ -15,6 +17,9 @@ namespace Eddy.Http.Internal;
 internal sealed partial class HttpConnection
 {
     private int _responseStart;             // where the current response begins in _output
+    private readonly HttpMetrics _metrics;
+    private long _requestStartedAt;         // for http.server.request.duration; 0 when the request is not timed
+    private bool _countedActive;            // http.server.active_requests counted this request: the decrement must match
 
     /// <summary>The head of <c>_head</c> is parsed: start its request and run the handler.</summary>
     private void StartRequest()
@@ -22,6 +27,11 @@ internal sealed partial class HttpConnection
         _timeouts.CancelTimeout(); // the head is in: the request's own limits take over
         _state = State.Handler;
         BeginBody();
+        HttpMetrics metrics = _metrics;
+        if (metrics.ActiveRequests.Enabled | metrics.RequestDuration.Enabled)
+        {
+            BeginRequestMetrics();
+        }
         RunHandler();
     }
 
@@ -41,14 +51,18 @@ internal sealed partial class HttpConnection
     {
         PrepareResponse();
         ValueTask task;
+        // Names the request for the loop's watchdog, should the handler block the loop thread: one field write.
+        _loop.SetActivity(_context);
         try
         {
             task = _application(_context);
         }
         catch (Exception e)
         {
+            _loop.SetActivity(null);
             if (_state == State.Upgraded)
             {
+                EndRequestMetrics();
                 EndUpgraded(e);
                 return;
             }
@@ -56,6 +70,7 @@ internal sealed partial class HttpConnection
             FinishRequest();
             return;
         }
+        _loop.SetActivity(null);
         if (task.IsCompletedSuccessfully)
         {
             task.GetAwaiter().GetResult(); // for an IValueTaskSource-backed task: release it
@@ -86,6 +101,7 @@ internal sealed partial class HttpConnection
         {
             if (_state == State.Upgraded)
             {
+                EndRequestMetrics();
                 EndUpgraded(handlerError); // the new protocol's business: nothing of HTTP is left to finish
                 return;
             }
@@ -95,6 +111,7 @@ internal sealed partial class HttpConnection
             }
             if (_state == State.Closed)
             {
+                EndRequestMetrics();
                 return;
             }
             FinishRequest();
@@ -159,6 +176,10 @@ internal sealed partial class HttpConnection
     /// <summary>Completes the response and readies the connection for the next request (or closes it).</summary>
     private void FinishRequest()
     {
+        if (_countedActive | _requestStartedAt != 0)
+        {
+            EndRequestMetrics();
+        }
         if (_state >= State.Closed)
         {
             if (_state == State.Upgraded)
@@ -197,5 +218,40 @@ internal sealed partial class HttpConnection
             Flush(); // a large batch: let the transport say whether the client keeps up before the next request
         }
         // The next timeout (idle, or the next request's head) is armed once per batch, in EndBatch.
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void BeginRequestMetrics()
+    {
+        HttpMetrics metrics = _metrics;
+        if (metrics.ActiveRequests.Enabled)
+        {
+            metrics.AddActive(1, HttpMetrics.MethodTag(_request), _request.Scheme);
+            _countedActive = true;
+        }
+        if (metrics.RequestDuration.Enabled)
+        {
+            _requestStartedAt = Stopwatch.GetTimestamp();
+        }
+    }
+
+    /// <summary>Ends the request's measurements, once: the request's head and the context are still those of the request.</summary>
+    private void EndRequestMetrics()
+    {
+        HttpMetrics metrics = _metrics;
+        if (_countedActive)
+        {
+            _countedActive = false;
+            metrics.AddActive(-1, HttpMetrics.MethodTag(_request), _request.Scheme);
+        }
+        if (_requestStartedAt != 0)
+        {
+            long startedAt = _requestStartedAt;
+            _requestStartedAt = 0;
+            if (metrics.RequestDuration.Enabled)
+            {
+                metrics.RecordDuration(startedAt, HttpMetrics.MethodTag(_request), _request.Scheme, _response.StatusCode, _context.Route);
+            }
+        }
     }
 }

@@ -92,9 +92,10 @@ internal sealed partial class HttpConnection : Protocol, IResponseSink, IRequest
     private TaskCompletionSource? _drained;
     private UpgradedProtocol? _upgraded;  // set in Upgrade, until the handler that upgraded ends
 
-    public HttpConnection(EventLoop loop, RequestHandler application, HttpServerOptions options, HttpHeartbeat heartbeat)
+    public HttpConnection(EventLoop loop, RequestHandler application, HttpServerOptions options, HttpHeartbeat heartbeat, HttpMetrics? metrics = null)
     {
         _loop = loop;
+        _metrics = metrics ?? HttpMetrics.Shared;
         _application = application;
         _options = options;
         _heartbeat = heartbeat;

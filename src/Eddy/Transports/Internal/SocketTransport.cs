@@ -44,6 +44,11 @@ internal sealed class SocketTransport : Transport
     private int _highWater = DefaultHighWaterMark;
     private int _lowWater = DefaultHighWaterMark / 4;
 
+    // Metrics (TransportMetrics), set on accept by the server, read when the connection closes; loop thread only.
+    internal KeyValuePair<string, object?>[]? MetricTags;
+    internal bool CountedActive;
+    internal long AcceptedAt;
+
     public SocketTransport(EventLoop loop, NativeSocket socket, Protocol protocol, IConnectionOwner? owner)
     {
         _loop = loop;
