@@ -21,6 +21,7 @@ internal sealed partial class HttpConnection
     {
         _timeouts.CancelTimeout(); // the head is in: the request's own limits take over
         _state = State.Handler;
+        _context.SetDone(false); // the objects are this request's now
         BeginBody();
         RunHandler();
     }
@@ -95,6 +96,7 @@ internal sealed partial class HttpConnection
             }
             if (_state == State.Closed)
             {
+                _context.SetDone(true);
                 return;
             }
             FinishRequest();
@@ -158,6 +160,7 @@ internal sealed partial class HttpConnection
     {
         if (_state >= State.Closed)
         {
+            _context.SetDone(true); // the handler has completed: see RequestLifetime
             if (_state == State.Upgraded)
             {
                 EndUpgraded(null);
@@ -165,6 +168,7 @@ internal sealed partial class HttpConnection
             return;
         }
         _response.CompleteStream();
+        _context.SetDone(true); // the handler has completed: see RequestLifetime
         if (_response.IsTruncated)
         {
             CloseAfterFlush(); // the client sees EOF before the announced length: a truncated response, not a mixed-up one
