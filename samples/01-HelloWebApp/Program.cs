@@ -7,11 +7,11 @@
 //
 // Handlers run on the loop thread of their connection. The request, the response and the context are
 // reused for the connection's next request: use them only until the handler's task completes.
+using System.Net;
+using System.Text.Json.Serialization;
 using Eddy.Loop;
 using Eddy.Transports;
 using Eddy.Web;
-using System.Net;
-using System.Text.Json.Serialization;
 
 var app = new WebApp();
 app.MapGet("/hello/{name}", ctx => ctx.Response.Text($"Hello, {ctx.Request.RouteValues.GetString("name")}!"));

@@ -2,9 +2,9 @@
 // Run it: dotnet run --project samples/02-SocketEcho           (listens on 127.0.0.1:8888)
 //         dotnet run --project samples/02-SocketEcho -- 0      (any free port; the first line says which)
 // Try it: nc 127.0.0.1 8888      (type a line: it comes back)
+using System.Net;
 using Eddy.Loop;
 using Eddy.Sockets;
-using System.Net;
 
 int port = args.Length > 0 ? int.Parse(args[0]) : 8888;
 EventLoop.Run(async loop =>

@@ -5,9 +5,9 @@
 //
 // A Protocol is called by its connection's loop: ConnectionMade, then DataReceived as bytes arrive, and
 // PauseWriting/ResumeWriting when the client reads slower than we write (flow control).
+using System.Net;
 using Eddy.Loop;
 using Eddy.Transports;
-using System.Net;
 
 int port = args.Length > 0 ? int.Parse(args[0]) : 8888;
 using var loops = new LoopGroup();                       // one loop per core, each on its own thread

@@ -5,11 +5,11 @@
 //
 // One coroutine per client, reading with AsyncStreamReader and writing with AsyncStreamWriter; DrainAsync
 // is the flow control: it waits only while the client is not reading what we wrote.
+using System.Net;
+using System.Text;
 using Eddy.Loop;
 using Eddy.Streams;                                          // loop.StartServer, AsyncStreamReader/Writer
 using Eddy.Transports;                                       // Server
-using System.Net;
-using System.Text;
 
 int port = args.Length > 0 ? int.Parse(args[0]) : 8889;
 EventLoop.Run(async loop =>

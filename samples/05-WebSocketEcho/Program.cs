@@ -6,11 +6,11 @@
 //
 // The HTTP connection hands its socket to the WebSocket after the 101 Switching Protocols, on the same loop
 // thread; the handler goes on there, and the connection closes (1000) when it returns.
+using System.Net;
+using System.Net.WebSockets;   // the BCL's enums and result type: WebSocketMessageType, WebSocketCloseStatus, …
 using Eddy.Loop;
 using Eddy.Transports;
 using Eddy.Web;
-using System.Net;
-using System.Net.WebSockets;   // the BCL's enums and result type: WebSocketMessageType, WebSocketCloseStatus, …
 using Eddy.WebSockets;
 
 var app = new WebApp();
@@ -34,7 +34,11 @@ app.MapWebSocket("/echo", async (ctx, ws) =>
 app.MapGet("/hello", async ctx =>
 {
     WebSocketConnection? ws = await ctx.AcceptWebSocketAsync(options);
-    if (ws is null) return;
+    if (ws is null)
+    {
+        return;
+    }
+
     await ws.SendTextAsync("hello");                 // whole messages; SendAsync(…, endOfMessage: false) sends one in pieces
     await ws.CloseAsync(WebSocketCloseStatus.NormalClosure, "bye");   // waits for the peer's close (CloseTimeout, 5 s)
     WebSocket bcl = ws.AsWebSocket();                // a System.Net.WebSockets.WebSocket view, for BCL-shaped code

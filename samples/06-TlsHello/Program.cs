@@ -6,14 +6,14 @@
 // Without cert.pem and key.pem in the working directory, it first makes a self-signed certificate for
 // localhost (a real server loads the files its CA issued). Once serving, it connects to itself over TLS,
 // trusting that certificate, and prints the answer.
-using Eddy.Loop;
-using Eddy.Tls;
-using Eddy.Transports;
-using Eddy.Web;
 using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
+using Eddy.Loop;
+using Eddy.Tls;
+using Eddy.Transports;
+using Eddy.Web;
 
 if (!File.Exists("cert.pem") || !File.Exists("key.pem"))
 {
