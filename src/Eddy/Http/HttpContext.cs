@@ -9,17 +9,21 @@ public delegate ValueTask RequestHandler(HttpContext context);
 /// <summary>
 /// One request and its response, on the loop of the connection that carried it. Handlers run on that
 /// loop's thread, and their awaits resume there. One object per connection, reused per request: do not
-/// keep it after the handler's task completes.
+/// keep it after the handler's task completes. Once it has completed, <see cref="Request"/>,
+/// <see cref="Response"/>, <see cref="Items"/> and the request's body throw <see cref="ObjectDisposedException"/>
+/// until the connection's next request starts (copy what you need first; <see cref="Loop"/> stays valid).
 /// </summary>
 public sealed class HttpContext
 {
+    private readonly HttpRequest _request;
+    private readonly HttpResponse _response;
     private Dictionary<object, object?>? _items;
 
     internal HttpContext(EventLoop loop, HttpRequest request, HttpResponse response, IConnectionUpgrader? upgrader = null)
     {
         Loop = loop;
-        Request = request;
-        Response = response;
+        _request = request;
+        _response = response;
         Upgrader = upgrader;
     }
 
@@ -30,13 +34,56 @@ public sealed class HttpContext
     public EventLoop Loop { get; }
 
     /// <summary>The request: its head, complete, and its body as it arrives.</summary>
-    public HttpRequest Request { get; }
+    public HttpRequest Request
+    {
+        get
+        {
+            if (_isDone)
+            {
+                RequestLifetime.ThrowCompleted(nameof(HttpContext));
+            }
+            return _request;
+        }
+    }
 
     /// <summary>The response to write.</summary>
-    public HttpResponse Response { get; }
+    public HttpResponse Response
+    {
+        get
+        {
+            if (_isDone)
+            {
+                RequestLifetime.ThrowCompleted(nameof(HttpContext));
+            }
+            return _response;
+        }
+    }
 
     /// <summary>Per-request state for middleware to share; cleared after each request.</summary>
-    public IDictionary<object, object?> Items => _items ??= [];
+    public IDictionary<object, object?> Items
+    {
+        get
+        {
+            if (_isDone)
+            {
+                RequestLifetime.ThrowCompleted(nameof(HttpContext));
+            }
+            return _items ??= [];
+        }
+    }
+
+    // Set once the handler's task has completed, cleared when the connection's next request starts
+    // (loop thread only): see RequestLifetime.
+    private bool _isDone;
+
+    /// <summary>Marks the request's objects done (its handler completed) or live again (the next request starts).</summary>
+    internal void SetDone(bool done)
+    {
+        _isDone = done;
+        _request.IsDone = done;
+        _response.IsDone = done;
+        _request.BodyStream.IsDone = done;
+    }
 
     /// <summary>
     /// The route template that matched the request (<c>/users/{id}</c>), set by the router (<c>WebApp</c>); null

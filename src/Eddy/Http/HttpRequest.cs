@@ -3,6 +3,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
+using Eddy.Http.Internal;
 using Eddy.Http.Parsing;
 using Eddy.Tls;
 
@@ -41,10 +42,18 @@ public sealed class HttpRequest
     }
 
     /// <summary>The method as an enum; <see cref="HttpVerb.Extension"/> for others (read <see cref="Method"/>).</summary>
-    public HttpVerb Verb { get; private set; }
+    public HttpVerb Verb
+    {
+        get
+        {
+            ThrowIfDone();
+            return field;
+        }
+        private set;
+    }
 
     /// <summary>The method token, e.g. "GET".</summary>
-    public string Method => _method ??= Verb switch
+    public string Method => _method is { } method && !IsDone ? method : _method = Verb switch
     {
         HttpVerb.Get => "GET",
         HttpVerb.Head => "HEAD",
@@ -59,25 +68,40 @@ public sealed class HttpRequest
     };
 
     /// <summary>The protocol version of the request-line: HTTP/1.0 or HTTP/1.1.</summary>
-    public HttpProtocolVersion Version { get; private set; }
+    public HttpProtocolVersion Version
+    {
+        get
+        {
+            ThrowIfDone();
+            return field;
+        }
+        private set;
+    }
 
     /// <summary>The request-target exactly as received (origin-form <c>/a/b?x=1</c>, or absolute-form, …).</summary>
-    public string RawTarget => _target ??= Encoding.Latin1.GetString(TargetBytes);
+    public string RawTarget => _target is { } target && !IsDone ? target : _target = Encoding.Latin1.GetString(TargetBytes);
 
     /// <summary>The request-target's bytes, as received.</summary>
-    public ReadOnlySpan<byte> TargetBytes => _head.AsSpan(_targetStart, _targetLength);
+    public ReadOnlySpan<byte> TargetBytes
+    {
+        get
+        {
+            ThrowIfDone();
+            return _head.AsSpan(_targetStart, _targetLength);
+        }
+    }
 
     /// <summary>
     /// The path, percent-decoded (as UTF-8), without the query. For an absolute-form target
     /// (<c>http://host/a</c>) the scheme and authority are stripped first.
     /// </summary>
-    public string Path => _path ??= HttpTarget.DecodePath(HttpTarget.PathBytes(TargetBytes));
+    public string Path => _path is { } path && !IsDone ? path : _path = HttpTarget.DecodePath(HttpTarget.PathBytes(TargetBytes));
 
     /// <summary>The query after <c>?</c>, still encoded; empty when there is none.</summary>
-    public string QueryString => _queryString ??= Encoding.Latin1.GetString(HttpTarget.QueryBytes(TargetBytes));
+    public string QueryString => _queryString is { } query && !IsDone ? query : _queryString = Encoding.Latin1.GetString(HttpTarget.QueryBytes(TargetBytes));
 
     /// <summary>The query's parameters, decoded (<c>+</c> as space); the first value wins for a repeated name.</summary>
-    public IReadOnlyDictionary<string, string> Query => _query ??= HttpTarget.ParseQuery(QueryString);
+    public IReadOnlyDictionary<string, string> Query => _query is { } query && !IsDone ? query : _query = HttpTarget.ParseQuery(QueryString);
 
     /// <summary>The request's cookies, parsed from its <c>Cookie</c> fields when first asked for (see <see cref="HttpRequestCookies"/>).</summary>
     public HttpRequestCookies Cookies => _cookies ??= new HttpRequestCookies(this);
@@ -85,19 +109,59 @@ public sealed class HttpRequest
     private HttpRequestCookies? _cookies;
 
     /// <summary>The request's fields, in the order received.</summary>
-    public HttpRequestHeaders Headers => new(this, trailers: false);
+    public HttpRequestHeaders Headers
+    {
+        get
+        {
+            ThrowIfDone();
+            return new(this, trailers: false);
+        }
+    }
 
     /// <summary>The trailer fields of a chunked body (not headers: RFC 9110 §6.5), once the body has been read to its end; empty otherwise.</summary>
-    public HttpRequestHeaders Trailers => new(this, trailers: true);
+    public HttpRequestHeaders Trailers
+    {
+        get
+        {
+            ThrowIfDone();
+            return new(this, trailers: true);
+        }
+    }
 
     /// <summary>The body, read as it arrives; <c>ReadAsync</c> returns 0 at its end (at once when there is none).</summary>
-    public HttpRequestBody Body { get; internal set; } = null!;
+    public HttpRequestBody Body
+    {
+        get
+        {
+            ThrowIfDone();
+            return BodyStream;
+        }
+    }
+
+    /// <summary>The body stream, set once by the connection; unchecked, for the connection's own use.</summary>
+    internal HttpRequestBody BodyStream { get; set; } = null!;
 
     /// <summary>How the body is framed: none, Content-Length, or chunked.</summary>
-    public HttpBodyKind BodyKind { get; private set; }
+    public HttpBodyKind BodyKind
+    {
+        get
+        {
+            ThrowIfDone();
+            return field;
+        }
+        private set;
+    }
 
     /// <summary>The body's announced length: null when it is chunked (unknown until it ends), 0 when there is none.</summary>
-    public long? ContentLength { get; private set; }
+    public long? ContentLength
+    {
+        get
+        {
+            ThrowIfDone();
+            return field;
+        }
+        private set;
+    }
 
     /// <summary>
     /// The largest body this request may have, or null for no limit; starts as
@@ -108,7 +172,11 @@ public sealed class HttpRequest
     public long? MaxBodySize
     {
         get => Body is null ? null : BodySource.MaxBodySize;
-        set => BodySource.MaxBodySize = value;
+        set
+        {
+            ThrowIfDone();
+            BodySource.MaxBodySize = value;
+        }
     }
 
     internal IRequestBodySource BodySource { get; set; } = null!;
@@ -119,6 +187,7 @@ public sealed class HttpRequest
     /// Bounded by <see cref="MaxBodySize"/> (<see cref="HttpRejectException"/>, 413, beyond it).
     /// </summary>
     public ValueTask<ReadOnlyMemory<byte>> ReadBodyAsync(CancellationToken cancellationToken = default) =>
+        IsDone ? throw new ObjectDisposedException(nameof(HttpRequest), RequestLifetime.Rule) :
         _bodyBuffered ? new ValueTask<ReadOnlyMemory<byte>>(_body.AsMemory(0, _bodyLength)) : BufferBodyAsync(cancellationToken);
 
     private async ValueTask<ReadOnlyMemory<byte>> BufferBodyAsync(CancellationToken cancellationToken)
@@ -182,13 +251,37 @@ public sealed class HttpRequest
     }
 
     /// <summary>Whether the connection stays open after this request (HTTP/1.1 unless <c>Connection: close</c>).</summary>
-    public bool KeepAlive { get; private set; }
+    public bool KeepAlive
+    {
+        get
+        {
+            ThrowIfDone();
+            return field;
+        }
+        private set;
+    }
 
     /// <summary>The client's address.</summary>
-    public EndPoint? RemoteEndPoint { get; internal set; }
+    public EndPoint? RemoteEndPoint
+    {
+        get
+        {
+            ThrowIfDone();
+            return field;
+        }
+        internal set;
+    }
 
     /// <summary>The connection's TLS session when the request came over HTTPS (ALPN, TLS version, the client's certificate), else null.</summary>
-    public TlsTransport? Tls { get; internal set; }
+    public TlsTransport? Tls
+    {
+        get
+        {
+            ThrowIfDone();
+            return field;
+        }
+        internal set;
+    }
 
     /// <summary>True when the request came over HTTPS.</summary>
     public bool IsHttps => Tls is not null;
@@ -210,6 +303,7 @@ public sealed class HttpRequest
     {
         get
         {
+            ThrowIfDone();
             if (_path is not null)
             {
                 return _path.AsMemory();
@@ -230,9 +324,23 @@ public sealed class HttpRequest
 
     private char[] _pathChars = [];
 
-    internal int HeaderCount => _headerCount;
+    internal int HeaderCount
+    {
+        get
+        {
+            ThrowIfDone();
+            return _headerCount;
+        }
+    }
 
-    internal int TrailerCount => _trailerCount;
+    internal int TrailerCount
+    {
+        get
+        {
+            ThrowIfDone();
+            return _trailerCount;
+        }
+    }
 
     internal ReadOnlySpan<byte> HeaderName(int index, bool trailer) => Slice(trailer ? _trailers : _headers, index, name: true);
 
@@ -240,8 +348,23 @@ public sealed class HttpRequest
 
     private ReadOnlySpan<byte> Slice(HeaderRange[] ranges, int index, bool name)
     {
+        ThrowIfDone();
         HeaderRange r = ranges[index];
         return name ? _head.AsSpan(r.NameStart, r.NameLength) : _head.AsSpan(r.ValueStart, r.ValueLength);
+    }
+
+    /// <summary>
+    /// Set once the handler's task has completed, cleared when the connection's next request starts (loop
+    /// thread only; see <see cref="RequestLifetime"/>). Every public member checks it: one load and a branch.
+    /// </summary>
+    internal bool IsDone;
+
+    private void ThrowIfDone()
+    {
+        if (IsDone)
+        {
+            RequestLifetime.ThrowCompleted(nameof(HttpRequest));
+        }
     }
 
     // ---- filled by the connection while parsing ----

@@ -1,3 +1,4 @@
+using Eddy.Http.Internal;
 using Eddy.Http.Parsing;
 
 namespace Eddy.Http;
@@ -27,11 +28,26 @@ public sealed class HttpRequestBody : Stream
 
     internal HttpRequestBody(IRequestBodySource source) => _source = source;
 
+    /// <summary>Set while the request is done (its handler completed): see <see cref="RequestLifetime"/>. Loop thread only.</summary>
+    internal bool IsDone;
+
+    private IRequestBodySource Source
+    {
+        get
+        {
+            if (IsDone)
+            {
+                RequestLifetime.ThrowCompleted(nameof(HttpRequestBody));
+            }
+            return _source;
+        }
+    }
+
     /// <summary>Body bytes read so far.</summary>
-    public long BytesRead => _source.BodyBytesRead;
+    public long BytesRead => Source.BodyBytesRead;
 
     /// <summary>True once the whole body has been read (at once for a request without one).</summary>
-    public bool IsCompleted => _source.IsBodyCompleted;
+    public bool IsCompleted => Source.IsBodyCompleted;
 
     /// <summary>True: the body is read.</summary>
     public override bool CanRead => true;
@@ -44,7 +60,7 @@ public sealed class HttpRequestBody : Stream
 
     /// <summary>Reads what has arrived (at least one byte), waiting on the loop when nothing has; 0 at the end of the body.</summary>
     public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
-        _source.ReadBodyAsync(buffer, cancellationToken);
+        Source.ReadBodyAsync(buffer, cancellationToken);
 
     /// <summary>As <see cref="ReadAsync(Memory{byte}, CancellationToken)"/>, as a <see cref="Task{TResult}"/> (allocates; prefer the ValueTask overload).</summary>
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
@@ -56,7 +72,7 @@ public sealed class HttpRequestBody : Stream
     /// <summary>Reads what has already arrived; throws <see cref="InvalidOperationException"/> if it would have to wait.</summary>
     public override int Read(Span<byte> buffer)
     {
-        int n = _source.TryReadBody(buffer);
+        int n = Source.TryReadBody(buffer);
         return n >= 0 ? n : throw new InvalidOperationException("A synchronous read of the request body would block the event loop: use ReadAsync.");
     }
 

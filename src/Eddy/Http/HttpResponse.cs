@@ -38,7 +38,11 @@ public sealed class HttpResponse
     /// <summary>The status code; 200 unless set. Read-only once the head is sent.</summary>
     public int StatusCode
     {
-        get => _statusCode;
+        get
+        {
+            ThrowIfDone();
+            return _statusCode;
+        }
         set
         {
             ThrowIfStarted();
@@ -53,7 +57,16 @@ public sealed class HttpResponse
     private int _statusCode = 200;
 
     /// <summary>Fields to send, in order. <c>Content-Length</c>, <c>Transfer-Encoding</c>, <c>Date</c> and <c>Server</c> are Eddy's to set.</summary>
-    public HttpResponseHeaders Headers { get; } = new();
+    public HttpResponseHeaders Headers
+    {
+        get
+        {
+            ThrowIfDone();
+            return _headers;
+        }
+    }
+
+    private readonly HttpResponseHeaders _headers = new();
 
     /// <summary>Sets and deletes cookies: each call adds a <c>Set-Cookie</c> field to <see cref="Headers"/> (see <see cref="HttpResponseCookies"/>).</summary>
     public HttpResponseCookies Cookies => _cookies ??= new HttpResponseCookies(this);
@@ -61,13 +74,41 @@ public sealed class HttpResponse
     private HttpResponseCookies? _cookies;
 
     /// <summary>The Content-Type field, or null.</summary>
-    public string? ContentType { get; set; }
+    public string? ContentType
+    {
+        get
+        {
+            ThrowIfDone();
+            return field;
+        }
+        set
+        {
+            ThrowIfDone();
+            field = value;
+        }
+    }
 
     /// <summary>True once the status line and fields are in the output: they can no longer change.</summary>
-    public bool HasStarted { get; private set; }
+    public bool HasStarted
+    {
+        get
+        {
+            ThrowIfDone();
+            return field;
+        }
+        private set;
+    }
 
     /// <summary>True once the whole body is in the output (a buffered helper was called, or the stream was ended).</summary>
-    public bool IsCompleted { get; private set; }
+    public bool IsCompleted
+    {
+        get
+        {
+            ThrowIfDone();
+            return field;
+        }
+        private set;
+    }
 
     /// <summary>The response is to a HEAD request: fields as for GET, no body bytes (RFC 9110 §9.3.2).</summary>
     internal bool IsHead { get; set; }
@@ -243,7 +284,7 @@ public sealed class HttpResponse
     {
         HasStarted = false;
         _statusCode = 200;
-        Headers.Clear();
+        _headers.Clear();
         ContentType = null;
         IsCompleted = false;
         IsHead = false;
@@ -338,6 +379,20 @@ public sealed class HttpResponse
             }
         }
         return -1;
+    }
+
+    /// <summary>
+    /// Set once the handler's task has completed, cleared when the connection's next request starts (loop
+    /// thread only; see <see cref="RequestLifetime"/>). Every public member checks it: one load and a branch.
+    /// </summary>
+    internal bool IsDone;
+
+    private void ThrowIfDone()
+    {
+        if (IsDone)
+        {
+            RequestLifetime.ThrowCompleted(nameof(HttpResponse));
+        }
     }
 
     private void ThrowIfStarted()

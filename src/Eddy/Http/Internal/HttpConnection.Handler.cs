@@ -26,6 +26,7 @@ internal sealed partial class HttpConnection
     {
         _timeouts.CancelTimeout(); // the head is in: the request's own limits take over
         _state = State.Handler;
+        _context.SetDone(false); // the objects are this request's now
         BeginBody();
         HttpMetrics metrics = _metrics;
         if (metrics.ActiveRequests.Enabled | metrics.RequestDuration.Enabled)
@@ -112,6 +113,7 @@ internal sealed partial class HttpConnection
             if (_state == State.Closed)
             {
                 EndRequestMetrics();
+                _context.SetDone(true);
                 return;
             }
             FinishRequest();
@@ -182,6 +184,7 @@ internal sealed partial class HttpConnection
         }
         if (_state >= State.Closed)
         {
+            _context.SetDone(true); // the handler has completed: see RequestLifetime
             if (_state == State.Upgraded)
             {
                 EndUpgraded(null);
@@ -189,6 +192,7 @@ internal sealed partial class HttpConnection
             return;
         }
         _response.CompleteStream();
+        _context.SetDone(true); // the handler has completed: see RequestLifetime
         if (_response.IsTruncated)
         {
             CloseAfterFlush(); // the client sees EOF before the announced length: a truncated response, not a mixed-up one

@@ -105,7 +105,7 @@ internal sealed partial class HttpConnection : Protocol, IResponseSink, IRequest
         _response = new HttpResponse(_output, this);
         _context = new HttpContext(loop, _request, _response, this);
         _request.BodySource = this;
-        _request.Body = new HttpRequestBody(this);
+        _request.BodyStream = new HttpRequestBody(this);
     }
 
     public override void ConnectionMade(Transport transport)
@@ -360,10 +360,15 @@ internal sealed partial class HttpConnection : Protocol, IResponseSink, IRequest
 
     private void Reject(int status, string message)
     {
+        // No handler sees this response: the objects are live only while it is written, so a reference kept
+        // from the previous request still fails.
+        bool wasDone = _response.IsDone;
+        _context.SetDone(false);
         _response.Reset();
         _response.CloseConnection = true;
         _response.StatusCode = status;
         _response.Text(message + "\n");
+        _context.SetDone(wasDone);
         CloseAfterFlush(linger: true); // the client may be sending still: let the answer reach it
     }
 
@@ -558,6 +563,7 @@ internal sealed partial class HttpConnection : Protocol, IResponseSink, IRequest
         UpgradedProtocol protocol = _upgraded!;
         _upgraded = null;
         _state = State.Closed;
+        _context.SetDone(true);
         _request.Reset();
         _request.ReleaseBuffers();
         _context.Reset();
