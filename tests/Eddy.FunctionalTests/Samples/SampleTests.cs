@@ -90,6 +90,38 @@ public sealed partial class SampleTests
     }
 
     [Fact]
+    public async Task FormsAndCookiesSampleGuardsItsGroupAndReadsForms()
+    {
+        using SampleProcess sample = await SampleProcess.StartAsync("07-FormsAndCookies");
+        using var http = new HttpClient(new HttpClientHandler { UseCookies = false }) { BaseAddress = new Uri($"http://{sample.EndPoint}"), Timeout = Timeout };
+
+        using HttpResponseMessage anonymous = await http.GetAsync("/api/me");
+        Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
+        using HttpResponseMessage login = await http.PostAsync("/login", content: null);
+        string setCookie = Assert.Single(login.Headers.GetValues("Set-Cookie"));
+        Assert.StartsWith("session=s3cr3t; ", setCookie);
+        Assert.Contains("HttpOnly", setCookie);
+
+        using var me = new HttpRequestMessage(HttpMethod.Get, "/api/me");
+        me.Headers.Add("Cookie", "session=s3cr3t");
+        using HttpResponseMessage known = await http.SendAsync(me);
+        Assert.Equal("you\n", await known.Content.ReadAsStringAsync());
+        using var cache = new HttpRequestMessage(HttpMethod.Delete, "/api/admin/cache");
+        cache.Headers.Add("Cookie", "session=s3cr3t");
+        using HttpResponseMessage cleared = await http.SendAsync(cache);
+        Assert.Equal(HttpStatusCode.NoContent, cleared.StatusCode);
+
+        using var upload = new MultipartFormDataContent { { new StringContent("hi"), "note" }, { new ByteArrayContent(new byte[100_000]), "file", "zeros.bin" } };
+        using HttpResponseMessage stored = await http.PostAsync("/upload-form", upload);
+        Assert.Equal("stored\n", await stored.Content.ReadAsStringAsync());
+        Assert.Equal(100_000, new FileInfo(Assert.Single(Directory.GetFiles(Path.Combine(sample.WorkingDirectory, "uploads")))).Length);
+
+        using HttpResponseMessage searched = await http.PostAsync("/search", new FormUrlEncodedContent([new("q", "event loops")]));
+        Assert.Equal("q=event loops\n", await searched.Content.ReadAsStringAsync());
+        Assert.Empty(sample.Stderr);
+    }
+
+    [Fact]
     public void EveryReadmeCodeBlockIsPartOfASample()
     {
         string root = SampleProcess.RepositoryRoot;
@@ -110,7 +142,7 @@ public sealed partial class SampleTests
             Assert.True(ContainsRun(sample, block), $"README.md line {i + 1}: the block is not, line for line, in {marker.Groups[1].Value}");
             i = end;
         }
-        Assert.True(blocks >= 6, $"only {blocks} C# blocks found in README.md");
+        Assert.True(blocks >= 7, $"only {blocks} C# blocks found in README.md");
     }
 
     private static bool ContainsRun(string[] lines, string[] run)
