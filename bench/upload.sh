@@ -113,7 +113,7 @@ EDDY_SERVE_ARGS=${EDDY_SERVE_ARGS:-}
 BIN=$BENCH/bin
 STAMP=$(date +%Y%m%d-%H%M%S)
 RESULTS=$BENCH/results
-NAME=upload$( (( MULTIPART )) && echo -multipart)
+NAME=upload; (( MULTIPART )) && NAME=upload-multipart  # (a failing (( )) must not end the script under set -e)
 REPORT=$RESULTS/$NAME-$STAMP.md
 RAW=$RESULTS/$NAME-$STAMP-raw
 RUNS_TSV=$RAW/runs.tsv   # pass round server rps responses errors non2xx p50us p99us cpu_us load_busy% peak_kB other% other_load% irq% irq_load%
