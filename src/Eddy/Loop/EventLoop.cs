@@ -104,6 +104,9 @@ public sealed partial class EventLoop : IDisposable
     /// <summary>For logs and error messages (<see cref="EventLoopOptions.Name"/>, default "eddy-loop"); a <see cref="LoopGroup"/> names its loop threads after it.</summary>
     public string Name { get; }
 
+    /// <summary>The logger of <see cref="EventLoopOptions.Logger"/>, if any (for <see cref="LoopGroup"/>'s failure report).</summary>
+    internal ILogger? Logger => _logger;
+
     /// <summary>The selector this loop drives (and owns).</summary>
     public Selector Selector => _selector;
 

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Logging;
+
 namespace Eddy.Loop;
 
 /// <summary>
@@ -175,9 +177,36 @@ public sealed class LoopGroup : IDisposable
         }
         catch (Exception e)
         {
-            // RunForever itself failing is a bug in the loop's machinery, not user code (which the loop
-            // catches): keep it for Stop to rethrow rather than killing the process from a background thread.
+            // RunForever itself failing is a bug in the loop's machinery, not user code (which the loop catches).
             _failures[index] = e;
+            OnLoopFailed(_loops[index], e);
+        }
+    }
+
+    /// <summary>
+    /// What a loop whose own machinery failed does: by default <see cref="FailFast"/>. Only tests replace it (to see
+    /// <see cref="Stop"/> report the failure); set before <see cref="Start"/>.
+    /// </summary>
+    internal Action<EventLoop, Exception> OnLoopFailed { get; set; } = FailFast;
+
+    /// <summary>
+    /// A loop thread that ended would leave a zombie: its listening sockets open (new connections queue and are never
+    /// accepted) and its connections unanswered, with nothing logged (issue 14). So say what failed, with the exception,
+    /// on standard error and through the loop's logger, and end the process at once (<see cref="Environment.FailFast(string, Exception)"/>,
+    /// as .NET's own socket engine does when its epoll thread fails) so that a supervisor restarts it.
+    /// </summary>
+    private static void FailFast(EventLoop loop, Exception e)
+    {
+        string message = $"Eddy: event loop '{loop.Name}' failed in its own machinery and cannot go on; " +
+            "ending the process so that a supervisor restarts it.";
+        try
+        {
+            Console.Error.WriteLine($"{message}{Environment.NewLine}{e}");
+            loop.Logger?.LogCritical(e, "{Message}", message);
+        }
+        finally
+        {
+            Environment.FailFast(message, e);
         }
     }
 }

@@ -109,6 +109,7 @@ public class LoopGroupTests
         // A selector that fails is a failure of the loop's own machinery: RunForever ends with it.
         var selector = new FailingSelector();
         var group = new LoopGroup(2, i => new EventLoopOptions { Name = $"group-{i}", Selector = i == 0 ? selector : null });
+        group.OnLoopFailed = (_, _) => { }; // not the default FailFast, which would end the test host (LoopFailureTests)
         group.Start();
         EventLoop failing = group.Loops[0];
         selector.Fail = true;
