@@ -38,6 +38,6 @@ public sealed class LoopFailureTests
         Assert.DoesNotContain("still alive", output);
         Assert.NotEqual(0, process.ExitCode);
         Assert.Contains("event loop 'test-loop-0' failed in its own machinery", errors);
-        Assert.Contains("the selector broke (LoopFailure test app)", errors);
+        Assert.Contains("System.InvalidOperationException: selector failed", errors);
     }
 }
