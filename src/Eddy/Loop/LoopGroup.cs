@@ -6,12 +6,15 @@ namespace Eddy.Loop;
 /// through the group (<c>CreateServerAsync</c> of <c>Eddy.Transports</c>, <c>StartServerAsync</c> of
 /// <c>Eddy.Streams</c>) listen on every loop with SO_REUSEPORT, and the kernel spreads incoming connections
 /// over the loops.
+/// A loop thread whose own machinery fails (<see cref="EventLoop.RunForever"/> throws: user code never gets there,
+/// the loop catches it) writes the exception with the loop's name to standard error and ends the process with
+/// <see cref="Environment.FailFast(string, Exception)"/>: a process whose loop is gone but whose listening sockets
+/// stay open would queue connections forever, so it must die loudly and let its supervisor restart it.
 /// </summary>
 public sealed class LoopGroup : IDisposable
 {
     private readonly EventLoop[] _loops;
     private readonly Thread[] _threads;
-    private readonly Exception?[] _failures;
     private int _next = -1;
     private int _state; // 0 created, 1 started, 2 stopped
 
@@ -22,7 +25,6 @@ public sealed class LoopGroup : IDisposable
         int count = loopCount > 0 ? loopCount : Environment.ProcessorCount;
         _loops = new EventLoop[count];
         _threads = new Thread[count];
-        _failures = new Exception?[count];
         try
         {
             for (int i = 0; i < count; i++)
@@ -139,11 +141,6 @@ public sealed class LoopGroup : IDisposable
         {
             thread.Join();
         }
-        Exception? failure = _failures.FirstOrDefault(f => f is not null);
-        if (failure is not null)
-        {
-            throw new AggregateException("An event loop of the group failed.", _failures.Where(f => f is not null)!);
-        }
     }
 
     /// <summary>Stops the loops (if running) and closes them.</summary>
@@ -155,7 +152,7 @@ public sealed class LoopGroup : IDisposable
         }
         finally
         {
-            // Also when Stop reports a failed loop: the loops have stopped, and each still holds its epoll fd and eventfd.
+            // The loops have stopped, and each still holds its epoll fd and eventfd.
             // (They run on only when Stop refused to join from a loop thread.)
             foreach (EventLoop loop in _loops)
             {
@@ -169,15 +166,28 @@ public sealed class LoopGroup : IDisposable
 
     private void RunLoop(int index)
     {
+        EventLoop loop = _loops[index];
         try
         {
-            _loops[index].RunForever();
+            loop.RunForever();
         }
         catch (Exception e)
         {
-            // RunForever itself failing is a bug in the loop's machinery, not user code (which the loop
-            // catches): keep it for Stop to rethrow rather than killing the process from a background thread.
-            _failures[index] = e;
+            // RunForever itself failing is a bug in the loop's own machinery (the selector, the queues), never user
+            // code, which the loop catches. Keeping the exception and letting the thread end left a zombie: the
+            // listening sockets stay open, connections queue and nobody accepts them (issue 14). STYLE.md: crash
+            // loudly. The line goes out first and on its own, so the context survives however FailFast reports.
+            string message = $"eddy: event loop '{loop.Name}' (loop {index} of {_loops.Length}) failed in its own machinery; ending the process: {e}";
+            try
+            {
+                Console.Error.WriteLine(message);
+                Console.Error.Flush();
+            }
+            catch (IOException)
+            {
+                // Standard error is gone; FailFast still reports to the system log and aborts.
+            }
+            Environment.FailFast($"eddy: event loop '{loop.Name}' failed in its own machinery.", e);
         }
     }
 }

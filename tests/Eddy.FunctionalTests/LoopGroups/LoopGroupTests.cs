@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
+using Eddy.FunctionalTests.Children;
 using Eddy.FunctionalTests.Transports;
 using Eddy.Loop;
 using Eddy.Selectors;
@@ -104,20 +105,19 @@ public class LoopGroupTests
     }
 
     [Fact]
-    public async Task DisposeClosesEveryLoopEvenWhenOneOfThemFailed()
+    public async Task ALoopWhoseMachineryFailsTakesTheProcessDownWithTheException()
     {
-        // A selector that fails is a failure of the loop's own machinery: RunForever ends with it.
-        var selector = new FailingSelector();
-        var group = new LoopGroup(2, i => new EventLoopOptions { Name = $"group-{i}", Selector = i == 0 ? selector : null });
-        group.Start();
-        EventLoop failing = group.Loops[0];
-        selector.Fail = true;
-        await TestData.WaitUntilAsync(() => Task.FromResult(!failing.IsRunning), "the loop has failed");
+        // In a child process: the failure must end the process (FailFast), so a supervisor restarts it, instead of
+        // leaving a process whose loop thread is gone while its listening sockets still queue connections.
+        using var child = ChildProcess.Start("loop-machinery-fails");
+        int exitCode = await child.ExitCodeAsync(TimeSpan.FromSeconds(30));
 
-        var aggregate = Assert.Throws<AggregateException>(group.Dispose);
-        Assert.Contains(aggregate.InnerExceptions, e => e.Message.Contains("selector failed"));
-        Assert.All(group.Loops, loop => Assert.True(loop.IsClosed, $"{loop.Name} was left open"));
-        group.Dispose(); // idempotent
+        string output = child.AllOutput;
+        Assert.True(output.Contains("loops started", StringComparison.Ordinal), output);
+        Assert.NotEqual(ChildProgram.Survived, exitCode);
+        Assert.NotEqual(0, exitCode);
+        Assert.True(output.Contains("event loop 'child-loop-0' (loop 0 of 2) failed in its own machinery", StringComparison.Ordinal), output);
+        Assert.True(output.Contains("InvalidOperationException: the test's selector failed", StringComparison.Ordinal), output);
     }
 
     [Fact]
@@ -184,40 +184,6 @@ public class LoopGroupTests
                     _affinityViolations.Add($"{callback} ran on thread {Environment.CurrentManagedThreadId} ({EventLoop.Current?.Name ?? "no loop"}), not on {loop.Name}");
                 }
             }
-        }
-    }
-
-    /// <summary>Polls instead of waiting (so the loop stays responsive without an eventfd), and throws once told to.</summary>
-    private sealed class FailingSelector : Selector
-    {
-        public volatile bool Fail;
-
-        public override string Name => "failing";
-
-        protected override void AddToBackend(SelectorKey key)
-        {
-        }
-
-        protected override void ModifyInBackend(SelectorKey key, Interest interest)
-        {
-        }
-
-        protected override void RemoveFromBackend(SelectorKey key)
-        {
-        }
-
-        protected override int SelectCore(Span<SelectorEvent> events, int timeoutMs)
-        {
-            if (Fail)
-            {
-                throw new InvalidOperationException("selector failed");
-            }
-            Thread.Sleep(timeoutMs is < 0 or > 5 ? 5 : timeoutMs);
-            return 0;
-        }
-
-        protected override void CloseBackend()
-        {
         }
     }
 
