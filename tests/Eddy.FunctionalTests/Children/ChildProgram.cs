@@ -13,6 +13,7 @@ internal static class ChildProgram
     public static async Task<int> Main(string[] args) => args switch
     {
         ["loop-machinery-fails"] => LoopMachineryFailure.Run(),
+        ["hosted-web-app"] => await HostedWebApp.RunAsync(),
         _ => await Unknown(args),
     };
 
