@@ -34,7 +34,7 @@ internal static class ServeCommand
         };
         var fdReserve = new Option<long>("--fd-reserve")
         {
-            Description = "Descriptors kept free for the runtime when --max-connections is not given: the default limit is the descriptor limit minus those open at start minus this (0: no default limit)",
+            Description = "Descriptors kept free for the runtime: when --max-connections is not given, the default limit is the descriptor limit minus those open at start minus this; and at any time, a connection that would take one of the last quarter of this many under the limit in force is closed at once (0: neither)",
             DefaultValueFactory = _ => ServerHostOptions.DefaultDescriptorReserve,
             Validators = { result => Check(result, text => long.TryParse(text, CultureInfo.InvariantCulture, out long n) ? n >= 0 : null, "--fd-reserve must be 0 or more") },
         };

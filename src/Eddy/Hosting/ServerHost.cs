@@ -125,7 +125,7 @@ public sealed class ServerHost
             group.Start();
             foreach (Listener listener in _listeners)
             {
-                servers.Add(await ListenOnEachLoopAsync(group, listener, limit, servers));
+                servers.Add(await ListenOnEachLoopAsync(group, listener, limit, RunTimeReserve(_options.DescriptorReserve), servers));
             }
 
             var stop = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -157,7 +157,7 @@ public sealed class ServerHost
     }
 
     /// <summary>The listener on every loop of the group, each server under <paramref name="limit"/>, set on its loop thread before it can accept.</summary>
-    private static async Task<GroupServer> ListenOnEachLoopAsync(LoopGroup group, Listener listener, ConnectionLimit? limit, List<GroupServer> started)
+    private static async Task<GroupServer> ListenOnEachLoopAsync(LoopGroup group, Listener listener, ConnectionLimit? limit, int reserve, List<GroupServer> started)
     {
         try
         {
@@ -165,6 +165,7 @@ public sealed class ServerHost
             {
                 Server server = listener.CreateServer(loop, bindTo, reusePort);
                 server.ConnectionLimit = limit;
+                server.DescriptorReserve = reserve;
                 return server;
             }, listener.EndPoint).ConfigureAwait(false);
         }
@@ -192,6 +193,14 @@ public sealed class ServerHost
             PosixSignalRegistration.Create(PosixSignal.SIGINT, Handler),
             PosixSignalRegistration.Create(PosixSignal.SIGTERM, Handler));
     }
+
+    /// <summary>
+    /// The descriptors the accept path keeps free under the limit in force (<c>Server.DescriptorReserve</c>): a quarter
+    /// of the reserve (32 by default). While the limit stays as it was at start, the connection cap keeps the whole
+    /// reserve free and binds first; this is the floor for when another process lowers the limit, leaving the runtime
+    /// enough to start its threads (one start takes about three descriptors, RELIABILITY.md).
+    /// </summary>
+    private static int RunTimeReserve(long reserve) => reserve <= 0 ? 0 : (int)Math.Clamp(reserve / 4, 1, int.MaxValue);
 
     private static long? DefaultConnectionLimit(ulong descriptors, long reserve)
     {

@@ -35,7 +35,9 @@ public sealed class ServerHostOptions
 
     /// <summary>
     /// When <see cref="MaxConnections"/> is not set, the connection limit is the descriptor limit (RLIMIT_NOFILE,
-    /// raised to its hard limit at start) minus the descriptors open at start minus this. 0: no limit.
+    /// raised to its hard limit at start) minus the descriptors open at start minus this. And at any time, a connection
+    /// accepted into one of the last quarter of this many descriptors under the limit in force then (another process
+    /// may lower it) is closed at once. 0: neither.
     /// </summary>
     public long DescriptorReserve { get; set; } = DefaultDescriptorReserve;
 
