@@ -9,8 +9,7 @@
 // reused for the connection's next request: use them only until the handler's task completes.
 using System.Net;
 using System.Text.Json.Serialization;
-using Eddy.Loop;
-using Eddy.Transports;
+using Eddy.Hosting;
 using Eddy.Web;
 
 var app = new WebApp();
@@ -40,12 +39,9 @@ if (Directory.Exists("wwwroot"))
     app.UseStaticFiles("/static", "wwwroot");        // GET /static/a.css serves wwwroot/a.css
 }
 
+// One loop per core until Ctrl-C/SIGTERM, then a graceful drain; for HTTPS or several endpoints, see ServerHost.
 int port = args.Length > 0 ? int.Parse(args[0]) : 8080;
-using var loops = new LoopGroup();                   // one loop per core
-loops.Start();
-GroupServer server = await app.ListenAsync(loops, new IPEndPoint(IPAddress.Loopback, port));
-Console.WriteLine($"listening on http://{server.EndPoint}");
-await Task.Delay(Timeout.Infinite);
+return await app.RunAsync(new IPEndPoint(IPAddress.Loopback, port));
 
 record struct User(int Id);
 

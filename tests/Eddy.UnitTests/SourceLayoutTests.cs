@@ -25,6 +25,7 @@ public sealed partial class SourceLayoutTests
         "Eddy.WebSockets",
         "Eddy.Web.Routing",
         "Eddy.Web",
+        "Eddy.Hosting",
     ];
 
     private static readonly Assembly s_library = typeof(EventLoop).Assembly;

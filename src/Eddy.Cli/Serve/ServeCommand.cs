@@ -2,11 +2,10 @@ using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Globalization;
 using System.Net;
+using Eddy.Hosting;
 using Eddy.Http;
-using Eddy.Interop;
 using Eddy.Loop;
 using Eddy.Tls;
-using Eddy.Transports;
 using Eddy.Web;
 
 namespace Eddy.Cli.Serve;
@@ -36,8 +35,8 @@ internal static class ServeCommand
         };
         var fdReserve = new Option<long>("--fd-reserve")
         {
-            Description = "Descriptors kept free for the runtime when --max-connections is not given: the default limit is the descriptor limit minus those open at start minus this (0: no default limit)",
-            DefaultValueFactory = _ => DefaultDescriptorReserve,
+            Description = "Descriptors kept free for the runtime: when --max-connections is not given, the default limit is the descriptor limit minus those open at start minus this; and at any time, a connection that would take one of the last quarter of this many under the limit in force is closed at once (0: neither)",
+            DefaultValueFactory = _ => ServerHostOptions.DefaultDescriptorReserve,
             Validators = { result => Check(result, text => long.TryParse(text, CultureInfo.InvariantCulture, out long n) ? n >= 0 : null, "--fd-reserve must be 0 or more") },
         };
         var tlsCertificate = new Option<string?>("--tls-cert") { Description = "Serve HTTPS with this certificate (PEM, followed by its chain); reloaded when the file changes", HelpName = "FILE" };
@@ -72,7 +71,6 @@ internal static class ServeCommand
             {
                 throw new UserError($"--static: no folder {folder}");
             }
-            double drainSeconds = parse.GetValue(drainTimeout);
             string? certificatePath = parse.GetValue(tlsCertificate);
             string? keyPath = parse.GetValue(tlsKey);
             if ((certificatePath is null) != (keyPath is null))
@@ -86,69 +84,46 @@ internal static class ServeCommand
             }
             // Loaded before anything listens: a bad file is one line and exit 2, not a server without HTTPS.
             using TlsCertificate? certificate = certificatePath is null ? null : LoadCertificate(certificatePath, keyPath!);
-            ulong descriptors = DescriptorLimit.RaiseToHardLimit(); // each connection is a descriptor
-            long? connectionLimit = parse.GetResult(maxConnections) is null
-                ? DefaultConnectionLimit(descriptors, parse.GetValue(fdReserve))
-                : parse.GetValue(maxConnections);
             IPAddress address = CommandLine.ParseHost(parse.GetValue(host)!);
             RequestHandler app = BuildApp(folder, parse.GetValue(metrics), parse.GetValue(accessLog));
             TimeSpan? watchdogThreshold = parse.GetValue(watchdog) is double ms ? TimeSpan.FromMilliseconds(ms) : null;
-            TlsServerOptions? tls = null;
+            // The library's host does the rest: descriptor limit, connection cap, loops, signals, drain, start line.
+            var serverHost = new ServerHost(new ServerHostOptions
+            {
+                Name = "eddy serve",
+                LoopCount = loopCount,
+                LoopOptions = i => new EventLoopOptions
+                {
+                    Name = $"eddy-http-{i}",
+                    // One timer per loop every 100 ms, recorded only while a listener (--metrics, dotnet-counters) is on.
+                    LagSampleInterval = LagSampleInterval,
+                    WatchdogThreshold = watchdogThreshold,
+                },
+                DrainTimeout = TimeSpan.FromSeconds(parse.GetValue(drainTimeout)),
+                MaxConnections = parse.GetResult(maxConnections) is null ? null : parse.GetValue(maxConnections),
+                DescriptorReserve = parse.GetValue(fdReserve),
+            });
+            // Plain HTTP on --port, unless HTTPS takes it (no --tls-port); HTTPS on --tls-port, or --port.
+            if (certificate is null || httpsPort is not null)
+            {
+                serverHost.ListenHttp(app, new IPEndPoint(address, parse.GetValue(port)));
+            }
             if (certificate is not null)
             {
-                tls = new TlsServerOptions();
+                var tls = new TlsServerOptions();
                 tls.Certificates.Add(certificate);
                 certificate.ReloadFailed += (_, e) =>
                     Console.Error.WriteLine($"eddy serve: the certificate files changed but cannot be loaded; still serving the previous certificate: {e.GetException().Message}");
+                serverHost.ListenHttps(app, new IPEndPoint(address, httpsPort ?? parse.GetValue(port)), tls);
             }
-            // Plain HTTP on --port, unless HTTPS takes it (no --tls-port); HTTPS on --tls-port, or --port.
-            var endPoints = new List<(IPEndPoint EndPoint, TlsServerOptions? Tls)>();
-            if (tls is null || httpsPort is not null)
+            try
             {
-                endPoints.Add((new IPEndPoint(address, parse.GetValue(port)), null));
+                return serverHost.RunAsync().GetAwaiter().GetResult();
             }
-            if (tls is not null)
+            catch (HostListenException e)
             {
-                endPoints.Add((new IPEndPoint(address, httpsPort ?? parse.GetValue(port)), tls));
+                throw CommandLine.BindError(e.EndPoint, e.InnerException!);
             }
-            // One limit for every endpoint and loop: it guards the descriptors, which they all draw on.
-            ConnectionLimit? limit = connectionLimit is long max ? new ConnectionLimit(max) : null;
-            var options = new HttpServerOptions();
-
-            using var group = new LoopGroup(loopCount, i => new EventLoopOptions
-            {
-                Name = $"eddy-http-{i}",
-                // One timer per loop every 100 ms, recorded only while a listener (--metrics, dotnet-counters) is on.
-                LagSampleInterval = LagSampleInterval,
-                WatchdogThreshold = watchdogThreshold,
-            });
-            group.Start();
-            var servers = new List<GroupServer>();
-            foreach (var (endPoint, endPointTls) in endPoints)
-            {
-                try
-                {
-                    servers.Add(ListenAsync(group, app, endPoint, endPointTls, options, limit).GetAwaiter().GetResult());
-                }
-                catch (Exception e) when (e is not UserError)
-                {
-                    Task.WhenAll(servers.Select(s => s.CloseAsync())).Wait();
-                    throw CommandLine.BindError(endPoint, e);
-                }
-            }
-            var stop = new ManualResetEventSlim();
-            using (CommandLine.OnTerminationSignal(stop.Set))
-            {
-                string urls = string.Join(" and ", servers.Select((s, i) => $"{(endPoints[i].Tls is null ? "http" : "https")}://{s.EndPoint}"));
-                string limitText = connectionLimit is long n ? $"connection limit {n}" : "no connection limit";
-                Console.WriteLine($"eddy serve: listening on {urls} ({loopCount} loop{(loopCount == 1 ? "" : "s")}, descriptor limit {descriptors}, {limitText}); Ctrl-C stops");
-                stop.Wait();
-            }
-            // Graceful stop, on every endpoint at once: no new connections; idle keep-alive connections close now,
-            // requests in flight finish (up to the drain timeout), then whatever is left is cut.
-            Task.WhenAll(servers.Select(s => s.ShutdownAsync(TimeSpan.FromSeconds(drainSeconds)))).Wait();
-            Console.WriteLine("eddy serve: stopped");
-            return 0;
         });
         return command;
     }
@@ -183,40 +158,6 @@ internal static class ServeCommand
         {
             throw new UserError(e.Message);
         }
-    }
-
-    /// <summary>
-    /// The app on every loop of the group (HTTPS when <paramref name="tls"/> is given), each listener under the one
-    /// shared <paramref name="limit"/>, set on the loop thread before the listener can accept anything.
-    /// </summary>
-    private static Task<GroupServer> ListenAsync(LoopGroup group, RequestHandler app, IPEndPoint endPoint, TlsServerOptions? tls, HttpServerOptions options, ConnectionLimit? limit) =>
-        group.CreateServerOnEachLoopAsync((loop, bindTo, reusePort) =>
-        {
-            Server server = tls is null
-                ? HttpServer.Listen(loop, app, bindTo, options, reusePort: reusePort)
-                : HttpServer.Listen(loop, app, bindTo, tls, options, reusePort: reusePort);
-            server.ConnectionLimit = limit;
-            return server;
-        }, endPoint);
-
-    /// <summary>
-    /// Why a default limit: when connections take the very last descriptor, the server itself copes (accept
-    /// backs off), but the .NET runtime does not — a thread it starts then fails to open what it needs and
-    /// the process aborts ("Out of memory", measured in bench/soak.sh; Kestrel dies the same way). Keeping
-    /// descriptors free for it means a flood is refused (accepted and closed) instead. The reserve comes on
-    /// top of the descriptors already open when the server starts (~60: the runtime's own, the listeners)
-    /// and leaves room for what the runtime opens later (each assembly loaded lazily keeps two).
-    /// </summary>
-    private const long DefaultDescriptorReserve = 128;
-
-    private static long? DefaultConnectionLimit(ulong descriptors, long reserve)
-    {
-        if (reserve == 0 || descriptors > long.MaxValue)
-        {
-            return null;
-        }
-        long openNow = Directory.GetFileSystemEntries("/proc/self/fd").Length;
-        return Math.Max(1, (long)descriptors - openNow - reserve);
     }
 
     /// <summary>Reports <paramref name="message"/> when the option's value is out of range; a value that is not a number (<paramref name="inRange"/> gives null) is left to the parser's own error.</summary>

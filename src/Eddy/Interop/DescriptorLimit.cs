@@ -24,4 +24,30 @@ internal static unsafe class DescriptorLimit
         }
         return limit.Current;
     }
+
+    private static long s_current;  // the soft limit last read (0: never read)
+    private static long s_readAtMs; // Environment.TickCount64 when it was read
+
+    /// <summary>
+    /// The soft limit in force now, re-read with getrlimit at most once a second, or at once with
+    /// <paramref name="refresh"/>: another process can lower it while this one runs (prlimit(1)), and a server that
+    /// trusted the value it saw at start would give away the last descriptors the runtime needs. Any thread.
+    /// </summary>
+    public static ulong Current(bool refresh = false)
+    {
+        long now = Environment.TickCount64;
+        long current = Volatile.Read(ref s_current);
+        if (refresh || current == 0 || now - Volatile.Read(ref s_readAtMs) >= 1000)
+        {
+            Libc.RLimit limit;
+            if (Libc.GetRLimit(Libc.RLIMIT_NOFILE, &limit) != 0)
+            {
+                Libc.ThrowFor("getrlimit");
+            }
+            current = limit.Current > long.MaxValue ? long.MaxValue : (long)limit.Current;
+            Volatile.Write(ref s_current, current);
+            Volatile.Write(ref s_readAtMs, now);
+        }
+        return (ulong)current;
+    }
 }

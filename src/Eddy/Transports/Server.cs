@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Eddy.Interop;
 using Eddy.Loop;
 using Eddy.Sockets;
 using Eddy.Transports.Internal;
@@ -72,6 +73,13 @@ public sealed class Server : IConnectionOwner
 
     /// <summary>Connections this server closed on arrival because <see cref="ConnectionLimit"/> was reached.</summary>
     public long RefusedConnectionCount { get; private set; }
+
+    /// <summary>
+    /// Descriptors kept free under the descriptor limit in force at the time (re-read once a second, so a limit
+    /// lowered at run time counts): a connection accepted into one of the last this many is closed at once and
+    /// counted in <see cref="RefusedConnectionCount"/>. 0 (the default): none. Set before accepting; loop thread.
+    /// </summary>
+    internal int DescriptorReserve { get; set; }
 
     /// <summary>Bytes written to this server's live connections and not yet sent (each transport's write buffer).</summary>
     public long BufferedWriteBytes
@@ -181,6 +189,10 @@ public sealed class Server : IConnectionOwner
             {
                 if (errno is Errno.EMFILE or Errno.ENFILE or Errno.ENOBUFS or Errno.ENOMEM)
                 {
+                    if (DescriptorReserve > 0)
+                    {
+                        DescriptorLimit.Current(refresh: true); // the limit may have been lowered under us
+                    }
                     OnOutOfResources(listener, errno);
                 }
                 else if (errno is not (Errno.EAGAIN or Errno.ECONNABORTED or Errno.EPROTO or Errno.EPERM))
@@ -188,6 +200,14 @@ public sealed class Server : IConnectionOwner
                     _loop.CallExceptionHandler(new LoopExceptionContext("accept failed", new PosixException(errno, "accept", listener.Socket.Fd), source: this));
                 }
                 return;
+            }
+            if (DescriptorReserve > 0 && IsInReserve(socket.Fd))
+            {
+                // Among the last descriptors under the limit in force now: keep them for the runtime, which aborts
+                // when it cannot start a thread (RELIABILITY.md).
+                RefusedConnectionCount++;
+                socket.Dispose();
+                continue;
             }
             if (_limit is not null && !_limit.TryAcquire())
             {
@@ -221,6 +241,15 @@ public sealed class Server : IConnectionOwner
             transport.Start();
         }
     }
+
+    /// <summary>
+    /// Whether <paramref name="fd"/> is one of the last <see cref="DescriptorReserve"/> under the limit. Descriptors are
+    /// numbered lowest-free first (open(2)), so every number below it is in use. The limit is read at most once a second
+    /// on the way in, and again before refusing, so a limit raised back is honoured at once.
+    /// </summary>
+    private bool IsInReserve(int fd) =>
+        (ulong)fd + (ulong)DescriptorReserve >= DescriptorLimit.Current() &&
+        (ulong)fd + (ulong)DescriptorReserve >= DescriptorLimit.Current(refresh: true);
 
     /// <summary>
     /// Out of descriptors (or kernel memory). The listener stays readable, so level-triggered epoll would

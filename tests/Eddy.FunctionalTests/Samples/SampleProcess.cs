@@ -126,6 +126,6 @@ internal sealed partial class SampleProcess : IDisposable
         Directory.Delete(WorkingDirectory, recursive: true);
     }
 
-    [GeneratedRegex(@"^listening on (?:https?://)?(\d+\.\d+\.\d+\.\d+):(\d+)")]
+    [GeneratedRegex(@"^(?:[\w ]+: )?listening on (?:https?://)?(\d+\.\d+\.\d+\.\d+):(\d+)")]
     private static partial Regex ListeningOn();
 }
