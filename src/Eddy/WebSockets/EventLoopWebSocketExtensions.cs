@@ -45,8 +45,9 @@ public static class EventLoopWebSocketExtensions
                     $"The WebSocket connect to {uri} did not complete within {options.HandshakeTimeout.TotalSeconds:0.###} s."));
                 timeout.Cancel();
             });
+            // The token may be cancelled on any thread; the handshake (and its transport) is the loop's.
             using CancellationTokenRegistration cancelled = cancellationToken.UnsafeRegister(
-                static (s, token) => ((WebSocketClientHandshake)s!).Fail(new OperationCanceledException(token)), handshake);
+                _ => loop.CallSoonThreadSafe(() => handshake.Fail(new OperationCanceledException(cancellationToken))), null);
             try
             {
                 string host = uri.DnsSafeHost;

@@ -348,6 +348,20 @@ public sealed class WebSocketClientTests
     }
 
     [Fact]
+    public void TheCallersTokenCancelsAWaitingHandshake()
+    {
+        var done = new ManualResetEventSlim();
+        using var server = new ScriptedWebSocketServer(c => Task.Run(() => done.Wait(s_timeout)));
+        OnClientLoop(async loop =>
+        {
+            using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(200)); // fires on a timer thread
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await loop.ConnectWebSocketAsync(server.Url(), Quiet(), cancel.Token));
+        });
+        done.Set();
+        server.WaitForScript();
+    }
+
+    [Fact]
     public void TheRequestIsAValidHandshakeWithAFreshKey()
     {
         var keys = new List<string>();
