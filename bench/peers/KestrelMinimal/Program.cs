@@ -18,6 +18,9 @@
 //                     hashed as it streams in and never kept, as `eddy serve`'s /anything lists files
 //                     (bench/upload.sh MULTIPART=1); no body size limit on this route
 //   GET /static/…  -> files from STATIC_DIR, if given (UseStaticFiles; the slow-read soak)
+//   GET /ws        -> a WebSocket echo (UseWebSockets, the standard ReceiveAsync/SendAsync loop of
+//                     the ASP.NET Core docs, 16 KiB buffer): every message back with its type, as
+//                     `eddy serve`'s /ws/echo (bench/ws.sh)
 // Environment: KESTREL_MAX_CONNECTIONS=N sets Limits.MaxConcurrentConnections (default
 // unlimited; the connection-limit soak). Kestrel does not read its Limits from configuration.
 // KESTREL_TLS_CERT=FILE and KESTREL_TLS_KEY=FILE (PEM) serve HTTPS instead of HTTP on the port
@@ -163,6 +166,26 @@ app.MapPost("/multipart", async (HttpContext context) =>
         System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
     }
     return TypedResults.Json(new MultipartSummary { Files = files }, AppJsonContext.Default.MultipartSummary);
+});
+
+// As the ASP.NET Core WebSockets docs' echo: UseWebSockets, then ReceiveAsync/SendAsync until the close.
+app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.Zero });
+app.Map("/ws", async (HttpContext context) =>
+{
+    if (!context.WebSockets.IsWebSocketRequest)
+    {
+        context.Response.StatusCode = 400;
+        return;
+    }
+    using System.Net.WebSockets.WebSocket webSocket = await context.WebSockets.AcceptWebSocketAsync();
+    byte[] buffer = new byte[16 * 1024];
+    var received = await webSocket.ReceiveAsync(new ArraySegment<byte>(buffer), CancellationToken.None);
+    while (!received.CloseStatus.HasValue)
+    {
+        await webSocket.SendAsync(new ArraySegment<byte>(buffer, 0, received.Count), received.MessageType, received.EndOfMessage, CancellationToken.None);
+        received = await webSocket.ReceiveAsync(new ArraySegment<byte>(buffer), CancellationToken.None);
+    }
+    await webSocket.CloseAsync(received.CloseStatus.Value, received.CloseStatusDescription, CancellationToken.None);
 });
 
 if (staticDir is not null)

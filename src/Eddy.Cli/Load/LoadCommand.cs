@@ -9,5 +9,6 @@ internal static class LoadCommand
     {
         TcpLoadCommand.Create(),
         Http.HttpLoadCommand.Create(),
+        Ws.WsLoadCommand.Create(),
     };
 }

@@ -4,6 +4,8 @@ using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Authentication;
 using System.Security.Cryptography;
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
 using Eddy.Tls;
 
 namespace Eddy.Cli.Load;
@@ -223,5 +225,19 @@ internal static class LoadCommandLine
             throw new UserError($"{option} must be at least 1ms, not '{text}'");
         }
         return result;
+    }
+
+    /// <summary>Writes a run's report to the <c>--json</c> and <c>--html</c> files that were asked for (opened before the run).</summary>
+    internal static void WriteReports<TReport>(TReport report, FileStream? jsonFile, JsonTypeInfo<TReport> jsonType, FileStream? htmlFile, Action<Stream, TReport> writeHtml)
+    {
+        if (jsonFile is not null)
+        {
+            JsonSerializer.Serialize(jsonFile, report, jsonType);
+            jsonFile.WriteByte((byte)'\n');
+        }
+        if (htmlFile is not null)
+        {
+            writeHtml(htmlFile, report);
+        }
     }
 }

@@ -38,4 +38,20 @@ internal sealed class LoadErrorTally
         }
         return (byKind, details);
     }
+
+    /// <summary>The merged tallies as the reports write them: every kind by name, and the causes of the kinds that occurred.</summary>
+    public static (Dictionary<string, long> ByKind, Dictionary<string, Dictionary<string, long>> Details) ByName(long[] byKind, SortedDictionary<string, long>[] details)
+    {
+        var kinds = new Dictionary<string, long>();
+        var causes = new Dictionary<string, Dictionary<string, long>>();
+        foreach (LoadErrorKind kind in Enum.GetValues<LoadErrorKind>())
+        {
+            kinds[TcpLoadReport.KindName(kind)] = byKind[(int)kind];
+            if (details[(int)kind].Count > 0)
+            {
+                causes[TcpLoadReport.KindName(kind)] = new Dictionary<string, long>(details[(int)kind]);
+            }
+        }
+        return (kinds, causes);
+    }
 }

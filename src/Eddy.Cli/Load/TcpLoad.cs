@@ -168,21 +168,7 @@ internal sealed class TcpLoad : IDisposable
     /// Runs <paramref name="work"/> on each worker's loop and waits until every loop has finished it. A task that
     /// fails is a bug (connections count their failures): it stops the other loops at once and is rethrown.
     /// </summary>
-    private void RunOnEveryLoop(Func<TcpLoadWorker, Task> work)
-    {
-        Task[] running = new Task[_workers.Length];
-        for (int i = 0; i < running.Length; i++)
-        {
-            TcpLoadWorker worker = _workers[i];
-            running[i] = LoopGroup.InvokeAsync(worker.Loop, async () =>
-            {
-                await work(worker);
-                return true;
-            });
-            running[i].ContinueWith(_ => Interrupt(), CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
-        }
-        Task.WhenAll(running).GetAwaiter().GetResult();
-    }
+    private void RunOnEveryLoop(Func<TcpLoadWorker, Task> work) => LoadLoops.RunOnEvery(_workers, w => w.Loop, work, Interrupt);
 
     private TcpLoadResult Merge()
     {

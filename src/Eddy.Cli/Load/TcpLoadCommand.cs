@@ -132,15 +132,7 @@ internal static class TcpLoadCommand
         }
 
         TcpLoadReport report = TcpLoadReport.Create(settings, targetText, result);
-        if (jsonFile is not null)
-        {
-            JsonSerializer.Serialize(jsonFile, report, TcpLoadJsonContext.Default.TcpLoadReport);
-            jsonFile.WriteByte((byte)'\n');
-        }
-        if (htmlFile is not null)
-        {
-            WriteHtml(htmlFile, report);
-        }
+        LoadCommandLine.WriteReports(report, jsonFile, TcpLoadJsonContext.Default.TcpLoadReport, htmlFile, WriteHtml);
         if (!quiet)
         {
             Print(report);

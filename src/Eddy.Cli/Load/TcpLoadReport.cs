@@ -6,7 +6,7 @@ namespace Eddy.Cli.Load;
 /// Every figure of a run, as written by <c>--json</c> and printed by <see cref="TcpLoadCommand"/>.
 /// Field names are part of the CLI contract (benchmark scripts read them); add fields, never rename.
 /// </summary>
-internal sealed class TcpLoadReport
+internal sealed class TcpLoadReport : LoadFigures
 {
     /// <summary>"one-shot" or "closed-loop".</summary>
     public required string Mode { get; init; }
@@ -43,26 +43,6 @@ internal sealed class TcpLoadReport
     /// <summary>The same as <see cref="Messages"/>: successful clients (one-shot) or echoes (closed loop).</summary>
     public required long Successes { get; init; }
 
-    /// <summary>Total failures, all kinds.</summary>
-    public required long Errors { get; init; }
-
-    /// <summary>Failures per kind: connect, write, read, mismatch, timeout. Every kind is present.</summary>
-    public required Dictionary<string, long> ErrorsByKind { get; init; }
-
-    /// <summary>Failures per kind and cause, e.g. {"connect": {"ECONNREFUSED": 20}}. Only kinds that occurred.</summary>
-    public required Dictionary<string, Dictionary<string, long>> ErrorDetails { get; init; }
-
-    public required LatencySummary LatencyUs { get; init; }
-
-    /// <summary>p50, p75, p90, p95, p99, p99.9, p99.99, p99.999 and p100 (the max).</summary>
-    public required List<PercentileValue> Percentiles { get; init; }
-
-    /// <summary>The full percentile distribution, as HdrHistogram's percentile output lists it.</summary>
-    public required List<DistributionPoint> Distribution { get; init; }
-
-    /// <summary>True when a signal stopped the run early: the figures cover the time until then.</summary>
-    public required bool Interrupted { get; init; }
-
     /// <summary>True with --tls: the echo ran over TLS.</summary>
     public required bool Tls { get; init; }
 
@@ -86,18 +66,8 @@ internal sealed class TcpLoadReport
 
     public static TcpLoadReport Create(TcpLoadSettings settings, string target, TcpLoadResult result)
     {
-        var byKind = new Dictionary<string, long>();
-        var details = new Dictionary<string, Dictionary<string, long>>();
-        foreach (LoadErrorKind kind in Enum.GetValues<LoadErrorKind>())
-        {
-            byKind[KindName(kind)] = result.ErrorsByKind[(int)kind];
-            if (result.ErrorDetails[(int)kind].Count > 0)
-            {
-                details[KindName(kind)] = new Dictionary<string, long>(result.ErrorDetails[(int)kind]);
-            }
-        }
         double seconds = result.Seconds;
-        return new TcpLoadReport
+        var report = new TcpLoadReport
         {
             Mode = settings.IsClosedLoop ? "closed-loop" : "one-shot",
             Target = target,
@@ -112,18 +82,13 @@ internal sealed class TcpLoadReport
             MessagesPerSecond = seconds > 0 ? result.Messages / seconds : 0,
             BytesPerSecond = seconds > 0 ? (double)result.Messages * settings.MessageSize / seconds : 0,
             Successes = result.Messages,
-            Errors = result.Errors,
-            ErrorsByKind = byKind,
-            ErrorDetails = details,
-            LatencyUs = LatencySummary.From(result.LatencyUs),
-            Percentiles = LatencyPercentiles.Ladder(result.LatencyUs),
-            Distribution = LatencyPercentiles.Distribution(result.LatencyUs),
-            Interrupted = result.IsInterrupted,
             Tls = settings.Tls is not null,
             TlsHandshakeUs = result.TlsHandshakeUs is { } h ? LatencySummary.From(h) : null,
             TlsVersion = result.TlsSession is { } v ? CommandLine.TlsVersionName(v.Version) : null,
             TlsCipherSuite = result.TlsSession is { } c ? c.CipherSuite.ToString() : null,
         };
+        report.SetFigures(result.ErrorsByKind, result.ErrorDetails, result.LatencyUs, result.IsInterrupted);
+        return report;
     }
 }
 

@@ -151,15 +151,7 @@ internal static class HttpLoadCommand
         }
 
         HttpLoadReport report = HttpLoadReport.Create(settings, result);
-        if (jsonFile is not null)
-        {
-            JsonSerializer.Serialize(jsonFile, report, HttpLoadJsonContext.Default.HttpLoadReport);
-            jsonFile.WriteByte((byte)'\n');
-        }
-        if (htmlFile is not null)
-        {
-            WriteHtml(htmlFile, report);
-        }
+        LoadCommandLine.WriteReports(report, jsonFile, HttpLoadJsonContext.Default.HttpLoadReport, htmlFile, WriteHtml);
         if (!quiet)
         {
             Console.Write(Format(report));

@@ -139,7 +139,8 @@ internal static class WebSocketHandshake
         return false;
     }
 
-    private static IEnumerable<string> Tokens(string value)
+    /// <summary>The items of a comma-separated field value, trimmed, without empty ones.</summary>
+    public static IEnumerable<string> Tokens(string value)
     {
         foreach (string item in value.Split(','))
         {
