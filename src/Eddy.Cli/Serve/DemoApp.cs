@@ -37,6 +37,7 @@ internal static class DemoApp
         app.MapAny("/anything", Anything);
         app.MapAny("/anything/{*rest}", Anything);
         app.MapPost("/upload", Upload);
+        app.MapGet("/sse", DemoClock.StreamAsync);
         app.MapWebSocket("/ws/echo", EchoAsync, s_echoOptions);
         app.UseStaticFiles("/static", staticFolder);
         GC.KeepAlive(s_greeting);
@@ -113,6 +114,7 @@ internal static class DemoApp
               <li><a href="/json">/json</a> — <code>{"message":"Hello, World!"}</code> (the TechEmpower JSON test)</li>
               <li><a href="/anything?x=1">/anything</a> — any method: the request echoed back as JSON, httpbin-style</li>
               <li><code>POST /upload</code> — an upload of any size, read as it streams in and kept nowhere: <code>{"bytes": N}</code>, with <code>?sha256=1</code> its SHA-256 too</li>
+              <li><a href="/sse">/sse</a> — Server-Sent Events: a <code>clock</code> event every second (<code>curl -N</code>)</li>
               <li><code>/ws/echo</code> — a WebSocket echo: every message back with its type (subprotocol <code>echo</code>, messages up to 32 MiB)</li>
               <li><a href="/static/">/static/</a> — files from the <code>--static</code> folder</li>
             </ul>

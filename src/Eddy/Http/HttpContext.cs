@@ -42,6 +42,25 @@ public sealed class HttpContext
     /// </summary>
     public IServiceProvider Services { get; }
 
+    /// <summary>
+    /// Fires when the client has gone while its request is handled: the connection was lost (a reset, an error, a
+    /// write that failed, the server cutting it), or — for a response that is an event stream, whose client sends
+    /// nothing more — the client ended its side. A plain HTTP/1.1 client may half-close and still wait for its
+    /// answer, so its EOF alone does not fire it. Long-running handlers (event streams, long polls) pass it on.
+    /// Created on first use: handlers that never ask pay nothing.
+    /// </summary>
+    public CancellationToken RequestAborted
+    {
+        get
+        {
+            if (_isDone)
+            {
+                RequestLifetime.ThrowCompleted(nameof(HttpContext));
+            }
+            return _response.RequestAborted;
+        }
+    }
+
     /// <summary>The request: its head, complete, and its body as it arrives.</summary>
     public HttpRequest Request
     {

@@ -15,7 +15,7 @@ namespace Eddy.Http;
 /// <c>Date</c> and <c>Server</c> fields are added for you. Loop thread only; one object per connection,
 /// reset between requests.
 /// </summary>
-public sealed class HttpResponse
+public sealed partial class HttpResponse
 {
     private static readonly byte[] s_contentLength = "Content-Length: "u8.ToArray();
     private static readonly byte[] s_contentType = "Content-Type: "u8.ToArray();
@@ -254,6 +254,9 @@ public sealed class HttpResponse
 
     private long _declaredRemaining;
 
+    /// <summary>Fires when the client has gone (see <see cref="HttpContext.RequestAborted"/>).</summary>
+    internal CancellationToken RequestAborted => _sink.RequestAborted;
+
     /// <summary>Ends a streamed body (sends the last chunk). Called for you when the handler returns.</summary>
     public void CompleteStream()
     {
@@ -293,6 +296,7 @@ public sealed class HttpResponse
         IsTruncated = false;
         BodyBytes = 0;
         _declaredRemaining = 0;
+        IsEventStream = false;
     }
 
     /// <summary>Writes the status line and fields; <paramref name="contentLength"/> -1 means chunked.</summary>
@@ -408,4 +412,10 @@ public sealed class HttpResponse
 internal interface IResponseSink
 {
     ValueTask FlushAsync();
+
+    /// <summary>The connection's <see cref="HttpContext.RequestAborted"/>.</summary>
+    CancellationToken RequestAborted { get; }
+
+    /// <summary>The connection's loop (event streams time their heartbeats on its clock).</summary>
+    Eddy.Loop.EventLoop Loop { get; }
 }

@@ -167,6 +167,10 @@ internal sealed partial class HttpConnection : Protocol, IResponseSink, IRequest
         // Half-close: a client may send its request(s) and shut down its side; it still gets every answer
         // (Kestrel drops them). A request still incomplete at EOF will never complete.
         _peerClosed = true;
+        if (_state == State.Handler && _response.IsEventStream)
+        {
+            FireRequestAborted(); // an event stream's client sends nothing after its request: its EOF means it has gone
+        }
         if (_lingering)
         {
             _transport.Close(); // the client has all it will send, and its answer is out: the close is clean now
@@ -180,6 +184,7 @@ internal sealed partial class HttpConnection : Protocol, IResponseSink, IRequest
     public override void ConnectionLost(Exception? error)
     {
         _state = State.Closed;
+        FireRequestAborted();
         _heartbeat.Remove(this);
         _drained?.TrySetException(error ?? new IOException("The connection was closed."));
         FailBodyRead(new IOException("The connection was lost before the request body ended.", error));
@@ -431,6 +436,32 @@ internal sealed partial class HttpConnection : Protocol, IResponseSink, IRequest
         else if (_timeouts.Reason != TimeoutReason.RequestHeaders)
         {
             _timeouts.SetTimeout(_options.RequestHeadersTimeout, TimeoutReason.RequestHeaders); // part of the next request came with this batch
+        }
+    }
+
+    // HttpContext.RequestAborted: made when a handler first asks, fired when the client has gone, reused across the
+    // connection's requests until fired (a fired one is for a connection that is ending anyway).
+    private CancellationTokenSource? _aborted;
+
+    CancellationToken IResponseSink.RequestAborted => (_aborted ??= new CancellationTokenSource()).Token;
+
+    EventLoop IResponseSink.Loop => _loop;
+
+    /// <summary>Fires <see cref="HttpContext.RequestAborted"/> if a handler asked for it; its callbacks run here, on the loop.</summary>
+    private void FireRequestAborted()
+    {
+        CancellationTokenSource? aborted = _aborted;
+        if (aborted is null || aborted.IsCancellationRequested)
+        {
+            return;
+        }
+        try
+        {
+            aborted.Cancel();
+        }
+        catch (AggregateException e)
+        {
+            _loop.CallExceptionHandler(new LoopExceptionContext("a RequestAborted callback failed", e));
         }
     }
 
