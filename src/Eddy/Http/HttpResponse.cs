@@ -130,6 +130,10 @@ public sealed partial class HttpResponse
         ArgumentNullException.ThrowIfNull(text);
         ThrowIfStarted();
         ContentType = contentType;
+        if (_compression is not null && TextCompressed(text))
+        {
+            return;
+        }
         // ASCII text (most of it) is its own byte count and is narrowed, not transcoded.
         bool ascii = Ascii.IsValid(text);
         int length = ascii ? text.Length : Encoding.UTF8.GetByteCount(text);
@@ -154,6 +158,10 @@ public sealed partial class HttpResponse
     {
         ThrowIfStarted();
         ContentType = contentType;
+        if (_compression is not null && TryWriteCompressed(body))
+        {
+            return;
+        }
         WriteHead(body.Length);
         if (!IsHead)
         {
@@ -210,7 +218,29 @@ public sealed partial class HttpResponse
         if (!HasStarted)
         {
             IsChunked = true;
+            if (_compression is not null)
+            {
+                BeginCompressedStream();
+            }
             WriteHead(-1);
+        }
+        if (_streamCoding != ContentCoding.Identity && !data.IsEmpty)
+        {
+            if (_compressedAnnounced)
+            {
+                if (data.Length > _declaredRemaining)
+                {
+                    throw new InvalidOperationException($"Writing {data.Length} bytes would exceed the announced length ({_declaredRemaining} bytes left).");
+                }
+                _declaredRemaining -= data.Length;
+            }
+            data = CompressPiece(data.Span, final: false); // flushed: what the handler writes reaches the client
+            if (data.IsEmpty)
+            {
+                return _sink.FlushAsync();
+            }
+            WriteChunk(data.Span);
+            return _sink.FlushAsync();
         }
         if (!data.IsEmpty && !IsHead && !IsChunked)
         {
@@ -225,15 +255,20 @@ public sealed partial class HttpResponse
         }
         else if (!data.IsEmpty && !IsHead)
         {
-            Span<byte> size = stackalloc byte[16];
-            data.Length.TryFormat(size, out int n, "x");
-            _output.Write(size[..n]);
-            _output.Write(s_crlf);
-            BodyBytes += data.Length;
-            _output.Write(data.Span);
-            _output.Write(s_crlf);
+            WriteChunk(data.Span);
         }
         return _sink.FlushAsync();
+    }
+
+    private void WriteChunk(ReadOnlySpan<byte> data)
+    {
+        Span<byte> size = stackalloc byte[16];
+        data.Length.TryFormat(size, out int n, "x");
+        _output.Write(size[..n]);
+        _output.Write(s_crlf);
+        BodyBytes += data.Length;
+        _output.Write(data);
+        _output.Write(s_crlf);
     }
 
     /// <summary>
@@ -248,11 +283,21 @@ public sealed partial class HttpResponse
         {
             ContentType = contentType;
         }
+        if (_compression is not null && BeginCompressedStream())
+        {
+            // Compressed, the length is unknown until the end: chunked; the announced length still bounds the writes.
+            IsChunked = true;
+            WriteHead(-1);
+            _declaredRemaining = contentLength;
+            _compressedAnnounced = true;
+            return;
+        }
         WriteHead(contentLength);
         _declaredRemaining = IsHead ? 0 : contentLength;
     }
 
     private long _declaredRemaining;
+    private bool _compressedAnnounced; // BeginBody's length bounds a compressed (chunked) body
 
     /// <summary>Fires when the client has gone (see <see cref="HttpContext.RequestAborted"/>).</summary>
     internal CancellationToken RequestAborted => _sink.RequestAborted;
@@ -270,6 +315,22 @@ public sealed partial class HttpResponse
         }
         else if (IsChunked && !IsHead)
         {
+            if (_streamCoding != ContentCoding.Identity)
+            {
+                ReadOnlyMemory<byte> rest = CompressPiece([], final: true); // the encoder's last bytes (gzip's trailer)
+                if (!rest.IsEmpty)
+                {
+                    WriteChunk(rest.Span);
+                }
+            }
+            if (_compressedAnnounced && _declaredRemaining > 0)
+            {
+                // Fewer bytes than BeginBody announced (a file that shrank): no last chunk, so the client sees a cut body.
+                CloseConnection = true;
+                IsTruncated = true;
+                IsCompleted = true;
+                return;
+            }
             _output.Write(s_lastChunk);
         }
         else if (_declaredRemaining > 0)
@@ -297,6 +358,11 @@ public sealed partial class HttpResponse
         BodyBytes = 0;
         _declaredRemaining = 0;
         IsEventStream = false;
+        _compressedAnnounced = false;
+        if (_compression is not null || _streamCoding != ContentCoding.Identity)
+        {
+            ResetCompression();
+        }
     }
 
     /// <summary>Writes the status line and fields; <paramref name="contentLength"/> -1 means chunked.</summary>
