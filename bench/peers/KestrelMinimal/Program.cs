@@ -6,6 +6,8 @@
 // Serves, on 127.0.0.1:PORT (HTTP/1.1, no TLS):
 //   GET /plaintext -> 200 "Hello, World!"                 text/plain
 //   GET /json      -> 200 {"message":"Hello, World!"}     application/json; charset=utf-8
+//   GET /json/list -> 200 [{"message":"Hello, World! #1"}, … #100]: 100 messages serialized per request;
+//                     with KESTREL_COMPRESSION=1 gzip (Fastest) when asked (bench/compress.sh)
 //   any /anything  -> 200 the request echoed as JSON, httpbin-style (method, url, args,
 //                     headers, data, origin), as `eddy serve` does; the body is read, so
 //                     Kestrel's minimum request body data rate applies (the slow-POST soak)
@@ -80,13 +82,30 @@ builder.WebHost.ConfigureKestrel(options =>
     }
 });
 
+// KESTREL_COMPRESSION=1: ASP.NET Core's response compression, gzip at Fastest (bench/compress.sh; off elsewhere, as
+// the middleware would add Vary to the other benchmarks' answers).
+bool compression = Environment.GetEnvironmentVariable("KESTREL_COMPRESSION") == "1";
+if (compression)
+{
+    builder.Services.AddResponseCompression(options => options.Providers.Add<Microsoft.AspNetCore.ResponseCompression.GzipCompressionProvider>());
+    builder.Services.Configure<Microsoft.AspNetCore.ResponseCompression.GzipCompressionProviderOptions>(options => options.Level = System.IO.Compression.CompressionLevel.Fastest);
+}
+
 var app = builder.Build();
+if (compression)
+{
+    app.UseResponseCompression();
+}
 
 const string HelloWorld = "Hello, World!";
 
 app.MapGet("/plaintext", () => Results.Text(HelloWorld, "text/plain"));
 
 app.MapGet("/json", () => TypedResults.Json(new JsonMessage { Message = HelloWorld }, AppJsonContext.Default.JsonMessage));
+
+// As `eddy serve`'s /json/list: 100 messages, serialized per request (bench/compress.sh).
+JsonMessage[] list = [.. Enumerable.Range(1, 100).Select(i => new JsonMessage { Message = $"Hello, World! #{i}" })];
+app.MapGet("/json/list", () => TypedResults.Json(list, AppJsonContext.Default.JsonMessageArray));
 
 app.Map("/anything/{**rest}", async (HttpContext context) =>
 {
@@ -251,6 +270,7 @@ namespace KestrelMinimal
     /// <summary>Source-generated serializer for the responses (camelCase: {"message":...}).</summary>
     [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
     [JsonSerializable(typeof(JsonMessage))]
+    [JsonSerializable(typeof(JsonMessage[]))]
     [JsonSerializable(typeof(MultipartSummary))]
     [JsonSerializable(typeof(AnythingEcho))]
     [JsonSerializable(typeof(UploadCount))]

@@ -17,6 +17,7 @@ namespace Eddy.Cli.Serve;
 internal readonly record struct Greeting([property: JsonPropertyName("message")] string Message);
 
 [JsonSerializable(typeof(Greeting))]
+[JsonSerializable(typeof(Greeting[]))]
 internal sealed partial class DemoJsonContext : JsonSerializerContext;
 
 /// <summary>
@@ -26,6 +27,9 @@ internal sealed partial class DemoJsonContext : JsonSerializerContext;
 internal static class DemoApp
 {
     private static readonly Greeting s_greeting = new("Hello, World!");
+
+    // /json/list: a larger JSON answer (100 greetings, ~3.3 KB), serialized per request: what compression is for.
+    private static readonly Greeting[] s_greetings = [.. Enumerable.Range(1, 100).Select(i => new Greeting($"Hello, World! #{i}"))];
 
     public static WebApp Create(string staticFolder) => Map(new WebApp(), staticFolder);
 
@@ -41,6 +45,7 @@ internal static class DemoApp
         app.MapGet("/", Home);
         app.MapGet("/plaintext", context => context.Response.Text("Hello, World!"));
         app.MapGet("/json", context => context.Response.Json(new Greeting("Hello, World!"), DemoJsonContext.Default.Greeting));
+        app.MapGet("/json/list", context => context.Response.Json(s_greetings, DemoJsonContext.Default.GreetingArray));
         app.MapAny("/anything", Anything);
         app.MapAny("/anything/{*rest}", Anything);
         app.MapPost("/upload", Upload);
@@ -122,6 +127,7 @@ internal static class DemoApp
             <ul>
               <li><a href="/plaintext">/plaintext</a> — <code>Hello, World!</code> as text/plain (the TechEmpower plaintext test)</li>
               <li><a href="/json">/json</a> — <code>{"message":"Hello, World!"}</code> (the TechEmpower JSON test)</li>
+              <li><a href="/json/list">/json/list</a> — 100 such messages (~3.3 KB of JSON, compressed when asked)</li>
               <li><a href="/anything?x=1">/anything</a> — any method: the request echoed back as JSON, httpbin-style</li>
               <li><code>POST /upload</code> — an upload of any size, read as it streams in and kept nowhere: <code>{"bytes": N}</code>, with <code>?sha256=1</code> its SHA-256 too</li>
               <li><a href="/sse">/sse</a> — Server-Sent Events: a <code>clock</code> event every second (<code>curl -N</code>)</li>
