@@ -74,24 +74,9 @@ internal sealed class ChatClient : IAsyncDisposable
 
     private async Task ReadAsync()
     {
-        var buffer = new byte[8 * 1024];
-        var message = new MemoryStream();
         try
         {
-            while (true)
-            {
-                ValueWebSocketReceiveResult result = await _socket.ReceiveAsync(buffer.AsMemory(), CancellationToken.None);
-                if (result.MessageType == WebSocketMessageType.Close)
-                {
-                    return;
-                }
-                message.Write(buffer, 0, result.Count);
-                if (result.EndOfMessage)
-                {
-                    _received.Writer.TryWrite(Encoding.UTF8.GetString(message.GetBuffer(), 0, (int)message.Length));
-                    message.SetLength(0);
-                }
-            }
+            await WebSocketMessages.ReadEachAsync(_socket, message => _received.Writer.TryWrite(Encoding.UTF8.GetString(message.Span)));
         }
         catch (Exception error) when (error is WebSocketException or OperationCanceledException or ObjectDisposedException)
         {
