@@ -13,13 +13,17 @@
 #   the order alternating from round to round (off-on, on-off, ...) so drift hits both alike. Reported: every
 #   run's requests/s, the medians, and on/off (the target is >= 0.97: metrics cost at most 3 %). The "on"
 #   server is scraped once (/metrics) at the end, to show its request count matches what wrk sent.
+#   Then the cost in CPU, which equal requests/s can hide when wrk is the limit: RATE_ROUNDS rounds (alternating
+#   as above) of `eddy load http --loops 1 -c CONNS -R RATE -d RATE_SECONDS` on LOAD_CPU, a fixed rate well below
+#   saturation, and each server's CPU time (utime+stime from /proc/PID/stat) / requests answered: on/off of the
+#   medians (a listener's cost per request; 0 RATE_ROUNDS skips it).
 #
 # HOW TO RUN
 #   bench/metrics.sh                                   # ~2 minutes: WARMUP 10, ROUNDS 5, DURATION 10
 #   WARMUP=1 ROUNDS=2 DURATION=2 bench/metrics.sh      # correctness check only (figures meaningless)
 #   EDDY=/path/to/eddy bench/metrics.sh                # a prebuilt eddy (e.g. the AOT binary)
 #   Environment [defaults]: WARMUP [10] ROUNDS [5] DURATION [10] CONNS [64] SERVER_CPU [0] LOAD_CPU [1]
-#                           PORT_OFF [9211] PORT_ON [9212]
+#                           PORT_OFF [9211] PORT_ON [9212] RATE [20000] RATE_SECONDS [20] RATE_ROUNDS [4]
 #
 # OUTPUT
 #   A Markdown table on stdout, also saved as bench/results/metrics-<date>.md, with wrk's raw output in
@@ -41,6 +45,9 @@ SERVER_CPU=${SERVER_CPU:-0}
 LOAD_CPU=${LOAD_CPU:-1}
 PORT_OFF=${PORT_OFF:-9211}
 PORT_ON=${PORT_ON:-9212}
+RATE=${RATE:-20000}
+RATE_SECONDS=${RATE_SECONDS:-20}
+RATE_ROUNDS=${RATE_ROUNDS:-4}
 
 BIN=$BENCH/bin
 STAMP=$(date +%Y%m%d-%H%M%S)
@@ -53,7 +60,7 @@ LOAD_PID=
 # shellcheck source=bench/lib.sh
 source "$BENCH/lib.sh"
 
-check_whole_numbers WARMUP ROUNDS DURATION CONNS SERVER_CPU LOAD_CPU PORT_OFF PORT_ON
+check_whole_numbers WARMUP ROUNDS DURATION CONNS SERVER_CPU LOAD_CPU PORT_OFF PORT_ON RATE RATE_SECONDS RATE_ROUNDS
 (( ROUNDS >= 1 && DURATION >= 1 && CONNS >= 1 )) || die "ROUNDS, DURATION and CONNS must be >= 1"
 for tool in taskset python3 dotnet wrk curl timeout; do
   command -v "$tool" >/dev/null || die "'$tool' not found"
@@ -115,6 +122,38 @@ for ((r = 1; r <= ROUNDS; r++)); do
   done
 done
 
+CPU_PER_REQ=''
+run_rate() { # run_rate off|on OUTFILE -> CPU_PER_REQ (µs of server CPU per request at RATE requests/s)
+  local s=$1 out=$2 rc=0 t0 t1
+  t0=$(cpu_ticks "${PID[$s]}")
+  timeout --kill-after=5 $((RATE_SECONDS + 30)) taskset -c "$LOAD_CPU" "$EDDY" load http --loops 1 -c "$CONNS" \
+    -R "$RATE" -d "${RATE_SECONDS}s" -q --json "$out" "http://127.0.0.1:$(port_of "$s")/plaintext" &
+  LOAD_PID=$!
+  wait "$LOAD_PID" || rc=$?
+  LOAD_PID=
+  (( rc == 0 )) || die "eddy load http against $s failed with exit code $rc"
+  t1=$(cpu_ticks "${PID[$s]}")
+  CPU_PER_REQ=$(python3 - "$out" "$t0" "$t1" "$(getconf CLK_TCK)" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+if r["errors"] or r["non2xx"] or not r["requests"]:
+    sys.exit(f"{r['errors']} errors, {r['non2xx']} non-2xx, {r['requests']} requests")
+print(f"{(int(sys.argv[3]) - int(sys.argv[2])) / int(sys.argv[4]) * 1e6 / r['requests']:.2f}")
+PY
+) || die "the fixed-rate run against $s did not count (see $out)"
+}
+
+declare -A CPU_RUNS=([off]="" [on]="")
+for ((r = 1; r <= RATE_ROUNDS; r++)); do
+  order=(off on)
+  (( r % 2 == 0 )) && order=(on off)
+  for s in "${order[@]}"; do
+    run_rate "$s" "$RAW/rate$r-$s.json"
+    CPU_RUNS[$s]="${CPU_RUNS[$s]} $CPU_PER_REQ"
+    log "fixed rate $r/$RATE_ROUNDS, metrics $s: $CPU_PER_REQ µs CPU per request at $RATE/s"
+  done
+done
+
 SCRAPE=$RAW/metrics-on.txt
 curl -sf "http://127.0.0.1:$PORT_ON/metrics" >"$SCRAPE" || die "cannot scrape the 'on' server"
 COUNT=$(awk '/^eddy_http_http_server_request_duration_count\{.*http_route="\/plaintext"/ { n += $2 } END { print n + 0 }' "$SCRAPE")
@@ -136,5 +175,18 @@ print(f"| off (no listener) | {', '.join(f'{x:,.0f}' for x in off)} | {m_off:,.0
 print(f"| on (--metrics) | {', '.join(f'{x:,.0f}' for x in on)} | {m_on:,.0f} |")
 print(f"\non/off: {m_on / m_off:.3f} (target >= 0.970); the 'on' server's /metrics counted {int(float(sys.argv[3])):,} /plaintext requests")
 PY
+  if (( RATE_ROUNDS > 0 )); then
+    echo
+    python3 - "${CPU_RUNS[off]}" "${CPU_RUNS[on]}" "$RATE" "$RATE_SECONDS" <<'PY'
+import statistics, sys
+off, on = ([float(x) for x in a.split()] for a in sys.argv[1:3])
+print(f"Server CPU per request at a fixed {int(sys.argv[3]):,} requests/s ({sys.argv[4]} s per run, eddy load http -R):\n")
+print("| metrics | runs (µs CPU per request) | median |")
+print("|---|---|---:|")
+print(f"| off | {', '.join(f'{x:.2f}' for x in off)} | {statistics.median(off):.2f} |")
+print(f"| on | {', '.join(f'{x:.2f}' for x in on)} | {statistics.median(on):.2f} |")
+print(f"\nCPU per request on/off: {statistics.median(on) / statistics.median(off):.3f}")
+PY
+  fi
 } | tee "$REPORT"
 log "report: $REPORT"

@@ -2,7 +2,7 @@
 # Builds every sample as a user would: against the Eddy package, not the source.
 # Run it: samples/build-against-package.sh          (from anywhere; .ci/run runs it)
 #
-# It packs src/Eddy into a temporary folder feed with a version of its own (so no package cached from an
+# It packs src/Eddy and src/Eddy.Hosting into a temporary folder feed with a version of its own (so no package cached from an
 # earlier run is taken for it), writes a NuGet.config naming that feed beside the usual source, and builds
 # each samples/*/ project with EddyPackageVersion set (samples/Directory.Build.props then uses a
 # PackageReference instead of the project). Outputs go to the temporary folder, not the samples' bin/obj.
@@ -13,7 +13,9 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 version="0.1.0-local.$(date +%s)"
 
-dotnet pack src/Eddy/Eddy.csproj -c Release -o "$work/feed" -p:Version="$version" -p:ContinuousIntegrationBuild=true -nologo -v:q
+for package in src/Eddy/Eddy.csproj src/Eddy.Hosting/Eddy.Hosting.csproj; do
+  dotnet pack "$package" -c Release -o "$work/feed" -p:Version="$version" -p:ContinuousIntegrationBuild=true -nologo -v:q
+done
 
 # The local feed first, then the sources this machine restores the rest from.
 cat > "$work/NuGet.config" <<CONFIG
@@ -23,11 +25,11 @@ cat > "$work/NuGet.config" <<CONFIG
     <add key="eddy-local" value="$work/feed" />
   </packageSources>
   <packageSourceMapping>
-    <packageSource key="eddy-local"><package pattern="Eddy" /></packageSource>
+    <packageSource key="eddy-local"><package pattern="Eddy" /><package pattern="Eddy.Hosting" /></packageSource>
   </packageSourceMapping>
 </configuration>
 CONFIG
-# Source mapping: Eddy from the local feed only; every other package from the usual sources.
+# Source mapping: Eddy and Eddy.Hosting from the local feed only; every other package from the usual sources.
 for source in $(dotnet nuget list source --format short | awk '$1 ~ /^E/ { print $2 }'); do
   key="source-$(echo "$source" | md5sum | cut -c1-8)"
   sed -i "s#  </packageSources>#    <add key=\"$key\" value=\"$source\" />\n  </packageSources>#; s#  </packageSourceMapping>#    <packageSource key=\"$key\"><package pattern=\"*\" /></packageSource>\n  </packageSourceMapping>#" "$work/NuGet.config"

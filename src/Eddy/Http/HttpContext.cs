@@ -19,9 +19,10 @@ public sealed class HttpContext
     private readonly HttpResponse _response;
     private Dictionary<object, object?>? _items;
 
-    internal HttpContext(EventLoop loop, HttpRequest request, HttpResponse response, IConnectionUpgrader? upgrader = null)
+    internal HttpContext(EventLoop loop, HttpRequest request, HttpResponse response, IConnectionUpgrader? upgrader = null, IServiceProvider? services = null)
     {
         Loop = loop;
+        Services = services ?? NoServices.Instance;
         _request = request;
         _response = response;
         Upgrader = upgrader;
@@ -32,6 +33,14 @@ public sealed class HttpContext
 
     /// <summary>The loop that runs this connection, its handlers and their continuations.</summary>
     public EventLoop Loop { get; }
+
+    /// <summary>
+    /// The application's services (<see cref="HttpServerOptions.Services"/>; the Generic Host's root provider under
+    /// Eddy.Hosting), valid for the connection's life: no scope is created per request, so a handler that needs
+    /// scoped services makes its own (<c>using var scope = ctx.Services.CreateScope()</c>) and handlers that do not
+    /// pay nothing. Without services configured, every lookup answers null.
+    /// </summary>
+    public IServiceProvider Services { get; }
 
     /// <summary>The request: its head, complete, and its body as it arrives.</summary>
     public HttpRequest Request

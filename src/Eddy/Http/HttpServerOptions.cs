@@ -78,4 +78,10 @@ public sealed class HttpServerOptions
     /// are scoped to the host); null (the default) uses one static meter shared by every server of the process.
     /// </summary>
     public IMeterFactory? MeterFactory { get; set; }
+
+    /// <summary>
+    /// The application's services, which handlers reach as <see cref="HttpContext.Services"/> (the Generic Host's
+    /// provider when the app runs under Eddy.Hosting). Null (the default): <see cref="HttpContext.Services"/> has none.
+    /// </summary>
+    public IServiceProvider? Services { get; set; }
 }

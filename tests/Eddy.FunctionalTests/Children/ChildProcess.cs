@@ -6,7 +6,8 @@ namespace Eddy.FunctionalTests.Children;
 
 /// <summary>
 /// This test assembly run as a child process on one scenario of <see cref="ChildProgram"/>, with its output
-/// collected line by line. Core dumps are off (<c>ulimit -c 0</c>): a scenario may end in an abort on purpose.
+/// collected line by line. Core dumps are off (<c>ulimit -c 0</c>): a scenario may end in an abort on purpose; SIGINT
+/// is at its default disposition whatever the test run inherited.
 /// </summary>
 internal sealed class ChildProcess : IDisposable
 {
@@ -24,7 +25,9 @@ internal sealed class ChildProcess : IDisposable
     public static ChildProcess Start(params string[] scenario)
     {
         string assembly = typeof(ChildProgram).Assembly.Location;
-        string command = $"ulimit -c 0 && exec dotnet exec '{assembly}' {string.Join(' ', scenario)}";
+        // SIGINT back to its default first: a shell started in the background (nohup, `cmd &`, some CI runners) hands
+        // it down ignored, and the runtime then leaves it ignored, so a scenario that handles Ctrl-C would never see it.
+        string command = $"ulimit -c 0 && exec env --default-signal=INT dotnet exec '{assembly}' {string.Join(' ', scenario)}";
         var start = new ProcessStartInfo("/bin/bash") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         start.ArgumentList.Add("-c");
         start.ArgumentList.Add(command);

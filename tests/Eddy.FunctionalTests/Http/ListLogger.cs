@@ -34,9 +34,31 @@ internal sealed class ListLogger : ILogger
                 fields[key] = value;
             }
         }
+        string message = formatter(state, exception);
         lock (_entries)
         {
-            _entries.Add((logLevel, eventId, formatter(state, exception), fields));
+            _entries.Add((logLevel, eventId, message, fields));
+            _waiters.RemoveAll(w => w.Level == logLevel && message.Contains(w.Text, StringComparison.Ordinal) && w.Seen.TrySetResult(message));
+        }
+    }
+
+    private readonly List<(LogLevel Level, string Text, TaskCompletionSource<string> Seen)> _waiters = [];
+
+    /// <summary>The first message at <paramref name="level"/> containing <paramref name="text"/>, once it is logged (at once if it was).</summary>
+    public Task<string> MessageContaining(LogLevel level, string text)
+    {
+        lock (_entries)
+        {
+            foreach (var entry in _entries)
+            {
+                if (entry.Level == level && entry.Message.Contains(text, StringComparison.Ordinal))
+                {
+                    return Task.FromResult(entry.Message);
+                }
+            }
+            var seen = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+            _waiters.Add((level, text, seen));
+            return seen.Task;
         }
     }
 }

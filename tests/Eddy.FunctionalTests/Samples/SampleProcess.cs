@@ -47,13 +47,45 @@ internal sealed partial class SampleProcess : IDisposable
         }
     }
 
-    /// <summary>Starts samples/<paramref name="name"/> on a free port and waits for its "listening on" line.</summary>
-    public static async Task<SampleProcess> StartAsync(string name)
+    /// <summary>Runs samples/<paramref name="name"/> with <paramref name="args"/> to its end (bounded); returns its exit code and output.</summary>
+    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunToEndAsync(string name, params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add(BuiltDll(name));
+        foreach (string arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+        using Process process = Process.Start(start)!;
+        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
+        Task<string> stderr = process.StandardError.ReadToEndAsync();
+        try
+        {
+            await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        }
+        finally
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+            }
+        }
+        return (process.ExitCode, await stdout, await stderr);
+    }
+
+    private static string BuiltDll(string name)
     {
         // The samples are built in the configuration the tests were (bin/Debug or bin/Release).
         string configuration = new DirectoryInfo(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory)).Parent!.Name;
         string dll = Path.Combine(RepositoryRoot, "samples", name, "bin", configuration, "net10.0", name + ".dll");
         Assert.True(File.Exists(dll), $"{dll} was not built");
+        return dll;
+    }
+
+    /// <summary>Starts samples/<paramref name="name"/> on a free port and waits for its "listening on" line.</summary>
+    public static async Task<SampleProcess> StartAsync(string name)
+    {
+        string dll = BuiltDll(name);
         string workingDirectory = Directory.CreateTempSubdirectory("eddy-sample-").FullName;
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = workingDirectory };
         start.ArgumentList.Add(dll);
@@ -105,7 +137,10 @@ internal sealed partial class SampleProcess : IDisposable
             into.Enqueue(line);
             if (into == Stdout)
             {
-                _firstLine.TrySetResult(line);
+                if (!ConsoleLoggerHeader().IsMatch(line)) // "info: Eddy.Hosting.ServerHost[0]": the message is the next line
+                {
+                    _firstLine.TrySetResult(line);
+                }
                 _waiters.RemoveAll(w => line.Contains(w.Text, StringComparison.Ordinal) && w.Seen.TrySetResult());
             }
         }
@@ -126,6 +161,9 @@ internal sealed partial class SampleProcess : IDisposable
         Directory.Delete(WorkingDirectory, recursive: true);
     }
 
-    [GeneratedRegex(@"^(?:[\w ]+: )?listening on (?:https?://)?(\d+\.\d+\.\d+\.\d+):(\d+)")]
+    [GeneratedRegex(@"^\s*(?:[\w ]+: )?listening on (?:https?://)?(\d+\.\d+\.\d+\.\d+):(\d+)")]
     private static partial Regex ListeningOn();
+
+    [GeneratedRegex(@"^\w+: [\w.]+\[\d+\]$")]
+    private static partial Regex ConsoleLoggerHeader();
 }

@@ -34,6 +34,22 @@ public sealed partial class SampleTests
         Assert.Empty(sample.Stderr);
     }
 
+    [Fact]
+    public async Task GenericHostSampleServesItsJsonApiWithServicesFromTheHost()
+    {
+        using SampleProcess sample = await SampleProcess.StartAsync("08-GenericHost");
+        using var http = new HttpClient { BaseAddress = new Uri($"http://{sample.EndPoint}"), Timeout = Timeout };
+        using HttpResponseMessage created = await http.PostAsync("/todos", new StringContent("""{"Title":"write docs"}"""));
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        Assert.Equal("""{"Id":1,"Title":"write docs"}""", await created.Content.ReadAsStringAsync());
+        Assert.Equal("""{"Id":1,"Title":"write docs"}""", await http.GetStringAsync("/todos/1"));
+        using HttpResponseMessage missing = await http.GetAsync("/todos/2");
+        Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+        using HttpResponseMessage invalid = await http.PostAsync("/todos", new StringContent("""{"Title":" "}"""));
+        Assert.Equal(HttpStatusCode.BadRequest, invalid.StatusCode);
+        Assert.Empty(sample.Stderr);
+    }
+
     [Theory]
     [InlineData("02-SocketEcho", "ping\n", "ping\n")]
     [InlineData("03-ProtocolEcho", "ping\n", "ping\n")]
@@ -78,6 +94,16 @@ public sealed partial class SampleTests
         Assert.Equal(WebSocketMessageType.Close, close.MessageType);
         Assert.Equal("bye", hello.CloseStatusDescription);
         Assert.Empty(sample.Stderr);
+    }
+
+    [Fact]
+    public async Task WebSocketClientSampleTalksToTheEchoSample()
+    {
+        using SampleProcess server = await SampleProcess.StartAsync("05-WebSocketEcho");
+        (int exitCode, string stdout, string stderr) = await SampleProcess.RunToEndAsync("09-WebSocketClient", $"ws://{server.EndPoint}/echo");
+        Assert.True(exitCode == 0, $"exit {exitCode}: {stderr}");
+        Assert.Equal("echo: hello", stdout.Trim());
+        Assert.Empty(server.Stderr);
     }
 
     [Fact]

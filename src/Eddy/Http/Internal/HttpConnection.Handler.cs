@@ -230,7 +230,7 @@ internal sealed partial class HttpConnection
         HttpMetrics metrics = _metrics;
         if (metrics.ActiveRequests.Enabled)
         {
-            metrics.AddActive(1, HttpMetrics.MethodTag(_request), _request.Scheme);
+            metrics.AddActive(1, _request.Verb, _request.Tls is not null);
             _countedActive = true;
         }
         if (metrics.RequestDuration.Enabled)
@@ -246,7 +246,7 @@ internal sealed partial class HttpConnection
         if (_countedActive)
         {
             _countedActive = false;
-            metrics.AddActive(-1, HttpMetrics.MethodTag(_request), _request.Scheme);
+            metrics.AddActive(-1, _request.Verb, _request.Tls is not null);
         }
         if (_requestStartedAt != 0)
         {

@@ -103,7 +103,7 @@ internal sealed partial class HttpConnection : Protocol, IResponseSink, IRequest
         _body = new HttpBodyDecoder(options.ParserLimits);
         _timeouts = new TimeoutControl(heartbeat, options);
         _response = new HttpResponse(_output, this);
-        _context = new HttpContext(loop, _request, _response, this);
+        _context = new HttpContext(loop, _request, _response, this, options.Services);
         _request.BodySource = this;
         _request.BodyStream = new HttpRequestBody(this);
     }

@@ -10,6 +10,13 @@ namespace Eddy.Http.Internal;
 /// once per server from <see cref="HttpServerOptions.MeterFactory"/>, or shared (a static meter) without one.
 /// Nothing is measured unless an instrument is <see cref="Instrument.Enabled"/>, and a measurement allocates
 /// nothing: the tags are a <see cref="TagList"/> (a struct) of cached strings and cached boxed status codes.
+/// <para>
+/// <c>http.server.active_requests</c> is an <em>observable</em> up-down counter (ASP.NET Core's is a plain one): the
+/// loop thread that starts or ends a request adds ±1 to a count of its own (a plain store, no lock, no listener
+/// call), and a listener reads the sum when it collects. An up-down counter pushed per request cost two listener
+/// calls per request — with prometheus-net's adapter ~460 ns, half of what metrics cost a request (BENCHMARKS.md,
+/// "Metrics on and off").
+/// </para>
 /// </summary>
 internal sealed class HttpMetrics
 {
@@ -24,18 +31,27 @@ internal sealed class HttpMetrics
     // Boxed once: a status code as a tag value would otherwise be boxed per request (ASP.NET Core caches them too).
     private static readonly object[] s_statusCodes = [.. Enumerable.Range(0, 600).Select(code => (object)code)];
 
+    // One count per (method, scheme) pair: the index is (int)HttpVerb * 2 + (https ? 1 : 0).
+    private const int Slots = (int)HttpVerb.Connect * 2 + 2;
+    private static readonly string[] s_methods = ["_OTHER", "GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH", "TRACE", "CONNECT"];
+
+    // Each loop thread's counts, written only by it; the collector sums every thread's (trackAllValues). Behind the
+    // counts, a flag per slot: used at least once, so the series is reported (at 0 when idle) as an up-down counter's
+    // series exists from its first measurement.
+    private readonly ThreadLocal<long[]> _activeCounts = new(() => new long[Slots * 2], trackAllValues: true);
+
     private HttpMetrics(Meter meter)
     {
         RequestDuration = meter.CreateHistogram<double>(
             "http.server.request.duration", unit: "s", description: "Duration of HTTP server requests.",
             tags: null, advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = s_durationBuckets });
-        ActiveRequests = meter.CreateUpDownCounter<long>(
-            "http.server.active_requests", unit: "{request}", description: "Number of active HTTP server requests.");
+        ActiveRequests = meter.CreateObservableUpDownCounter(
+            "http.server.active_requests", ObserveActive, unit: "{request}", description: "Number of active HTTP server requests.");
     }
 
     public Histogram<double> RequestDuration { get; }
 
-    public UpDownCounter<long> ActiveRequests { get; }
+    public ObservableUpDownCounter<long> ActiveRequests { get; }
 
     public static HttpMetrics For(IMeterFactory? factory) =>
         factory is null ? Shared : new HttpMetrics(factory.Create(new MeterOptions(MeterName)));
@@ -45,8 +61,42 @@ internal sealed class HttpMetrics
 
     public static object StatusTag(int statusCode) => (uint)statusCode < (uint)s_statusCodes.Length ? s_statusCodes[statusCode] : statusCode;
 
-    public void AddActive(long delta, string method, string scheme) =>
-        ActiveRequests.Add(delta, new KeyValuePair<string, object?>("http.request.method", method), new KeyValuePair<string, object?>("url.scheme", scheme));
+    /// <summary>Counts a request in (+1) or out (-1), on the loop thread that runs it.</summary>
+    public void AddActive(long delta, HttpVerb verb, bool https)
+    {
+        long[] counts = _activeCounts.Value!;
+        int slot = (int)verb * 2 + (https ? 1 : 0);
+        Volatile.Write(ref counts[slot], counts[slot] + delta);
+        if (counts[Slots + slot] == 0)
+        {
+            Volatile.Write(ref counts[Slots + slot], 1);
+        }
+    }
+
+    private IEnumerable<Measurement<long>> ObserveActive()
+    {
+        var sums = new long[Slots];
+        var used = new bool[Slots];
+        foreach (long[] counts in _activeCounts.Values)
+        {
+            for (int slot = 0; slot < Slots; slot++)
+            {
+                sums[slot] += Volatile.Read(ref counts[slot]);
+                used[slot] |= Volatile.Read(ref counts[Slots + slot]) != 0;
+            }
+        }
+        var measurements = new List<Measurement<long>>();
+        for (int slot = 0; slot < Slots; slot++)
+        {
+            if (used[slot])
+            {
+                measurements.Add(new Measurement<long>(sums[slot],
+                    new KeyValuePair<string, object?>("http.request.method", s_methods[slot / 2]),
+                    new KeyValuePair<string, object?>("url.scheme", slot % 2 == 1 ? "https" : "http")));
+            }
+        }
+        return measurements;
+    }
 
     public void RecordDuration(long startedAt, string method, string scheme, int statusCode, string? route)
     {
