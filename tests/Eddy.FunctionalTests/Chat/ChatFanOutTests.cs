@@ -2,6 +2,7 @@ using System.Net.Sockets;
 using System.Net.WebSockets;
 using System.Text;
 using Eddy.Cli.Serve;
+using Eddy.FunctionalTests.Http;
 
 namespace Eddy.FunctionalTests.Chat;
 
@@ -202,6 +203,22 @@ public sealed class ChatFanOutTests : IDisposable
         string largest = new('z', ChatRoom.MaxMessageSize);
         await a.SendAsync(largest);
         Assert.Equal(largest, await a.NextAsync(m => !ChatClient.IsPresence(m)));
+    }
+
+    [Fact]
+    public async Task EddyServesDemoAppHasThePageAndItsSocket()
+    {
+        using var server = new HttpTestServer(DemoApp.Create(DemoApp.DefaultStaticFolder));
+        string answer = await server.RawAsync("GET /chat HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        Assert.StartsWith("HTTP/1.1 200 ", answer);
+        Assert.Contains("Content-Type: text/html; charset=utf-8", answer, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("\"/ws/chat\"", answer, StringComparison.Ordinal);
+        Assert.DoesNotMatch(@"innerHTML\s*\+?=|outerHTML|insertAdjacentHTML|document\.write", answer); // text goes in as text
+
+        await using ChatClient member = await ChatClient.ConnectAsync(new Uri($"ws://{server.EndPoint}/ws/chat"));
+        await member.WaitForOnlineAsync(1);
+        await member.SendAsync(Chat("me", 1));
+        Assert.Equal(Chat("me", 1), await member.NextAsync(m => !ChatClient.IsPresence(m)));
     }
 
     /// <summary>A WebSocket handshake on a raw socket whose receive buffer is set before connecting (so it stays small).</summary>
