@@ -243,12 +243,24 @@ internal sealed class ChromiumPage(HeadlessChromium browser, string sessionId)
     /// </summary>
     public async Task<JsonNode?> EvaluateAsync(string expression)
     {
-        JsonNode result = await CallAsync("Runtime.evaluate", new JsonObject
+        JsonNode result;
+        for (int attempt = 1; ; attempt++)
         {
-            ["expression"] = expression,
-            ["awaitPromise"] = true,
-            ["returnByValue"] = true,
-        });
+            try
+            {
+                result = await CallAsync("Runtime.evaluate", new JsonObject
+                {
+                    ["expression"] = expression,
+                    ["awaitPromise"] = true,
+                    ["returnByValue"] = true,
+                });
+                break;
+            }
+            catch (InvalidOperationException error) when (attempt < 3 && error.Message.Contains("context", StringComparison.OrdinalIgnoreCase))
+            {
+                // The page's document was replaced under the call (a navigation finishing): run it again in the new one.
+            }
+        }
         if (result["exceptionDetails"] is JsonNode exception)
         {
             Assert.Fail($"JavaScript threw: {exception["exception"]?["description"] ?? exception.ToJsonString()}");
@@ -258,10 +270,10 @@ internal sealed class ChromiumPage(HeadlessChromium browser, string sessionId)
 
     /// <summary>
     /// Waits in the page until <paramref name="condition"/> (a JavaScript expression) is truthy: checked at once and
-    /// on every DOM change (a MutationObserver, no polling); rejects after <paramref name="timeoutMs"/> with the page's
+    /// on every DOM change (a MutationObserver, no polling); rejects after <paramref name="timeoutMs"/> (30 s) with the page's
     /// text, so a failure says what the page showed.
     /// </summary>
-    public Task<JsonNode?> WaitForAsync(string condition, int timeoutMs = 20_000) => EvaluateAsync($$"""
+    public Task<JsonNode?> WaitForAsync(string condition, int timeoutMs = 30_000) => EvaluateAsync($$"""
         new Promise((resolve, reject) => {
           const check = () => { try { return !!({{condition}}); } catch (e) { return false; } };
           if (check()) { resolve(true); return; }
