@@ -51,6 +51,7 @@ internal static class DemoApp
         app.MapPost("/upload", Upload);
         app.MapGet("/sse", DemoClock.StreamAsync);
         app.MapWebSocket("/ws/echo", EchoAsync, s_echoOptions);
+        new ChatRoom().Map(app); // /chat and /ws/chat (ChatRoom.cs)
         app.UseStaticFiles("/static", staticFolder);
         GC.KeepAlive(s_greeting);
         return app;
@@ -132,6 +133,7 @@ internal static class DemoApp
               <li><code>POST /upload</code> — an upload of any size, read as it streams in and kept nowhere: <code>{"bytes": N}</code>, with <code>?sha256=1</code> its SHA-256 too</li>
               <li><a href="/sse">/sse</a> — Server-Sent Events: a <code>clock</code> event every second (<code>curl -N</code>)</li>
               <li><code>/ws/echo</code> — a WebSocket echo: every message back with its type (subprotocol <code>echo</code>, messages up to 32 MiB)</li>
+              <li><a href="/chat">/chat</a> — a chat room: every message goes to everyone connected, on any loop (<code>/ws/chat</code>)</li>
               <li><a href="/static/">/static/</a> — files from the <code>--static</code> folder</li>
             </ul>
             <p>Try <code>curl -F name=value -b 'a=1' http://127.0.0.1:8080/anything/path?q=1</code>.</p>
