@@ -7,7 +7,9 @@ namespace Eddy.Web;
 /// <summary>
 /// Serves the files under one folder: content types by extension, <c>ETag</c>/<c>If-None-Match</c> and
 /// <c>Last-Modified</c>/<c>If-Modified-Since</c> (304), single byte ranges (206, or 416 when unsatisfiable),
-/// <c>index.html</c> for a folder. A path that would leave the folder (<c>..</c>, its encoded form, an
+/// <c>index.html</c> for a folder, and a precompressed <c>FILE.br</c> or <c>FILE.gz</c> beside a file when the client
+/// accepts that coding and sends no <c>Range</c> (as nginx's <c>gzip_static</c>: with the original's type,
+/// <c>Content-Encoding</c>, <c>Vary: Accept-Encoding</c>, its own ETag). A path that would leave the folder (<c>..</c>, its encoded form, an
 /// absolute path, a NUL) is answered 404, like a missing file. Files are read on the loop thread in 64 KiB
 /// pieces, each sent before the next is read (a slow client pauses the reading). Symbolic links inside the
 /// folder are followed.
@@ -71,13 +73,19 @@ public sealed class StaticFiles
             NotFound(context.Response);
             return;
         }
+        string contentType = s_contentTypes.GetValueOrDefault(Path.GetExtension(file), "application/octet-stream");
+        HttpResponse response = context.Response;
+        (file, string? coding) = ChoosePrecompressed(file, context.Request.Headers, response);
         var info = new FileInfo(file);
         long length = info.Length;
         DateTimeOffset modified = new DateTimeOffset(info.LastWriteTimeUtc).ToUniversalTime();
         modified = modified.AddTicks(-(modified.Ticks % TimeSpan.TicksPerSecond)); // HTTP dates have whole seconds
-        string etag = $"\"{length:x}-{modified.UtcTicks:x}\"";
+        string etag = coding is null ? $"\"{length:x}-{modified.UtcTicks:x}\"" : $"\"{length:x}-{modified.UtcTicks:x}-{coding}\"";
+        if (coding is not null)
+        {
+            response.Headers.Set("Content-Encoding", coding);
+        }
 
-        HttpResponse response = context.Response;
         response.Headers.Set("ETag", etag);
         response.Headers.Set("Last-Modified", modified.ToString("r", CultureInfo.InvariantCulture));
         response.Headers.Set("Accept-Ranges", "bytes");
@@ -110,7 +118,6 @@ public sealed class StaticFiles
             }
         }
 
-        string contentType = s_contentTypes.GetValueOrDefault(Path.GetExtension(file), "application/octet-stream");
         response.BeginBody(count, contentType);
         if (context.Request.Verb == HttpVerb.Head || count == 0)
         {
@@ -130,6 +137,32 @@ public sealed class StaticFiles
             offset += n;
             await response.WriteAsync(piece.AsMemory(0, n));
         }
+    }
+
+    /// <summary>
+    /// <paramref name="file"/>, or its precompressed sibling (<c>.br</c> before <c>.gz</c> on equal weight) and the coding
+    /// to name, when the client accepts it and asks no range. Where a sibling exists the answer varies by
+    /// <c>Accept-Encoding</c>, so <c>Vary</c> is set whichever is sent.
+    /// </summary>
+    private static (string File, string? Coding) ChoosePrecompressed(string file, HttpRequestHeaders headers, HttpResponse response)
+    {
+        bool hasBrotli = File.Exists(file + ".br");
+        bool hasGzip = File.Exists(file + ".gz");
+        if (!hasBrotli && !hasGzip)
+        {
+            return (file, null);
+        }
+        response.Headers.Set("Vary", "Accept-Encoding");
+        if (headers["Range"] is not null)
+        {
+            return (file, null); // ranges are served from the file itself
+        }
+        (double brotli, double gzip) = Eddy.Http.Internal.ContentCodings.Weights(headers["Accept-Encoding"]);
+        if (hasBrotli && brotli > 0 && (!hasGzip || brotli >= gzip))
+        {
+            return (file + ".br", "br");
+        }
+        return hasGzip && gzip > 0 ? (file + ".gz", "gzip") : (file, null);
     }
 
     /// <summary>The file for a request path, or null when it is missing or would lie outside the folder.</summary>

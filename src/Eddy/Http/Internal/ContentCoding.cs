@@ -25,9 +25,20 @@ internal static class ContentCodings
     /// </summary>
     public static ContentCoding Negotiate(string? acceptEncoding)
     {
+        (double brotli, double gzip) = Weights(acceptEncoding);
+        if (brotli > 0 && brotli >= gzip)
+        {
+            return ContentCoding.Brotli;
+        }
+        return gzip > 0 ? ContentCoding.Gzip : ContentCoding.Identity;
+    }
+
+    /// <summary>The weights <paramref name="acceptEncoding"/> gives brotli and gzip (0: refused or not named; 1 without the field's q).</summary>
+    public static (double Brotli, double Gzip) Weights(string? acceptEncoding)
+    {
         if (string.IsNullOrWhiteSpace(acceptEncoding))
         {
-            return ContentCoding.Identity;
+            return (0, 0);
         }
         double gzip = -1, brotli = -1, star = -1;
         foreach (Range range in acceptEncoding.AsSpan().Split(','))
@@ -49,19 +60,7 @@ internal static class ContentCodings
                 star = Math.Max(star, weight);
             }
         }
-        if (gzip < 0)
-        {
-            gzip = star;
-        }
-        if (brotli < 0)
-        {
-            brotli = star;
-        }
-        if (brotli > 0 && brotli >= gzip)
-        {
-            return ContentCoding.Brotli;
-        }
-        return gzip > 0 ? ContentCoding.Gzip : ContentCoding.Identity;
+        return (Math.Max(0, brotli < 0 ? star : brotli), Math.Max(0, gzip < 0 ? star : gzip));
     }
 
     /// <summary>The weight of <c>q=…</c> among an item's parameters (1 without one; 0 if malformed or out of range).</summary>
