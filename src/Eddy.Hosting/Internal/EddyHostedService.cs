@@ -1,6 +1,8 @@
+using System.Diagnostics.Metrics;
 using Eddy.Http;
 using Eddy.Loop;
 using Eddy.Tls;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -29,7 +31,7 @@ internal sealed class EddyHostedService(
         EddyServerOptions o = options.Value;
         HttpServerOptions http = o.Http;
         http.Services ??= services;
-        http.MeterFactory ??= (System.Diagnostics.Metrics.IMeterFactory?)services.GetService(typeof(System.Diagnostics.Metrics.IMeterFactory));
+        http.MeterFactory ??= services.GetService<IMeterFactory>();
         ILogger? loopLogger = loggerFactory?.CreateLogger("Eddy.Loop");
         var host = new ServerHost(new ServerHostOptions
         {

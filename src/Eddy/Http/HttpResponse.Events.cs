@@ -64,7 +64,7 @@ public sealed partial class HttpResponse
         {
             if (options.Retry is { } retry)
             {
-                WriteField(output, "retry"u8, Encoding.UTF8.GetBytes(((long)retry.TotalMilliseconds).ToString(System.Globalization.CultureInfo.InvariantCulture)));
+                WriteRetry(output, retry);
                 output.Write("\n"u8);
             }
             await WriteAsync(output.WrittenMemory); // the head goes now: the client knows the stream is open
@@ -129,7 +129,7 @@ public sealed partial class HttpResponse
         }
         if (item.ReconnectionInterval is { } retry)
         {
-            WriteField(output, "retry"u8, Encoding.UTF8.GetBytes(((long)retry.TotalMilliseconds).ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            WriteRetry(output, retry);
         }
         data.ResetWrittenCount();
         format(item.Data, data);
@@ -156,6 +156,14 @@ public sealed partial class HttpResponse
         output.Write(": "u8);
         output.Write(value);
         output.Write("\n"u8);
+    }
+
+    /// <summary>A <c>retry:</c> field: the reconnection time in whole milliseconds.</summary>
+    private static void WriteRetry(ArrayBufferWriter<byte> output, TimeSpan retry)
+    {
+        Span<byte> digits = stackalloc byte[20];
+        ((long)retry.TotalMilliseconds).TryFormat(digits, out int written, provider: System.Globalization.CultureInfo.InvariantCulture);
+        WriteField(output, "retry"u8, digits[..written]);
     }
 
     private static string CheckSingleLine(string value, string what) =>

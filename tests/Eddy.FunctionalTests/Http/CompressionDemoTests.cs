@@ -1,5 +1,5 @@
-using System.Diagnostics;
 using Eddy.Cli.Serve;
+using Eddy.FunctionalTests.Cli;
 
 namespace Eddy.FunctionalTests.Http;
 
@@ -10,22 +10,14 @@ public sealed class CompressionDemoTests : IDisposable
 
     public void Dispose() => _server.Dispose();
 
+    /// <summary>curl (the suite's <see cref="TlsCliSupport.CurlAsync"/>) with the response's head written to a file: its head and body.</summary>
     private static async Task<(string Headers, string Body)> CurlAsync(params string[] args)
     {
         string headers = Path.GetTempFileName();
         try
         {
-            var start = new ProcessStartInfo("curl") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-            foreach (string arg in (string[])["-sS", "--max-time", "10", "-D", headers, .. args])
-            {
-                start.ArgumentList.Add(arg);
-            }
-            using Process curl = Process.Start(start)!;
-            Task<string> body = curl.StandardOutput.ReadToEndAsync();
-            string errors = await curl.StandardError.ReadToEndAsync();
-            await curl.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(20));
-            Assert.True(curl.ExitCode == 0, $"curl exited {curl.ExitCode}: {errors}");
-            return (await File.ReadAllTextAsync(headers), await body);
+            string body = await TlsCliSupport.CurlAsync(["-D", headers, .. args]);
+            return (await File.ReadAllTextAsync(headers), body);
         }
         finally
         {

@@ -4,7 +4,7 @@ namespace Eddy.FunctionalTests.LoopGroups;
 
 /// <summary>
 /// A selector that polls instead of waiting (so the loop stays responsive without an eventfd), and throws once told
-/// to: a failure of the loop's own machinery. Also compiled into tests/Eddy.TestApps/LoopFailure.
+/// to: a failure of the loop's own machinery (LoopGroupTests, and the child scenario Children/LoopMachineryFailure).
 /// </summary>
 internal sealed class FailingSelector : Selector
 {

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using System.Text.RegularExpressions;
+using Eddy.FunctionalTests.Cli;
 
 namespace Eddy.FunctionalTests.Samples;
 
@@ -47,30 +48,11 @@ internal sealed partial class SampleProcess : IDisposable
         }
     }
 
-    /// <summary>Runs samples/<paramref name="name"/> with <paramref name="args"/> to its end (bounded); returns its exit code and output.</summary>
+    /// <summary>Runs samples/<paramref name="name"/> with <paramref name="args"/> to its end (the suite's bounded <see cref="TlsCliSupport.RunToolAsync"/>).</summary>
     public static async Task<(int ExitCode, string Stdout, string Stderr)> RunToEndAsync(string name, params string[] args)
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(BuiltDll(name));
-        foreach (string arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-        using Process process = Process.Start(start)!;
-        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
-        Task<string> stderr = process.StandardError.ReadToEndAsync();
-        try
-        {
-            await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
-        }
-        finally
-        {
-            if (!process.HasExited)
-            {
-                process.Kill(entireProcessTree: true);
-            }
-        }
-        return (process.ExitCode, await stdout, await stderr);
+        TlsCliSupport.ToolResult result = await TlsCliSupport.RunToolAsync("dotnet", [BuiltDll(name), .. args]);
+        return (result.ExitCode, result.Stdout, result.Stderr);
     }
 
     private static string BuiltDll(string name)
