@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using Eddy.Http.Internal;
+using Microsoft.Win32.SafeHandles;
 
 namespace Eddy.Http;
 
@@ -478,6 +479,12 @@ public sealed partial class HttpResponse
 internal interface IResponseSink
 {
     ValueTask FlushAsync();
+
+    /// <summary>True when <see cref="SendFileAsync"/> can hand file regions to the transport (sendfile(2)).</summary>
+    bool CanSendFile { get; }
+
+    /// <summary>Sends what is buffered, then the file region; waits as <see cref="FlushAsync"/> does.</summary>
+    ValueTask SendFileAsync(SafeFileHandle file, long offset, int count);
 
     /// <summary>The connection's <see cref="HttpContext.RequestAborted"/>.</summary>
     CancellationToken RequestAborted { get; }

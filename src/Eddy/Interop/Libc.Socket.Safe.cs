@@ -22,19 +22,42 @@ internal static unsafe partial class Libc
         return (int)n;
     }
 
-    public static int Send(int fd, ReadOnlySpan<byte> buffer, out Errno errno)
+    public static int Send(int fd, ReadOnlySpan<byte> buffer, out Errno errno) => Send(fd, buffer, 0, out errno);
+
+    /// <summary>send(2) without SIGPIPE, with extra <paramref name="flags"/> (e.g. <see cref="MSG_MORE"/>).</summary>
+    public static int Send(int fd, ReadOnlySpan<byte> buffer, int flags, out Errno errno)
     {
         nint n;
         fixed (byte* p = buffer)
         {
             do
             {
-                n = Send(fd, p, (nuint)buffer.Length, MSG_NOSIGNAL);
+                n = Send(fd, p, (nuint)buffer.Length, MSG_NOSIGNAL | flags);
             }
             while (n == -1 && LastErrno() == Errno.EINTR);
         }
         errno = n == -1 ? LastErrno() : Errno.None;
         return (int)n;
+    }
+
+    /// <summary>
+    /// sendfile(2): copies up to <paramref name="count"/> bytes of the file <paramref name="inFd"/> from
+    /// <paramref name="offset"/> to the socket inside the kernel (advancing <paramref name="offset"/>); bytes sent,
+    /// 0 when the offset is at the file's end, or -1 with <paramref name="errno"/>.
+    /// </summary>
+    public static long SendFile(int outFd, int inFd, ref long offset, long count, out Errno errno)
+    {
+        nint n;
+        fixed (long* p = &offset)
+        {
+            do
+            {
+                n = SendFile(outFd, inFd, p, (nuint)count);
+            }
+            while (n == -1 && LastErrno() == Errno.EINTR);
+        }
+        errno = n == -1 ? LastErrno() : Errno.None;
+        return n;
     }
 
     /// <summary>writev(2) of up to <see cref="MaxIoVectors"/> buffers in one call.</summary>

@@ -30,6 +30,7 @@ internal static unsafe partial class Libc
 
     /// <summary>send(2) flag: report EPIPE instead of raising SIGPIPE.</summary>
     public const int MSG_NOSIGNAL = 0x4000;
+    public const int MSG_MORE = 0x8000;
 
     [StructLayout(LayoutKind.Sequential)]
     public struct IoVec
@@ -58,6 +59,9 @@ internal static unsafe partial class Libc
 
     [LibraryImport(LibC, EntryPoint = "send", SetLastError = true)]
     public static partial nint Send(int fd, byte* buffer, nuint length, int flags);
+
+    [LibraryImport(LibC, EntryPoint = "sendfile", SetLastError = true)]
+    public static partial nint SendFile(int outFd, int inFd, long* offset, nuint count);
 
     [LibraryImport(LibC, EntryPoint = "writev", SetLastError = true)]
     public static partial nint Writev(int fd, IoVec* vectors, int count);

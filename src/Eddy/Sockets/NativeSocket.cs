@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Eddy.Interop;
+using Microsoft.Win32.SafeHandles;
 
 namespace Eddy.Sockets;
 
@@ -118,8 +119,33 @@ public sealed class NativeSocket : IDisposable
     /// <summary>send(2) without SIGPIPE: bytes written (possibly fewer than given), or -1 with <paramref name="errno"/>.</summary>
     public int Send(ReadOnlySpan<byte> buffer, out Errno errno) => Libc.Send(Fd, buffer, out errno);
 
+    /// <summary>
+    /// send(2) with MSG_MORE: as <see cref="Send(ReadOnlySpan{byte}, out Errno)"/>, but the kernel holds the bytes
+    /// back (briefly) to go out in the same segments as what is sent next, e.g. a response head before its file.
+    /// </summary>
+    public int SendMore(ReadOnlySpan<byte> buffer, out Errno errno) => Libc.Send(Fd, buffer, Libc.MSG_MORE, out errno);
+
     /// <summary>writev(2) of several buffers in one call: bytes written, or -1 with <paramref name="errno"/>.</summary>
     public long Send(ReadOnlySpan<ReadOnlyMemory<byte>> buffers, out Errno errno) => Libc.Writev(Fd, buffers, out errno);
+
+    /// <summary>
+    /// sendfile(2): sends up to <paramref name="count"/> bytes of <paramref name="file"/> from <paramref name="offset"/>
+    /// without copying them through user space, advancing <paramref name="offset"/>. Bytes sent, 0 when the file
+    /// ends at <paramref name="offset"/>, or -1 with <paramref name="errno"/> (EAGAIN: the socket is full).
+    /// </summary>
+    public long SendFile(SafeFileHandle file, ref long offset, long count, out Errno errno)
+    {
+        bool added = false;
+        file.DangerousAddRef(ref added); // the descriptor stays valid for the call even if disposed meanwhile
+        try
+        {
+            return Libc.SendFile(Fd, (int)file.DangerousGetHandle(), ref offset, count, out errno);
+        }
+        finally
+        {
+            file.DangerousRelease();
+        }
+    }
 
     /// <summary>recvfrom(2) for datagram sockets.</summary>
     public int ReceiveFrom(Span<byte> buffer, out EndPoint? remote, out Errno errno)

@@ -1,5 +1,6 @@
 using System.Net;
 using Eddy.Sockets;
+using Microsoft.Win32.SafeHandles;
 
 namespace Eddy.Transports;
 
@@ -16,6 +17,29 @@ public abstract class Transport
     /// <summary>Sends <paramref name="data"/>: at once when the connection can take it, else buffered and sent when it can.
     /// Never blocks. Ignored once the connection is lost.</summary>
     public abstract void Write(ReadOnlySpan<byte> data);
+
+    /// <summary>
+    /// True when <see cref="SendFile(SafeFileHandle, long, int)"/> works: the transport writes to a socket directly (no TLS or other encoding
+    /// between), so file bytes can go from the page cache to the socket without passing through user space.
+    /// </summary>
+    public virtual bool CanSendFile => false;
+
+    /// <summary>
+    /// Sends <paramref name="count"/> bytes of <paramref name="file"/> from <paramref name="offset"/> with
+    /// sendfile(2), in order after everything written before and before anything written after. The region counts
+    /// in <see cref="WriteBufferSize"/> until sent, so a slow peer pauses the protocol as for <see cref="Write"/>.
+    /// The transport keeps its own reference on the handle until the region is sent or dropped: the caller may
+    /// dispose it at once. A file that turns out shorter than the region fails the connection (the peer was
+    /// promised the bytes). Throws <see cref="NotSupportedException"/> unless <see cref="CanSendFile"/>.
+    /// </summary>
+    public void SendFile(SafeFileHandle file, long offset, int count) => SendFile([], file, offset, count);
+
+    /// <summary>
+    /// As <see cref="SendFile(SafeFileHandle, long, int)"/>, after <paramref name="header"/> (e.g. an HTTP response
+    /// head), which is written first and may share the file's first packets instead of going in one of its own.
+    /// </summary>
+    public virtual void SendFile(ReadOnlySpan<byte> header, SafeFileHandle file, long offset, int count) =>
+        throw new NotSupportedException($"{GetType().Name} cannot send files; check {nameof(CanSendFile)} and write the bytes instead.");
 
     /// <summary>Closes the write side (TCP FIN) once buffered data is sent; reading goes on.</summary>
     public abstract void WriteEof();

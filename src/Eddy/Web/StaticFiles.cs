@@ -10,14 +10,13 @@ namespace Eddy.Web;
 /// <c>index.html</c> for a folder, and a precompressed <c>FILE.br</c> or <c>FILE.gz</c> beside a file when the client
 /// accepts that coding and sends no <c>Range</c> (as nginx's <c>gzip_static</c>: with the original's type,
 /// <c>Content-Encoding</c>, <c>Vary: Accept-Encoding</c>, its own ETag). A path that would leave the folder (<c>..</c>, its encoded form, an
-/// absolute path, a NUL) is answered 404, like a missing file. Files are read on the loop thread in 64 KiB
-/// pieces, each sent before the next is read (a slow client pauses the reading). Symbolic links inside the
-/// folder are followed.
+/// absolute path, a NUL) is answered 404, like a missing file. Bodies go with
+/// <see cref="HttpResponse.SendFileAsync"/>: sendfile(2) on plain TCP, else 64 KiB pieces read on the loop thread
+/// (TLS, or a response being compressed); a slow client pauses the sending. Symbolic links inside the folder are
+/// followed.
 /// </summary>
 public sealed class StaticFiles
 {
-    private const int PieceSize = 64 * 1024;
-
     private static readonly Dictionary<string, string> s_contentTypes = new(StringComparer.OrdinalIgnoreCase)
     {
         [".html"] = "text/html; charset=utf-8",
@@ -124,19 +123,7 @@ public sealed class StaticFiles
             return;
         }
         using var handle = File.OpenHandle(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-        byte[] piece = new byte[(int)Math.Min(PieceSize, count)];
-        long offset = start;
-        long end = start + count;
-        while (offset < end)
-        {
-            int n = RandomAccess.Read(handle, piece.AsSpan(0, (int)Math.Min(piece.Length, end - offset)), offset);
-            if (n == 0)
-            {
-                break; // the file shrank meanwhile: the response ends short and the connection is closed
-            }
-            offset += n;
-            await response.WriteAsync(piece.AsMemory(0, n));
-        }
+        await response.SendFileAsync(handle, start, count);
     }
 
     /// <summary>

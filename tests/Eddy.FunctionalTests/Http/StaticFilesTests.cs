@@ -1,10 +1,17 @@
 using System.Net;
 using System.Net.Http.Headers;
+using System.Net.Sockets;
+using System.Text;
+using Eddy.FunctionalTests.Tls;
+using Eddy.FunctionalTests.Transports;
 using Eddy.Web;
 
 namespace Eddy.FunctionalTests.Http;
 
-/// <summary>Static files: types, validators (304), ranges (206/416), and no way out of the folder.</summary>
+/// <summary>
+/// Static files: types, validators (304), ranges (206/416), no way out of the folder, and bodies sent with
+/// sendfile on plain TCP (in order among pipelined answers, to a slow reader) or copied over TLS.
+/// </summary>
 public class StaticFilesTests : IDisposable
 {
     private readonly string _root = Directory.CreateTempSubdirectory("eddy-static-").FullName;
@@ -12,12 +19,14 @@ public class StaticFilesTests : IDisposable
     private readonly HttpTestServer _server;
     private readonly HttpClient _client = new() { Timeout = TimeSpan.FromSeconds(20) };
     private readonly byte[] _big = Enumerable.Range(0, 300_000).Select(i => (byte)(i * 31)).ToArray();
+    private readonly byte[] _huge = TestData.Bytes(3 << 20, seed: 5);
 
     public StaticFilesTests()
     {
         File.WriteAllText(Path.Combine(_root, "hello.txt"), "hello, static\n");
         File.WriteAllText(Path.Combine(_root, "page.html"), "<p>hi</p>");
         File.WriteAllBytes(Path.Combine(_root, "big.bin"), _big);
+        File.WriteAllBytes(Path.Combine(_root, "huge.bin"), _huge);
         Directory.CreateDirectory(Path.Combine(_root, "sub"));
         File.WriteAllText(Path.Combine(_root, "sub", "index.html"), "<p>index</p>");
         _outside = Path.Combine(Path.GetDirectoryName(_root)!, $"eddy-secret-{Guid.NewGuid():N}.txt");
@@ -55,6 +64,66 @@ public class StaticFilesTests : IDisposable
     {
         byte[] body = await _client.GetByteArrayAsync(_server.Url("/static/big.bin"));
         Assert.Equal(_big, body);
+    }
+
+    [Fact]
+    public async Task PipelinedAnswersWithLargeFilesReachASlowReaderWholeAndInOrder()
+    {
+        // A small receive window: the file bodies cannot leave at once, so they wait in the transport between the
+        // other answers of the batch.
+        using Socket socket = await Client.ConnectAsync(_server.EndPoint, receiveBufferSize: 16 * 1024);
+        await Client.SendAllAsync(socket, Encoding.ASCII.GetBytes(
+            "GET /static/huge.bin HTTP/1.1\r\nHost: x\r\n\r\n" +
+            "GET /static/hello.txt HTTP/1.1\r\nHost: x\r\n\r\n" +
+            "GET /static/huge.bin HTTP/1.1\r\nHost: x\r\nRange: bytes=1000000-1999999\r\n\r\n" +
+            "HEAD /static/huge.bin HTTP/1.1\r\nHost: x\r\n\r\n" +
+            "GET /static/big.bin HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+
+        (byte[] stream, bool reset) = await Client.ReceiveToEndAsync(socket);
+
+        Assert.False(reset);
+        var answers = new List<(string Head, byte[] Body)>();
+        int at = 0;
+        while (at < stream.Length)
+        {
+            int end = stream.AsSpan(at).IndexOf("\r\n\r\n"u8);
+            Assert.True(end >= 0, $"no complete head at byte {at}");
+            string head = Encoding.ASCII.GetString(stream, at, end);
+            at += end + 4;
+            long length = long.Parse(head.Split("\r\n").Single(l => l.StartsWith("Content-Length: ", StringComparison.Ordinal))[16..]);
+            int bodyLength = answers.Count == 3 ? 0 : (int)length; // the fourth answers a HEAD: the length, no body
+            answers.Add((head, stream[at..(at + bodyLength)]));
+            at += bodyLength;
+        }
+        Assert.Equal(5, answers.Count);
+        Assert.StartsWith("HTTP/1.1 200 ", answers[0].Head);
+        Assert.Equal(TestData.Hash(_huge), TestData.Hash(answers[0].Body));
+        Assert.Equal("hello, static\n", Encoding.ASCII.GetString(answers[1].Body));
+        Assert.StartsWith("HTTP/1.1 206 ", answers[2].Head);
+        Assert.Equal(TestData.Hash(_huge.AsSpan(1_000_000, 1_000_000)), TestData.Hash(answers[2].Body));
+        Assert.Contains($"Content-Length: {_huge.Length}\r\n", answers[3].Head + "\r\n");
+        Assert.Equal(_big, answers[4].Body);
+        Assert.Empty(_server.Errors);
+    }
+
+    [Fact]
+    public async Task ALargeFileArrivesIntactOverTlsWhereItIsCopiedNotSentWithSendFile()
+    {
+        var app = new WebApp();
+        app.UseStaticFiles("/static", _root);
+        using var server = new HttpTestServer(app, tls: TlsTestCertificates.ServerOptions(["localhost"]));
+        var handler = new SocketsHttpHandler();
+        handler.SslOptions.RemoteCertificateValidationCallback = (_, _, _, _) => true;
+        using var client = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(20) };
+        var ranged = new HttpRequestMessage(HttpMethod.Get, $"https://localhost:{server.EndPoint.Port}/static/huge.bin");
+        ranged.Headers.Range = new RangeHeaderValue(5, 70_004);
+
+        byte[] whole = await client.GetByteArrayAsync($"https://localhost:{server.EndPoint.Port}/static/huge.bin");
+        using HttpResponseMessage part = await client.SendAsync(ranged);
+
+        Assert.Equal(TestData.Hash(_huge), TestData.Hash(whole));
+        Assert.Equal(_huge[5..70_005], await part.Content.ReadAsByteArrayAsync());
+        Assert.Empty(server.Errors);
     }
 
     [Fact]

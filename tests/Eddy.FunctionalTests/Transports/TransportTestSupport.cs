@@ -68,6 +68,9 @@ internal sealed class LoopThread : IDisposable
     public static Task WhenDone(Task loopTask) =>
         loopTask.ContinueWith(t => t, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default).Unwrap().WaitAsync(TestTimeouts.Wait);
 
+    /// <summary>What the loop's exception handler was given so far.</summary>
+    public LoopExceptionContext[] Errors => _errors.ToArray();
+
     public void AssertNoLoopErrors() =>
         Assert.True(_errors.IsEmpty, "the loop's exception handler was called: " + string.Join(" | ", _errors.Select(e => e.ToString())));
 

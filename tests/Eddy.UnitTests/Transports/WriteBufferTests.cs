@@ -1,4 +1,5 @@
 using Eddy.Transports.Internal;
+using Microsoft.Win32.SafeHandles;
 
 namespace Eddy.UnitTests.Transports;
 
@@ -20,6 +21,51 @@ public class WriteBufferTests
         Assert.Equal(expected.Length, buffer.Length);
         Assert.Equal(expected, Drain(buffer, random));
         Assert.True(buffer.IsEmpty);
+    }
+
+    [Fact]
+    public void AFileRegionKeepsItsPlaceStopsAGatherAndHoldsItsHandleUntilSentOrCleared()
+    {
+        string path = Path.GetTempFileName();
+        try
+        {
+            var buffer = new WriteBuffer();
+            SafeFileHandle file = File.OpenHandle(path);
+            buffer.Append("before"u8);
+            buffer.AppendFile(file, 10, 1000);
+            buffer.Append("after"u8);
+            file.Dispose(); // the buffer's reference keeps the descriptor open
+            var segments = new ReadOnlyMemory<byte>[8];
+
+            Assert.Equal(1011, buffer.Length);
+            Assert.Equal(1, buffer.Gather(segments, out long bytes));
+            Assert.Equal(6, bytes);
+            Assert.False(buffer.HeadIsFile);
+            buffer.Consume(6);
+            Assert.True(buffer.HeadIsFile);
+            Assert.Equal((10L, 1000L), (buffer.HeadFile.Offset, buffer.HeadFile.Remaining));
+            Assert.False(file.IsInvalid);
+            buffer.Consume(400);
+            Assert.Equal((410L, 600L), (buffer.HeadFile.Offset, buffer.HeadFile.Remaining));
+            buffer.Consume(602); // the rest of the region and two bytes after it
+            Assert.False(buffer.HeadIsFile);
+            Assert.Equal(1, buffer.Gather(segments));
+            Assert.Equal("ter"u8.ToArray(), segments[0].ToArray());
+
+            SafeFileHandle second = File.OpenHandle(path);
+            buffer.AppendFile(second, 0, 5);
+            second.Dispose();
+            bool added = false;
+            second.DangerousAddRef(ref added); // still referenced by the buffer: AddRef succeeds
+            second.DangerousRelease();
+            buffer.Clear();
+            Assert.Throws<ObjectDisposedException>(() => second.DangerousAddRef(ref added)); // the last reference is gone
+            Assert.Equal(0, buffer.Length);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
     }
 
     [Fact]

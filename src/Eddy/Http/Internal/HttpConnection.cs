@@ -6,6 +6,7 @@ using Eddy.Internal;
 using Eddy.Loop;
 using Eddy.Tls;
 using Eddy.Transports;
+using Microsoft.Win32.SafeHandles;
 
 namespace Eddy.Http.Internal;
 
@@ -468,6 +469,27 @@ internal sealed partial class HttpConnection : Protocol, IResponseSink, IRequest
     ValueTask IResponseSink.FlushAsync()
     {
         Flush();
+        return WhenDrained();
+    }
+
+    bool IResponseSink.CanSendFile => _transport.CanSendFile;
+
+    ValueTask IResponseSink.SendFileAsync(SafeFileHandle file, long offset, int count)
+    {
+        // The head (and any earlier answer of the batch) goes first, in the file's first packets.
+        if (_state != State.Closed && !_transport.IsClosing)
+        {
+            _bytesWritten += _output.Length + count;
+            _transport.SendFile(_output.WrittenSpan, file, offset, count);
+        }
+        _output.Clear();
+        _responseStart = 0;
+        return WhenDrained();
+    }
+
+    /// <summary>Completes at once unless the client is slow to read; then when the transport's buffer drains.</summary>
+    private ValueTask WhenDrained()
+    {
         if (_state == State.Closed || _transport.IsClosing)
         {
             return ValueTask.FromException(new IOException("The connection was closed."));

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Eddy.Loop;
 using Eddy.Sockets;
+using Microsoft.Win32.SafeHandles;
 
 namespace Eddy.Transports.Internal;
 
@@ -148,6 +149,74 @@ internal sealed class SocketTransport : Transport
         MaybePauseProtocol();
     }
 
+    public override bool CanSendFile => true;
+
+    public override void SendFile(ReadOnlySpan<byte> header, SafeFileHandle file, long offset, int count)
+    {
+        ArgumentNullException.ThrowIfNull(file);
+        ArgumentOutOfRangeException.ThrowIfNegative(offset);
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        if (_eofRequested)
+        {
+            throw new InvalidOperationException("Cannot SendFile after WriteEof.");
+        }
+        if (_connectionLost)
+        {
+            return;
+        }
+        if (count == 0)
+        {
+            Write(header);
+            return;
+        }
+        if (_buffer.IsEmpty && !header.IsEmpty)
+        {
+            // MSG_MORE: the header waits for the file's bytes and leaves in the same segments (nginx's tcp_nopush
+            // does this with TCP_CORK); a small packet of its own costs the peer a wake-up and a read per response.
+            int sent = _socket.SendMore(header, out Errno headerErrno);
+            if (sent == -1 && headerErrno != Errno.EAGAIN)
+            {
+                Fail(new PosixException(headerErrno, "send", _fd), "Fatal write error on socket transport");
+                return;
+            }
+            header = header[Math.Max(sent, 0)..];
+            if (!header.IsEmpty)
+            {
+                _buffer.Append(header); // the socket is full: header and file wait their turn, in order
+                _loop.AddWriter(_fd, s_onWritable, this);
+                _writerArmed = true;
+            }
+        }
+        else if (!header.IsEmpty)
+        {
+            _buffer.Append(header);
+        }
+        if (_buffer.IsEmpty)
+        {
+            // As in Write: most files that fit the socket buffer leave at once and are never queued.
+            long n = _socket.SendFile(file, ref offset, count, out Errno errno);
+            if (n == -1 && errno != Errno.EAGAIN)
+            {
+                Fail(new PosixException(errno, "sendfile", _fd), "Fatal write error on socket transport");
+                return;
+            }
+            if (n == 0)
+            {
+                FailShortFile();
+                return;
+            }
+            if (n == count)
+            {
+                return;
+            }
+            count -= (int)Math.Max(n, 0);
+            _loop.AddWriter(_fd, s_onWritable, this);
+            _writerArmed = true;
+        }
+        _buffer.AppendFile(file, offset, count);
+        MaybePauseProtocol();
+    }
+
     public override void WriteEof()
     {
         if (_closing || _eofRequested)
@@ -250,23 +319,45 @@ internal sealed class SocketTransport : Transport
 
     private void OnWritable()
     {
-        ReadOnlyMemory<byte>[] segments = _loop.WriteSegments;
-        int count = _buffer.Gather(segments);
-        long n = _socket.Send(segments.AsSpan(0, count), out Errno errno);
-        Array.Clear(segments, 0, count);
-        if (n == -1)
+        // Send until the buffer is empty or the socket is full: a file region stops a writev, so the bytes before
+        // it, the file, and the bytes after it each take a call.
+        while (!_buffer.IsEmpty)
         {
-            if (errno != Errno.EAGAIN)
+            long n;
+            long attempted;
+            Errno errno;
+            if (_buffer.HeadIsFile)
             {
-                Fail(new PosixException(errno, "writev", _fd), "Fatal write error on socket transport");
+                (SafeFileHandle file, long offset, long remaining) = _buffer.HeadFile;
+                attempted = remaining;
+                n = _socket.SendFile(file, ref offset, remaining, out errno);
+                if (n == 0)
+                {
+                    FailShortFile();
+                    return;
+                }
             }
-            return;
-        }
-        _buffer.Consume(n);
-        MaybeResumeProtocol();
-        if (!_buffer.IsEmpty)
-        {
-            return;
+            else
+            {
+                ReadOnlyMemory<byte>[] segments = _loop.WriteSegments;
+                int count = _buffer.Gather(segments, out attempted);
+                n = _socket.Send(segments.AsSpan(0, count), out errno);
+                Array.Clear(segments, 0, count);
+            }
+            if (n == -1)
+            {
+                if (errno != Errno.EAGAIN)
+                {
+                    Fail(new PosixException(errno, _buffer.HeadIsFile ? "sendfile" : "writev", _fd), "Fatal write error on socket transport");
+                }
+                return;
+            }
+            _buffer.Consume(n);
+            MaybeResumeProtocol();
+            if (n < attempted || _connectionLost)
+            {
+                return; // the socket is full (or a callback closed us): wait for the next writable event
+            }
         }
         _loop.RemoveWriter(_fd);
         _writerArmed = false;
@@ -279,6 +370,10 @@ internal sealed class SocketTransport : Transport
             _socket.Shutdown(SocketShutdown.Send);
         }
     }
+
+    /// <summary>sendfile(2) found the file's end before the region's: the peer was promised bytes that do not exist.</summary>
+    private void FailShortFile() =>
+        Fail(new IOException("The file ended before the region being sent (it was truncated meanwhile)."), "Fatal write error on socket transport");
 
     private void MaybePauseProtocol()
     {

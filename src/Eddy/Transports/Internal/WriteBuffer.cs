@@ -1,11 +1,14 @@
 using System.Buffers;
+using Microsoft.Win32.SafeHandles;
 
 namespace Eddy.Transports.Internal;
 
 /// <summary>
 /// Bytes a transport accepted but could not send yet: a FIFO of chunks rented from
-/// <see cref="ArrayPool{T}"/>, appended by copy and consumed from the front. An idle connection
-/// holds no chunk at all. Loop thread only.
+/// <see cref="ArrayPool{T}"/>, appended by copy and consumed from the front, and file regions queued for
+/// sendfile(2) in their place in the order (as Netty's <c>FileRegion</c> in its outbound buffer). A file region
+/// holds a reference on its handle (<see cref="System.Runtime.InteropServices.SafeHandle.DangerousAddRef"/>) until it is sent or dropped, so
+/// the caller may dispose its handle at once. An idle connection holds no chunk at all. Loop thread only.
 /// </summary>
 internal sealed class WriteBuffer
 {
@@ -17,9 +20,12 @@ internal sealed class WriteBuffer
 
     private struct Chunk
     {
-        public byte[] Array;
+        public byte[]? Array;      // bytes [Start, End), or null for a file region
         public int Start;
         public int End;
+        public SafeFileHandle? File;
+        public long FileOffset;
+        public long FileRemaining;
     }
 
     /// <summary>Bytes buffered.</summary>
@@ -37,7 +43,7 @@ internal sealed class WriteBuffer
         if (_count > 0)
         {
             ref Chunk tail = ref _chunks[(_head + _count - 1) & (_chunks.Length - 1)];
-            int room = tail.Array.Length - tail.End;
+            int room = tail.Array is null ? 0 : tail.Array.Length - tail.End;
             if (room > 0)
             {
                 int n = Math.Min(room, data.Length);
@@ -56,14 +62,53 @@ internal sealed class WriteBuffer
         }
     }
 
-    /// <summary>Fills <paramref name="segments"/> with the buffered bytes, front first, for one writev(2); returns how many it filled.</summary>
-    public int Gather(Span<ReadOnlyMemory<byte>> segments)
+    /// <summary>
+    /// Queues <paramref name="count"/> bytes of <paramref name="file"/> from <paramref name="offset"/> after what is
+    /// buffered; counted in <see cref="Length"/> like bytes. Takes a reference on the handle until the region is
+    /// sent or dropped.
+    /// </summary>
+    public void AppendFile(SafeFileHandle file, long offset, int count)
     {
-        int n = Math.Min(segments.Length, _count);
-        for (int i = 0; i < n; i++)
+        bool added = false;
+        file.DangerousAddRef(ref added);
+        Length += count;
+        AddChunk(new Chunk { File = file, FileOffset = offset, FileRemaining = count });
+    }
+
+    /// <summary>True when the front of the buffer is a file region (send it with sendfile, not writev).</summary>
+    public bool HeadIsFile => _count > 0 && _chunks[_head].File is not null;
+
+    /// <summary>The file region at the front: its handle, the offset of its next byte and the bytes left.</summary>
+    public (SafeFileHandle File, long Offset, long Remaining) HeadFile
+    {
+        get
         {
-            Chunk chunk = _chunks[(_head + i) & (_chunks.Length - 1)];
-            segments[i] = new ReadOnlyMemory<byte>(chunk.Array, chunk.Start, chunk.End - chunk.Start);
+            ref Chunk head = ref _chunks[_head];
+            return (head.File!, head.FileOffset, head.FileRemaining);
+        }
+    }
+
+    /// <summary>
+    /// Fills <paramref name="segments"/> with the buffered bytes, front first, for one writev(2), stopping at a file
+    /// region; returns how many it filled (and in <c>bytes</c>, the bytes they hold).
+    /// </summary>
+    public int Gather(Span<ReadOnlyMemory<byte>> segments) => Gather(segments, out _);
+
+    /// <inheritdoc cref="Gather(Span{ReadOnlyMemory{byte}})"/>
+    public int Gather(Span<ReadOnlyMemory<byte>> segments, out long bytes)
+    {
+        int limit = Math.Min(segments.Length, _count);
+        int n = 0;
+        bytes = 0;
+        for (; n < limit; n++)
+        {
+            Chunk chunk = _chunks[(_head + n) & (_chunks.Length - 1)];
+            if (chunk.Array is null)
+            {
+                break;
+            }
+            segments[n] = new ReadOnlyMemory<byte>(chunk.Array, chunk.Start, chunk.End - chunk.Start);
+            bytes += chunk.End - chunk.Start;
         }
         return n;
     }
@@ -75,6 +120,18 @@ internal sealed class WriteBuffer
         while (count > 0)
         {
             ref Chunk head = ref _chunks[_head];
+            if (head.File is not null)
+            {
+                if (count < head.FileRemaining)
+                {
+                    head.FileOffset += count;
+                    head.FileRemaining -= count;
+                    return;
+                }
+                count -= head.FileRemaining;
+                RemoveHead();
+                continue;
+            }
             int available = head.End - head.Start;
             if (count < available)
             {
@@ -114,8 +171,16 @@ internal sealed class WriteBuffer
 
     private void RemoveHead()
     {
-        ArrayPool<byte>.Shared.Return(_chunks[_head].Array);
-        _chunks[_head] = default;
+        ref Chunk head = ref _chunks[_head];
+        if (head.Array is not null)
+        {
+            ArrayPool<byte>.Shared.Return(head.Array);
+        }
+        else
+        {
+            head.File!.DangerousRelease();
+        }
+        head = default;
         _head = (_head + 1) & (_chunks.Length - 1);
         _count--;
     }
