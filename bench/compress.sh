@@ -75,23 +75,10 @@ start_server() { # start_server eddy|kestrel
   curl -sf --compressed "http://127.0.0.1:$port/json/list" >"$RAW/body-$s.json" || die "$s: /json/list failed"
 }
 
-RPS='' CPU=''
+CPU=''
 run_wrk() { # run_wrk eddy|kestrel SECONDS OUTFILE -> RPS, CPU (µs per request)
-  local s=$1 secs=$2 out=$3 rc=0 t0 t1
-  t0=$(cpu_ticks "${PID[$s]}")
-  timeout --kill-after=5 $((secs + 30)) taskset -c "$LOAD_CPU" wrk -t1 -c "$CONNS" -d "${secs}s" \
-    -H 'Accept-Encoding: gzip' "http://127.0.0.1:$(port_of "$s")/json/list" >"$out" 2>&1 &
-  LOAD_PID=$!
-  wait "$LOAD_PID" || rc=$?
-  LOAD_PID=
-  (( rc == 0 )) || { cat "$out" >&2; die "wrk against $s failed with exit code $rc"; }
-  t1=$(cpu_ticks "${PID[$s]}")
-  kill -0 "${PID[$s]}" 2>/dev/null || die "$s died during a run (see $RAW/server-$s.log)"
-  RPS=$(awk '/^Requests\/sec:/ { print $2 }' "$out")
-  local reqs
-  reqs=$(awk '/requests in/ { print $1 }' "$out")
-  [[ -n $RPS && -n $reqs ]] || die "no requests figure in $out"
-  CPU=$(awk -v t="$((t1 - t0))" -v hz="$(getconf CLK_TCK)" -v n="$reqs" 'BEGIN { printf "%.2f", t / hz * 1e6 / n }')
+  wrk_against "$1" "$2" "$3" "http://127.0.0.1:$(port_of "$1")/json/list" -H 'Accept-Encoding: gzip'
+  CPU=$(per_unit "$TICKS" "$REQS" 1e6)
 }
 
 for s in eddy kestrel; do start_server "$s"; done

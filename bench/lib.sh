@@ -126,3 +126,51 @@ wait_until_listening() {
   cat "$out" >&2
   die "$s did not listen on 127.0.0.1:$port within 30 s"
 }
+
+# wrk_against SERVER SECONDS OUTFILE URL [WRK-ARG...]: `wrk -t1 -c CONNS` on LOAD_CPU against URL for SECONDS
+# (bounded by `timeout`), output in OUTFILE. Dies if wrk fails or reports socket errors or non-2xx answers, or if the
+# server (PID[SERVER]) died. Sets RPS (requests/s), REQS (requests done) and TICKS (the server's CPU ticks over the run).
+RPS='' REQS='' TICKS=''
+wrk_against() {
+  local s=$1 secs=$2 out=$3 url=$4 rc=0 t0
+  shift 4
+  t0=$(cpu_ticks "${PID[$s]}")
+  timeout --kill-after=5 $((secs + 30)) taskset -c "$LOAD_CPU" wrk -t1 -c "$CONNS" -d "${secs}s" "$@" "$url" >"$out" 2>&1 &
+  LOAD_PID=$!
+  wait "$LOAD_PID" || rc=$?
+  LOAD_PID=
+  (( rc == 0 )) || { cat "$out" >&2; die "wrk against $s failed with exit code $rc"; }
+  kill -0 "${PID[$s]}" 2>/dev/null || die "$s died during a run (see $RAW/server-$s.log)"
+  TICKS=$(( $(cpu_ticks "${PID[$s]}") - t0 ))
+  grep -q 'Non-2xx\|Socket errors' "$out" && { cat "$out" >&2; die "wrk saw errors against $s"; }
+  RPS=$(awk '/^Requests\/sec:/ { print $2 }' "$out")
+  REQS=$(awk '/requests in/ { print $1 }' "$out")
+  [[ -n $RPS && -n $REQS ]] || die "no requests figure in $out"
+}
+
+# rate_against SERVER OUTFILE URL: `eddy load http --loops 1 -c CONNS -R RATE -d RATE_SECONDS` on LOAD_CPU against
+# URL, a fixed rate well below saturation (where CPU per request is stable), its JSON report in OUTFILE. Dies if it
+# fails or counts errors, non-2xx answers or no requests. Sets REQS and TICKS (the server's CPU ticks over the run).
+rate_against() {
+  local s=$1 out=$2 url=$3 rc=0 t0
+  t0=$(cpu_ticks "${PID[$s]}")
+  timeout --kill-after=5 $((RATE_SECONDS + 30)) taskset -c "$LOAD_CPU" "$EDDY" load http --loops 1 -c "$CONNS" \
+    -R "$RATE" -d "${RATE_SECONDS}s" -q --json "$out" "$url" &
+  LOAD_PID=$!
+  wait "$LOAD_PID" || rc=$?
+  LOAD_PID=
+  (( rc == 0 )) || die "eddy load http against $s failed with exit code $rc"
+  TICKS=$(( $(cpu_ticks "${PID[$s]}") - t0 ))
+  REQS=$(python3 - "$out" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+if r["errors"] or r["non2xx"] or not r["requests"]:
+    sys.exit(f"{r['errors']} errors, {r['non2xx']} non-2xx, {r['requests']} requests")
+print(r["requests"])
+PY
+) || die "the fixed-rate run against $s did not count (see $out)"
+}
+
+# per_unit TICKS UNITS SCALE: CPU seconds (from clock ticks) × SCALE / UNITS, e.g. `per_unit "$TICKS" "$REQS" 1e6`
+# for µs per request.
+per_unit() { awk -v t="$1" -v n="$2" -v k="$3" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.3f", t / hz * k / n }'; }

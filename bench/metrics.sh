@@ -84,18 +84,8 @@ start_server() { # start_server off|on
   curl -sf "http://127.0.0.1:$port/plaintext" | grep -q 'Hello, World!' || die "$s does not answer /plaintext"
 }
 
-RPS=''
 run_wrk() { # run_wrk off|on SECONDS OUTFILE -> RPS
-  local s=$1 secs=$2 out=$3 rc=0
-  timeout --kill-after=5 $((secs + 30)) \
-    taskset -c "$LOAD_CPU" wrk -t1 -c "$CONNS" -d "${secs}s" "http://127.0.0.1:$(port_of "$s")/plaintext" >"$out" 2>&1 &
-  LOAD_PID=$!
-  wait "$LOAD_PID" || rc=$?
-  LOAD_PID=
-  (( rc == 0 )) || { cat "$out" >&2; die "wrk against $s failed with exit code $rc"; }
-  kill -0 "${PID[$s]}" 2>/dev/null || die "$s died during a run (see $RAW/server-$s.log)"
-  RPS=$(awk '/^Requests\/sec:/ { print $2 }' "$out")
-  [[ -n $RPS ]] || die "no Requests/sec in $out"
+  wrk_against "$1" "$2" "$3" "http://127.0.0.1:$(port_of "$1")/plaintext"
 }
 
 for s in off on; do start_server "$s"; done
@@ -124,23 +114,8 @@ done
 
 CPU_PER_REQ=''
 run_rate() { # run_rate off|on OUTFILE -> CPU_PER_REQ (µs of server CPU per request at RATE requests/s)
-  local s=$1 out=$2 rc=0 t0 t1
-  t0=$(cpu_ticks "${PID[$s]}")
-  timeout --kill-after=5 $((RATE_SECONDS + 30)) taskset -c "$LOAD_CPU" "$EDDY" load http --loops 1 -c "$CONNS" \
-    -R "$RATE" -d "${RATE_SECONDS}s" -q --json "$out" "http://127.0.0.1:$(port_of "$s")/plaintext" &
-  LOAD_PID=$!
-  wait "$LOAD_PID" || rc=$?
-  LOAD_PID=
-  (( rc == 0 )) || die "eddy load http against $s failed with exit code $rc"
-  t1=$(cpu_ticks "${PID[$s]}")
-  CPU_PER_REQ=$(python3 - "$out" "$t0" "$t1" "$(getconf CLK_TCK)" <<'PY'
-import json, sys
-r = json.load(open(sys.argv[1]))
-if r["errors"] or r["non2xx"] or not r["requests"]:
-    sys.exit(f"{r['errors']} errors, {r['non2xx']} non-2xx, {r['requests']} requests")
-print(f"{(int(sys.argv[3]) - int(sys.argv[2])) / int(sys.argv[4]) * 1e6 / r['requests']:.2f}")
-PY
-) || die "the fixed-rate run against $s did not count (see $out)"
+  rate_against "$1" "$2" "http://127.0.0.1:$(port_of "$1")/plaintext"
+  CPU_PER_REQ=$(per_unit "$TICKS" "$REQS" 1e6)
 }
 
 declare -A CPU_RUNS=([off]="" [on]="")

@@ -92,43 +92,15 @@ start_server() { # start_server eddy|nginx|kestrel
   cmp -s "$RAW/body-$s.bin" "$FILES/$FILE" || die "$s answered a body that is not the file"
 }
 
-RPS='' CPU=''
+CPU=''
 run_wrk() { # run_wrk SERVER SECONDS OUTFILE -> RPS, CPU (ms of server CPU per MiB sent)
-  local s=$1 secs=$2 out=$3 rc=0 t0 t1
-  t0=$(cpu_ticks "${PID[$s]}")
-  timeout --kill-after=5 $((secs + 30)) taskset -c "$LOAD_CPU" wrk -t1 -c "$CONNS" -d "${secs}s" "$(url_of "$s")" >"$out" 2>&1 &
-  LOAD_PID=$!
-  wait "$LOAD_PID" || rc=$?
-  LOAD_PID=
-  (( rc == 0 )) || { cat "$out" >&2; die "wrk against $s failed with exit code $rc"; }
-  t1=$(cpu_ticks "${PID[$s]}")
-  kill -0 "${PID[$s]}" 2>/dev/null || die "$s died during a run (see $RAW/server-$s.log)"
-  grep -q 'Non-2xx\|Socket errors' "$out" && { cat "$out" >&2; die "wrk saw errors against $s"; }
-  RPS=$(awk '/^Requests\/sec:/ { print $2 }' "$out")
-  local reqs
-  reqs=$(awk '/requests in/ { print $1 }' "$out")
-  [[ -n $RPS && -n $reqs ]] || die "no requests figure in $out"
-  CPU=$(awk -v t="$((t1 - t0))" -v hz="$(getconf CLK_TCK)" -v n="$reqs" -v mib="$MIB" 'BEGIN { printf "%.3f", t / hz * 1e3 / (n * mib) }')
+  wrk_against "$1" "$2" "$3" "$(url_of "$1")"
+  CPU=$(per_unit "$TICKS" "$(awk -v n="$REQS" -v m="$MIB" 'BEGIN { print n * m }')" 1e3)
 }
 
 run_rate() { # run_rate SERVER OUTFILE -> CPU (ms of server CPU per MiB at RATE requests/s)
-  local s=$1 out=$2 rc=0 t0 t1
-  t0=$(cpu_ticks "${PID[$s]}")
-  timeout --kill-after=5 $((RATE_SECONDS + 30)) taskset -c "$LOAD_CPU" "$EDDY" load http --loops 1 -c "$CONNS" \
-    -R "$RATE" -d "${RATE_SECONDS}s" -q --json "$out" "$(url_of "$s")" &
-  LOAD_PID=$!
-  wait "$LOAD_PID" || rc=$?
-  LOAD_PID=
-  (( rc == 0 )) || die "eddy load http against $s failed with exit code $rc"
-  t1=$(cpu_ticks "${PID[$s]}")
-  CPU=$(python3 - "$out" "$t0" "$t1" "$(getconf CLK_TCK)" "$MIB" <<'PY'
-import json, sys
-r = json.load(open(sys.argv[1]))
-if r["errors"] or r["non2xx"] or not r["requests"]:
-    sys.exit(f"{r['errors']} errors, {r['non2xx']} non-2xx, {r['requests']} requests")
-print(f"{(int(sys.argv[3]) - int(sys.argv[2])) / int(sys.argv[4]) * 1e3 / (r['requests'] * float(sys.argv[5])):.3f}")
-PY
-) || die "the fixed-rate run against $s did not count (see $out)"
+  rate_against "$1" "$2" "$(url_of "$1")"
+  CPU=$(per_unit "$TICKS" "$(awk -v n="$REQS" -v m="$MIB" 'BEGIN { print n * m }')" 1e3)
 }
 
 for s in "${SERVERS[@]}"; do start_server "$s"; done
