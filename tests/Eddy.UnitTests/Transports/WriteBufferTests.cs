@@ -49,7 +49,7 @@ public class WriteBufferTests
             Assert.Equal((410L, 600L), (buffer.HeadFile.Offset, buffer.HeadFile.Remaining));
             buffer.Consume(602); // the rest of the region and two bytes after it
             Assert.False(buffer.HeadIsFile);
-            Assert.Equal(1, buffer.Gather(segments));
+            Assert.Equal(1, buffer.Gather(segments, out _));
             Assert.Equal("ter"u8.ToArray(), segments[0].ToArray());
 
             SafeFileHandle second = File.OpenHandle(path);
@@ -76,7 +76,7 @@ public class WriteBufferTests
         buffer.Consume(7);
 
         var segments = new ReadOnlyMemory<byte>[4];
-        int count = buffer.Gather(segments);
+        int count = buffer.Gather(segments, out _);
 
         Assert.Equal(1, count);
         Assert.Equal("world"u8.ToArray(), segments[0].ToArray());
@@ -92,7 +92,7 @@ public class WriteBufferTests
         buffer.Append(new byte[16 * 1024]);
 
         var segments = new ReadOnlyMemory<byte>[1];
-        Assert.Equal(1, buffer.Gather(segments));
+        Assert.Equal(1, buffer.Gather(segments, out _));
     }
 
     [Fact]
@@ -103,7 +103,7 @@ public class WriteBufferTests
         buffer.Clear();
 
         Assert.True(buffer.IsEmpty);
-        Assert.Equal(0, buffer.Gather(new ReadOnlyMemory<byte>[4]));
+        Assert.Equal(0, buffer.Gather(new ReadOnlyMemory<byte>[4], out _));
         buffer.Append("again"u8);
         Assert.Equal(5, buffer.Length);
     }
@@ -114,7 +114,7 @@ public class WriteBufferTests
         var buffer = new WriteBuffer();
         buffer.Append(ReadOnlySpan<byte>.Empty);
         Assert.True(buffer.IsEmpty);
-        Assert.Equal(0, buffer.Gather(new ReadOnlyMemory<byte>[4]));
+        Assert.Equal(0, buffer.Gather(new ReadOnlyMemory<byte>[4], out _));
     }
 
     /// <summary>Reads the buffer out the way a transport does: gather, "send" a random part, consume.</summary>
@@ -124,7 +124,7 @@ public class WriteBufferTests
         var segments = new ReadOnlyMemory<byte>[3];
         while (!buffer.IsEmpty)
         {
-            int count = buffer.Gather(segments);
+            int count = buffer.Gather(segments, out _);
             int available = segments.Take(count).Sum(s => s.Length);
             int sent = random.Next(1, available + 1);
             int left = sent;

@@ -124,29 +124,46 @@ internal sealed class SocketTransport : Transport
         {
             return; // like asyncio: writing to a lost connection is not an error for the writer
         }
+        if (SendOrQueue(data, more: false))
+        {
+            MaybePauseProtocol();
+        }
+    }
+
+    /// <summary>
+    /// Sends <paramref name="data"/> at once when nothing is queued ahead of it (most writes fit in the socket buffer
+    /// and never touch ours), and queues what the socket did not take, arming the writer. <paramref name="more"/>:
+    /// send(2) with MSG_MORE, so the bytes wait to share segments with what follows. False when the connection failed.
+    /// </summary>
+    private bool SendOrQueue(ReadOnlySpan<byte> data, bool more)
+    {
         if (_buffer.IsEmpty)
         {
-            // Optimization: try to send now; most writes fit in the socket buffer and never touch ours.
-            int n = _socket.Send(data, out Errno errno);
+            int n = more ? _socket.SendMore(data, out Errno errno) : _socket.Send(data, out errno);
             if (n == -1)
             {
                 if (errno != Errno.EAGAIN)
                 {
                     Fail(new PosixException(errno, "send", _fd), "Fatal write error on socket transport");
-                    return;
+                    return false;
                 }
                 n = 0;
             }
             if (n == data.Length)
             {
-                return;
+                return true;
             }
             data = data[n..];
-            _loop.AddWriter(_fd, s_onWritable, this);
-            _writerArmed = true;
+            ArmWriter();
         }
         _buffer.Append(data);
-        MaybePauseProtocol();
+        return true;
+    }
+
+    private void ArmWriter()
+    {
+        _loop.AddWriter(_fd, s_onWritable, this);
+        _writerArmed = true;
     }
 
     public override bool CanSendFile => true;
@@ -164,32 +181,16 @@ internal sealed class SocketTransport : Transport
         {
             return;
         }
-        if (count == 0)
+        // MSG_MORE: the header waits for the file's bytes and leaves in the same segments (nginx's tcp_nopush does
+        // this with TCP_CORK); a small packet of its own costs the peer a wake-up and a read per response.
+        if (!header.IsEmpty && !SendOrQueue(header, more: count > 0))
         {
-            Write(header);
             return;
         }
-        if (_buffer.IsEmpty && !header.IsEmpty)
+        if (count == 0)
         {
-            // MSG_MORE: the header waits for the file's bytes and leaves in the same segments (nginx's tcp_nopush
-            // does this with TCP_CORK); a small packet of its own costs the peer a wake-up and a read per response.
-            int sent = _socket.SendMore(header, out Errno headerErrno);
-            if (sent == -1 && headerErrno != Errno.EAGAIN)
-            {
-                Fail(new PosixException(headerErrno, "send", _fd), "Fatal write error on socket transport");
-                return;
-            }
-            header = header[Math.Max(sent, 0)..];
-            if (!header.IsEmpty)
-            {
-                _buffer.Append(header); // the socket is full: header and file wait their turn, in order
-                _loop.AddWriter(_fd, s_onWritable, this);
-                _writerArmed = true;
-            }
-        }
-        else if (!header.IsEmpty)
-        {
-            _buffer.Append(header);
+            MaybePauseProtocol();
+            return;
         }
         if (_buffer.IsEmpty)
         {
@@ -210,8 +211,7 @@ internal sealed class SocketTransport : Transport
                 return;
             }
             count -= (int)Math.Max(n, 0);
-            _loop.AddWriter(_fd, s_onWritable, this);
-            _writerArmed = true;
+            ArmWriter();
         }
         _buffer.AppendFile(file, offset, count);
         MaybePauseProtocol();

@@ -92,9 +92,6 @@ internal sealed class WriteBuffer
     /// Fills <paramref name="segments"/> with the buffered bytes, front first, for one writev(2), stopping at a file
     /// region; returns how many it filled (and in <c>bytes</c>, the bytes they hold).
     /// </summary>
-    public int Gather(Span<ReadOnlyMemory<byte>> segments) => Gather(segments, out _);
-
-    /// <inheritdoc cref="Gather(Span{ReadOnlyMemory{byte}})"/>
     public int Gather(Span<ReadOnlyMemory<byte>> segments, out long bytes)
     {
         int limit = Math.Min(segments.Length, _count);
