@@ -15,6 +15,7 @@ using Eddy.WebSockets;
 
 var app = new WebApp();
 var options = new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(30) };
+var compression = new WebSocketCompressionOptions { Threshold = 1024 };   // permessage-deflate (RFC 7692): off unless set
 
 app.MapWebSocket("/echo", async (ctx, ws) =>
 {
@@ -28,7 +29,7 @@ app.MapWebSocket("/echo", async (ctx, ws) =>
         }
         await ws.SendAsync(buffer.AsMemory(0, received.Count), received.MessageType, received.EndOfMessage);
     }
-}, new WebSocketOptions { SubProtocols = ["echo"], MaxMessageSize = 32 * 1024 * 1024, OriginCheck = origin => origin is null or "https://example.test" });
+}, new WebSocketOptions { SubProtocols = ["echo"], MaxMessageSize = 32 * 1024 * 1024, OriginCheck = origin => origin is null or "https://example.test", Compression = compression });
 
 // Or inside any handler: null means the request was not a valid handshake and its 400/426/403 is the response.
 app.MapGet("/hello", async ctx =>

@@ -62,13 +62,14 @@ internal static class DemoApp
 
     /// <summary>
     /// <c>/ws/echo</c>'s settings: one subprotocol, <c>echo</c> (chosen when the client offers it anywhere in its list,
-    /// else none is named in the answer), and messages up to 32 MiB (a frame header that declares more fails the
-    /// connection with 1009 at once).
+    /// else none is named in the answer), permessage-deflate when the client offers it, and messages up to 32 MiB (a
+    /// frame header that declares more fails the connection with 1009 at once; a compressed message, as it inflates).
     /// </summary>
     private static readonly WebSocketOptions s_echoOptions = new()
     {
         SubProtocols = ["echo"],
         MaxMessageSize = 32 * 1024 * 1024,
+        Compression = new WebSocketCompressionOptions(),
     };
 
     /// <summary>The folder of static files shipped with the demo (copied next to the binary).</summary>
@@ -132,7 +133,7 @@ internal static class DemoApp
               <li><a href="/anything?x=1">/anything</a> — any method: the request echoed back as JSON, httpbin-style</li>
               <li><code>POST /upload</code> — an upload of any size, read as it streams in and kept nowhere: <code>{"bytes": N}</code>, with <code>?sha256=1</code> its SHA-256 too</li>
               <li><a href="/sse">/sse</a> — Server-Sent Events: a <code>clock</code> event every second (<code>curl -N</code>)</li>
-              <li><code>/ws/echo</code> — a WebSocket echo: every message back with its type (subprotocol <code>echo</code>, messages up to 32 MiB)</li>
+              <li><code>/ws/echo</code> — a WebSocket echo: every message back with its type (subprotocol <code>echo</code>, permessage-deflate, messages up to 32 MiB)</li>
               <li><a href="/chat">/chat</a> — a chat room: every message goes to everyone connected, on any loop (<code>/ws/chat</code>)</li>
               <li><a href="/static/">/static/</a> — files from the <code>--static</code> folder</li>
             </ul>

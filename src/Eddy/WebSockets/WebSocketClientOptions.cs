@@ -6,8 +6,8 @@ namespace Eddy.WebSockets;
 /// The settings of a client's opening handshake (<see cref="EventLoopWebSocketExtensions"/>): the subprotocols
 /// offered, extra request fields, TLS for <c>wss://</c>, the time the whole connect may take, and the connection's
 /// own limits and timeouts (<see cref="Connection"/>). One object may serve many connects; do not change it while
-/// they run. No extension is offered (permessage-deflate is negotiated in one place, the handshake's request and its
-/// check of the answer, once the codec lands), so a server that answers with one is refused.
+/// they run. permessage-deflate is offered when <see cref="WebSocketOptions.Compression"/> of <see cref="Connection"/>
+/// is set; no other extension is, so a server that answers with another is refused.
 /// </summary>
 public sealed class WebSocketClientOptions
 {
@@ -27,6 +27,6 @@ public sealed class WebSocketClientOptions
     /// <summary>TLS for <c>wss://</c> URIs (certificate checks, trusted roots); null uses the defaults. Unused for <c>ws://</c>.</summary>
     public TlsClientOptions? Tls { get; set; }
 
-    /// <summary>The connection's limits and timeouts once open (message size, keep-alive pings, close timeout); the subprotocol and origin settings there are the server's and are not used.</summary>
+    /// <summary>The connection's limits and timeouts once open (message size, keep-alive pings, close timeout) and its compression; the subprotocol and origin settings there are the server's and are not used.</summary>
     public WebSocketOptions Connection { get; set; } = new();
 }

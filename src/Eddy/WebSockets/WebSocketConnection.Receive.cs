@@ -161,6 +161,10 @@ public sealed partial class WebSocketConnection
         finally
         {
             _processing = false;
+            if (_lost)
+            {
+                ReleaseCompression(); // the connection was lost while this decoded
+            }
         }
     }
 

@@ -22,7 +22,7 @@ public sealed partial class WebSocketConnection
     {
         ArgumentNullException.ThrowIfNull(text);
         int length = Encoding.UTF8.GetByteCount(text);
-        if (length > ScratchSize - WebSocketFrameWriter.MaxHeaderLength || !_isServer)
+        if (length > ScratchSize - WebSocketFrameWriter.MaxHeaderLength || !_isServer || _deflater is not null)
         {
             return SendRentedAsync(text, length);
         }
@@ -80,12 +80,51 @@ public sealed partial class WebSocketConnection
     /// before this returns, so its memory is free again at once, even while the task waits. The task completes at once
     /// unless the peer reads slowly; then it waits until the transport's buffer drains (one send may wait at a time).
     /// </summary>
-    public ValueTask SendAsync(ReadOnlyMemory<byte> data, WebSocketMessageType messageType, bool endOfMessage = true)
+    /// <remarks>
+    /// With permessage-deflate agreed, a whole message of at least <see cref="WebSocketCompressionOptions.Threshold"/>
+    /// bytes, and every message sent in pieces, goes compressed; a compressed piece is one frame per 64 KiB of it.
+    /// </remarks>
+    public ValueTask SendAsync(ReadOnlyMemory<byte> data, WebSocketMessageType messageType, bool endOfMessage = true) =>
+        SendCoreAsync(data, messageType, endOfMessage, allowCompression: true);
+
+    /// <summary><see cref="SendAsync(ReadOnlyMemory{byte}, WebSocketMessageType, bool)"/>; a message started with <paramref name="allowCompression"/> false goes uncompressed.</summary>
+    internal ValueTask SendCoreAsync(ReadOnlyMemory<byte> data, WebSocketMessageType messageType, bool endOfMessage, bool allowCompression)
     {
         ThrowIfCannotSend(messageType);
-        WriteFrame(_sendInMessage ? WebSocketOpcode.Continuation : messageType == WebSocketMessageType.Text ? WebSocketOpcode.Text : WebSocketOpcode.Binary,
-            endOfMessage, data.Span);
+        WebSocketOpcode opcode = _sendInMessage ? WebSocketOpcode.Continuation
+            : messageType == WebSocketMessageType.Text ? WebSocketOpcode.Text : WebSocketOpcode.Binary;
+        if (!_sendInMessage)
+        {
+            _sendCompressed = allowCompression && _deflater is not null && _deflater.ShouldCompress(data.Length, endOfMessage);
+        }
+        if (_sendCompressed)
+        {
+            WriteCompressed(opcode, endOfMessage, data.Span);
+        }
+        else
+        {
+            WriteFrame(opcode, endOfMessage, data.Span);
+        }
         return Sent(messageType, endOfMessage);
+    }
+
+    /// <summary>
+    /// A piece of a compressed message, deflated 64 KiB at a time, each slice's output one frame (RSV1 on the
+    /// message's first, RFC 7692 §6.1), so what is compressed before it is written stays small whatever the piece.
+    /// </summary>
+    private void WriteCompressed(WebSocketOpcode opcode, bool endOfMessage, ReadOnlySpan<byte> data)
+    {
+        const int Slice = 64 * 1024;
+        do
+        {
+            int n = Math.Min(Slice, data.Length);
+            bool last = n == data.Length;
+            ReadOnlySpan<byte> payload = _deflater!.Compress(data[..n], endOfMessage && last);
+            WriteFrame(opcode, endOfMessage && last, payload, rsv1: opcode != WebSocketOpcode.Continuation);
+            opcode = WebSocketOpcode.Continuation;
+            data = data[n..];
+        }
+        while (!data.IsEmpty && _state == WebSocketState.Open);
     }
 
     private void ThrowIfCannotSend(WebSocketMessageType messageType)
@@ -125,11 +164,11 @@ public sealed partial class WebSocketConnection
     }
 
     /// <summary>Writes one frame to the transport: header and payload in one write when they fit the scratch buffer.</summary>
-    private void WriteFrame(WebSocketOpcode opcode, bool fin, ReadOnlySpan<byte> payload)
+    private void WriteFrame(WebSocketOpcode opcode, bool fin, ReadOnlySpan<byte> payload, bool rsv1 = false)
     {
         byte[] scratch = s_scratch ??= new byte[ScratchSize];
         uint? key = _isServer ? null : NewMaskKey();
-        int header = WebSocketFrameWriter.WriteHeader(scratch, opcode, fin, payload.Length, key);
+        int header = WebSocketFrameWriter.WriteHeader(scratch, opcode, fin, payload.Length, key, rsv1);
         if (payload.Length <= ScratchSize - header)
         {
             Copy(payload, scratch.AsSpan(header), key, 0);

@@ -31,6 +31,7 @@ public sealed partial class WebSocketConnection
     private readonly HttpHeartbeat _heartbeat;
     private readonly bool _isServer;                // set once: a server reads masked frames and sends unmasked ones
     private readonly WebSocketDecoder _decoder;
+    private readonly PerMessageDeflater? _deflater; // permessage-deflate was agreed: messages may go compressed
     private readonly ByteBuffer _input = new();     // received, waiting for a receive (bounded: see UpdateReading)
     private readonly ReceiveOperation _receive;
     private readonly DrainOperation _drain;
@@ -47,6 +48,8 @@ public sealed partial class WebSocketConnection
     private bool _handlerEnded;                     // nobody will receive again: data is read and dropped
     private bool _sendInMessage;                    // a message sent in pieces is not finished
     private WebSocketMessageType _sendType;
+    private bool _sendCompressed;                   // the message being sent goes compressed (RSV1 on its first frame)
+    private bool _lost;                             // the transport is gone: the codecs' zlib state is freed
     private bool _pingOutstanding;
     private long _pingSentAt;                       // heartbeat times (loop clock ticks)
     private long _lastReceived;
@@ -55,14 +58,22 @@ public sealed partial class WebSocketConnection
     private TaskCompletionSource? _closed;          // CloseAsync's wait for the peer's close
     private WebSocketException? _failure;           // why the connection is Aborted: every later call throws it
 
-    internal WebSocketConnection(EventLoop loop, WebSocketOptions options, HttpHeartbeat heartbeat, bool isServer, string? subProtocol)
+    internal WebSocketConnection(EventLoop loop, WebSocketOptions options, HttpHeartbeat heartbeat, bool isServer, string? subProtocol,
+        string? extensions = null, DeflateParameters? deflate = null)
     {
         _loop = loop;
         _options = options;
         _heartbeat = heartbeat;
         _isServer = isServer;
         SubProtocol = subProtocol;
-        _decoder = new WebSocketDecoder(isServer, options.MaxMessageSize ?? long.MaxValue, options.MaxFrameSize ?? long.MaxValue);
+        Extensions = extensions;
+        PerMessageInflater? inflater = null;
+        if (deflate is DeflateParameters agreed)
+        {
+            _deflater = new PerMessageDeflater(agreed, options.Compression ?? new WebSocketCompressionOptions());
+            inflater = new PerMessageInflater(agreed.ReceiveNoContextTakeover);
+        }
+        _decoder = new WebSocketDecoder(isServer, options.MaxMessageSize ?? long.MaxValue, options.MaxFrameSize ?? long.MaxValue, inflater);
         _receive = new ReceiveOperation(this);
         _drain = new DrainOperation(loop);
         Protocol = new WebSocketProtocol(this);
@@ -73,6 +84,9 @@ public sealed partial class WebSocketConnection
 
     /// <summary>The subprotocol agreed in the handshake, or null.</summary>
     public string? SubProtocol { get; }
+
+    /// <summary>The extensions agreed in the handshake, as <c>Sec-WebSocket-Extensions</c> gave them (permessage-deflate and its parameters), or null.</summary>
+    public string? Extensions { get; }
 
     /// <summary>Open, CloseSent (our close is out, the peer's is awaited), Closed, or Aborted.</summary>
     public WebSocketState State => _state;
@@ -160,10 +174,19 @@ public sealed partial class WebSocketConnection
         }
         _drain.TryFail(_failure ?? new WebSocketException(WebSocketError.InvalidState, "The WebSocket is closed."));
         _closed?.TrySetResult();
+        _lost = true;
         if (!_processing)
         {
             _input.Release();
+            ReleaseCompression();
         }
+    }
+
+    /// <summary>Frees the compressor's and inflater's zlib state once the transport is gone (and nothing is decoding).</summary>
+    private void ReleaseCompression()
+    {
+        _deflater?.Dispose();
+        _decoder.ReleaseCompression();
     }
 
     internal void OnPauseWriting() => _writingPaused = true;

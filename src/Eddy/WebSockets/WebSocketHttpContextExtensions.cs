@@ -19,7 +19,7 @@ public static class WebSocketHttpContextExtensions
         /// <summary>
         /// Accepts the WebSocket handshake (RFC 6455 §4.2): checks the request (GET, HTTP/1.1, <c>Upgrade</c> and
         /// <c>Connection</c> tokens, a 16-byte <c>Sec-WebSocket-Key</c>, version 13, the origin), chooses the
-        /// subprotocol, answers 101 and takes the connection over, on this loop. Returns the connection, which is
+        /// subprotocol and, when <see cref="WebSocketOptions.Compression"/> is set, permessage-deflate, answers 101 and takes the connection over, on this loop. Returns the connection, which is
         /// yours until the handler's task ends (then it is closed, 1000, if still open). A request that is not a valid
         /// handshake gets its refusal as the response — 400, 426 with <c>Sec-WebSocket-Version: 13</c>, or 403 — and
         /// this returns null. Completes synchronously.
@@ -45,7 +45,18 @@ public static class WebSocketHttpContextExtensions
             {
                 response.Headers.Set("Sec-WebSocket-Protocol", subProtocol);
             }
-            var connection = new WebSocketConnection(context.Loop, options, upgrader.Heartbeat, isServer: true, subProtocol);
+            string? extensions = null;
+            DeflateParameters agreed = default;
+            if (options.Compression is { } compression)
+            {
+                extensions = PerMessageDeflateNegotiation.Accept(WebSocketHandshake.FieldValues(context.Request.Headers, "Sec-WebSocket-Extensions"), compression, out agreed);
+                if (extensions is not null)
+                {
+                    response.Headers.Set("Sec-WebSocket-Extensions", extensions);
+                }
+            }
+            var connection = new WebSocketConnection(context.Loop, options, upgrader.Heartbeat, isServer: true, subProtocol,
+                extensions, extensions is null ? null : agreed);
             upgrader.Upgrade(connection.Protocol);
             return new ValueTask<WebSocketConnection?>(connection);
         }

@@ -44,5 +44,11 @@ public sealed class WebSocketOptions
     /// <summary>After this long with no data message received or sent, the connection is closed (1001, going away). Null (the default): never.</summary>
     public TimeSpan? IdleTimeout { get; set; }
 
+    /// <summary>
+    /// permessage-deflate (RFC 7692): null (the default) neither offers nor accepts it; set, a server accepts a
+    /// client's offer and a client makes one, with these settings.
+    /// </summary>
+    public WebSocketCompressionOptions? Compression { get; set; }
+
     internal static WebSocketOptions Default { get; } = new();
 }

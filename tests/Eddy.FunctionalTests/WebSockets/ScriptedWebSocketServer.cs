@@ -100,8 +100,8 @@ internal sealed class ScriptedWebSocketServer : IDisposable
             return one[0];
         }
 
-        /// <summary>Reads one frame from the client: its opcode, whether it was masked, its key and its unmasked payload.</summary>
-        public (int Opcode, bool Fin, bool Masked, byte[] Key, byte[] Payload) ReadFrame()
+        /// <summary>Reads one frame from the client: its opcode, whether it was masked, its key, its unmasked payload, and its RSV1 bit.</summary>
+        public (int Opcode, bool Fin, bool Masked, byte[] Key, byte[] Payload, bool Rsv1) ReadFrame()
         {
             byte b0 = ReadByte();
             byte b1 = ReadByte();
@@ -125,14 +125,14 @@ internal sealed class ScriptedWebSocketServer : IDisposable
             {
                 payload[i] = (byte)(ReadByte() ^ (masked ? key[i % 4] : 0));
             }
-            return (b0 & 0x0F, (b0 & 0x80) != 0, masked, key, payload);
+            return (b0 & 0x0F, (b0 & 0x80) != 0, masked, key, payload, (b0 & 0x40) != 0);
         }
     }
 
     /// <summary>An unmasked server frame.</summary>
-    public static byte[] Frame(int opcode, byte[] payload, bool fin = true)
+    public static byte[] Frame(int opcode, byte[] payload, bool fin = true, bool rsv1 = false)
     {
-        var frame = new List<byte> { (byte)((fin ? 0x80 : 0) | opcode) };
+        var frame = new List<byte> { (byte)((fin ? 0x80 : 0) | (rsv1 ? 0x40 : 0) | opcode) };
         if (payload.Length <= 125)
         {
             frame.Add((byte)payload.Length);

@@ -10,7 +10,8 @@ namespace Eddy.FunctionalTests.WebSockets;
 
 /// <summary>
 /// Eddy's client against servers that are not Eddy's — Python's <c>websockets</c> 10.4 and Node's <c>ws</c> — and
-/// Node's <c>ws</c> as a client of Eddy's <c>/ws/echo</c>: text, binary, fragmented, 1 MiB, close codes both ways.
+/// Node's <c>ws</c> as a client of Eddy's <c>/ws/echo</c>: text, binary, fragmented, 1 MiB, close codes both ways;
+/// each without and with permessage-deflate.
 /// </summary>
 public sealed class WebSocketClientInteropTests
 {
@@ -38,7 +39,8 @@ public sealed class WebSocketClientInteropTests
 
     private const string NodeServer = """
         const WebSocket = require('/usr/share/nodejs/ws');
-        const server = new WebSocket.WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false, maxPayload: 64 << 20,
+        const deflate = process.argv[1] === 'deflate' ? { threshold: 0 } : false;
+        const server = new WebSocket.WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: deflate, maxPayload: 64 << 20,
           handleProtocols: (offered) => offered.has('echo') ? 'echo' : false });
         server.on('listening', () => console.log(server.address().port));
         server.on('connection', (s) => s.on('message', (data, isBinary) => {
@@ -52,13 +54,17 @@ public sealed class WebSocketClientInteropTests
         const crypto = require('crypto');
         const fail = (why) => { console.error('FAIL ' + why); process.exit(1); };
         setTimeout(() => fail('timeout'), 30000);
-        const ws = new WebSocket(process.argv[1], ['chat', 'echo'], { perMessageDeflate: false, maxPayload: 64 << 20 });
+        const deflate = process.argv[2] === 'deflate';
+        const ws = new WebSocket(process.argv[1], ['chat', 'echo'], { perMessageDeflate: deflate ? { threshold: 0 } : false, maxPayload: 64 << 20 });
         const queue = []; let waiter = null;
         ws.on('message', (data, isBinary) => { const m = { data, isBinary }; if (waiter) { const w = waiter; waiter = null; w(m); } else queue.push(m); });
         const next = () => queue.length ? Promise.resolve(queue.shift()) : new Promise((r) => { waiter = r; });
         ws.on('error', (e) => fail(e.message));
         ws.on('open', async () => {
           if (ws.protocol !== 'echo') fail('subprotocol ' + ws.protocol);
+          if (ws.extensions !== (deflate ? 'permessage-deflate' : '')) fail('extensions ' + ws.extensions);
+          const words = 'the same words, again and again; '.repeat(60000); ws.send(words);
+          let w = await next(); if (w.isBinary || w.data.toString() !== words) fail('2 MiB of words');
           ws.send('héllo 👋');
           let m = await next(); if (m.isBinary || m.data.toString() !== 'héllo 👋') fail('text');
           const data = crypto.randomBytes(1000); ws.send(data);
@@ -93,15 +99,32 @@ public sealed class WebSocketClientInteropTests
     }
 
     /// <summary>The conversation every foreign server must hold with Eddy's client.</summary>
-    private static void TalkTo(Uri uri)
+    private static void TalkTo(Uri uri, bool deflate = false)
     {
         OnClientLoop(async loop =>
         {
             var options = new WebSocketClientOptions { Connection = new WebSocketOptions { KeepAliveInterval = TimeSpan.Zero, MaxMessageSize = null } };
             options.SubProtocols.Add("chat");
             options.SubProtocols.Add("echo");
+            if (deflate)
+            {
+                options.Connection.Compression = new WebSocketCompressionOptions { Threshold = 0 };
+            }
             WebSocketConnection ws = await loop.ConnectWebSocketAsync(uri, options);
             Assert.Equal("echo", ws.SubProtocol);
+            if (deflate)
+            {
+                Assert.StartsWith("permessage-deflate", ws.Extensions);
+                string words = string.Concat(Enumerable.Repeat("the same words, again and again; ", 60000));
+                await ws.SendTextAsync(words);
+                (WebSocketMessageType wordsType, byte[] echoed) = await ReceiveMessageAsync(ws);
+                Assert.Equal(WebSocketMessageType.Text, wordsType);
+                Assert.True(words == Encoding.UTF8.GetString(echoed), "2 MiB of words came back changed");
+            }
+            else
+            {
+                Assert.Null(ws.Extensions);
+            }
 
             await ws.SendTextAsync("héllo 👋");
             (WebSocketMessageType type, byte[] payload) = await ReceiveMessageAsync(ws);
@@ -149,18 +172,30 @@ public sealed class WebSocketClientInteropTests
     }
 
     [Fact]
-    public async Task EddysClientTalksToNodeWs()
+    public async Task EddysClientTalksToPythonWebsocketsWithPermessageDeflate()
     {
-        using ExternalPeer server = ExternalPeer.Node(NodeServer);
+        using ExternalPeer server = ExternalPeer.Python(PythonServer); // websockets accepts permessage-deflate by default
         string port = await server.ReadLineAsync();
-        TalkTo(new Uri($"ws://127.0.0.1:{port}/any/path"));
+        TalkTo(new Uri($"ws://127.0.0.1:{port}/any/path"), deflate: true);
     }
 
-    [Fact]
-    public async Task NodeWsTalksToEddysEchoEndpoint()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task EddysClientTalksToNodeWs(bool deflate)
+    {
+        using ExternalPeer server = ExternalPeer.Node(NodeServer, deflate ? "deflate" : "plain");
+        string port = await server.ReadLineAsync();
+        TalkTo(new Uri($"ws://127.0.0.1:{port}/any/path"), deflate);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task NodeWsTalksToEddysEchoEndpoint(bool deflate)
     {
         using var server = new HttpTestServer(DemoApp.Create(DemoApp.DefaultStaticFolder));
-        using ExternalPeer client = ExternalPeer.Node(NodeClient, $"ws://{server.EndPoint}/ws/echo");
+        using ExternalPeer client = ExternalPeer.Node(NodeClient, $"ws://{server.EndPoint}/ws/echo", deflate ? "deflate" : "plain");
         Assert.Equal("ok", (await client.WaitForExitAsync()).Trim());
         Assert.Empty(server.Errors);
     }

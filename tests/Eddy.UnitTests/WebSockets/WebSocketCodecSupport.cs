@@ -59,11 +59,13 @@ internal static class WebSocketCodecSupport
     /// Decodes <paramref name="input"/> as a server would, cut into pieces of the given sizes (cycled; the whole at
     /// once when none), into destinations of <paramref name="destinationSize"/> bytes. The events: <c>text:…</c>,
     /// <c>binary:hex</c> for whole messages, <c>ping:…</c>, <c>pong:…</c>, <c>close:code:reason</c>,
-    /// <c>error:code</c>; and nothing after an error or a close.
+    /// <c>error:code</c>; and nothing after an error or a close. With <paramref name="inflate"/>, permessage-deflate
+    /// was agreed (the peer starting afresh every message when <paramref name="fresh"/>).
     /// </summary>
-    public static List<string> Decode(byte[] input, int[]? pieces = null, int destinationSize = 1 << 20, long maxMessage = long.MaxValue, long maxFrame = long.MaxValue, bool isServer = true)
+    public static List<string> Decode(byte[] input, int[]? pieces = null, int destinationSize = 1 << 20, long maxMessage = long.MaxValue, long maxFrame = long.MaxValue,
+        bool isServer = true, bool inflate = false, bool fresh = false)
     {
-        var decoder = new WebSocketDecoder(isServer, maxMessage, maxFrame);
+        var decoder = new WebSocketDecoder(isServer, maxMessage, maxFrame, inflate ? new PerMessageInflater(fresh) : null);
         var events = new List<string>();
         var message = new List<byte>();
         var destination = new byte[destinationSize];
@@ -119,15 +121,15 @@ internal static class WebSocketCodecSupport
     }
 
     /// <summary>The same decode whole, in pieces of 1, 2, 3 and 7 bytes, and into a 1-byte and a 5-byte destination: all must agree.</summary>
-    public static List<string> DecodeEverySplit(byte[] input, long maxMessage = long.MaxValue, long maxFrame = long.MaxValue)
+    public static List<string> DecodeEverySplit(byte[] input, long maxMessage = long.MaxValue, long maxFrame = long.MaxValue, bool inflate = false, bool fresh = false)
     {
-        List<string> whole = Decode(input, maxMessage: maxMessage, maxFrame: maxFrame);
+        List<string> whole = Decode(input, maxMessage: maxMessage, maxFrame: maxFrame, inflate: inflate, fresh: fresh);
         foreach (int[] pieces in new[] { [1], [2], [3], [7], new[] { 1, 5, 2 } })
         {
-            Assert.Equal(whole, Decode(input, pieces, maxMessage: maxMessage, maxFrame: maxFrame));
+            Assert.Equal(whole, Decode(input, pieces, maxMessage: maxMessage, maxFrame: maxFrame, inflate: inflate, fresh: fresh));
         }
-        Assert.Equal(whole, Decode(input, destinationSize: 1, maxMessage: maxMessage, maxFrame: maxFrame));
-        Assert.Equal(whole, Decode(input, [3], destinationSize: 5, maxMessage: maxMessage, maxFrame: maxFrame));
+        Assert.Equal(whole, Decode(input, destinationSize: 1, maxMessage: maxMessage, maxFrame: maxFrame, inflate: inflate, fresh: fresh));
+        Assert.Equal(whole, Decode(input, [3], destinationSize: 5, maxMessage: maxMessage, maxFrame: maxFrame, inflate: inflate, fresh: fresh));
         return whole;
     }
 }

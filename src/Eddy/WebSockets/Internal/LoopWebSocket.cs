@@ -56,5 +56,6 @@ internal sealed class LoopWebSocket(WebSocketConnection connection) : WebSocket
         connection.SendAsync(buffer, messageType, endOfMessage);
 
     public override ValueTask SendAsync(ReadOnlyMemory<byte> buffer, WebSocketMessageType messageType, WebSocketMessageFlags messageFlags, CancellationToken cancellationToken) =>
-        connection.SendAsync(buffer, messageType, (messageFlags & WebSocketMessageFlags.EndOfMessage) != 0);
+        connection.SendCoreAsync(buffer, messageType, (messageFlags & WebSocketMessageFlags.EndOfMessage) != 0,
+            allowCompression: (messageFlags & WebSocketMessageFlags.DisableCompression) == 0);
 }

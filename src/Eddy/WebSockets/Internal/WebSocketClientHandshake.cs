@@ -54,7 +54,10 @@ internal sealed class WebSocketClientHandshake : Protocol
         {
             head.Append("Sec-WebSocket-Protocol: ").AppendJoin(", ", options.SubProtocols).Append("\r\n");
         }
-        // Extension offers (permessage-deflate, RFC 7692) go here, with their check in CheckAnswer.
+        if (options.Connection.Compression is { } compression)
+        {
+            head.Append("Sec-WebSocket-Extensions: ").Append(PerMessageDeflateNegotiation.Offer(compression)).Append("\r\n");
+        }
         foreach ((string name, string value) in options.Headers)
         {
             head.Append(name).Append(": ").Append(value).Append("\r\n");
@@ -97,13 +100,14 @@ internal sealed class WebSocketClientHandshake : Protocol
         }
         end += searchFrom;
         string head = Encoding.Latin1.GetString(_head.Span[..end]);
-        WebSocketHandshakeException? failure = CheckAnswer(head, out string? subProtocol);
+        WebSocketHandshakeException? failure = CheckAnswer(head, out string? subProtocol, out string? extensions, out DeflateParameters agreed);
         if (failure is not null)
         {
             Fail(failure);
             return;
         }
-        var connection = new WebSocketConnection(_loop, _options.Connection, _heartbeat, isServer: false, subProtocol);
+        var connection = new WebSocketConnection(_loop, _options.Connection, _heartbeat, isServer: false, subProtocol,
+            extensions, extensions is null ? null : agreed);
         Transport transport = _transport!;
         transport.Protocol = connection.Protocol;
         connection.Protocol.ConnectionMade(transport);
@@ -126,9 +130,11 @@ internal sealed class WebSocketClientHandshake : Protocol
         Fail(new WebSocketHandshakeException(WebSocketHandshakeFailure.ConnectionClosed, "The connection was lost before the server's answer to the WebSocket handshake was complete."));
 
     /// <summary>§4.1: the checks a client must make of the server's answer; null when it is an acceptable 101.</summary>
-    private WebSocketHandshakeException? CheckAnswer(string head, out string? subProtocol)
+    private WebSocketHandshakeException? CheckAnswer(string head, out string? subProtocol, out string? agreedExtensions, out DeflateParameters agreed)
     {
         subProtocol = null;
+        agreedExtensions = null;
+        agreed = default;
         string[] lines = head.Split("\r\n");
         string[] status = lines[0].Split(' ', 3);
         if (status.Length < 2 || status[0] != "HTTP/1.1" || status[1].Length != 3 || !int.TryParse(status[1], out int code))
@@ -165,7 +171,15 @@ internal sealed class WebSocketClientHandshake : Protocol
         string? extensions = Field(fields, "Sec-WebSocket-Extensions");
         if (!string.IsNullOrEmpty(extensions))
         {
-            return new WebSocketHandshakeException(WebSocketHandshakeFailure.UnexpectedExtension, $"The server answered with extensions that were not offered: \"{Printable(extensions)}\".", code);
+            if (_options.Connection.Compression is not { } compression)
+            {
+                return new WebSocketHandshakeException(WebSocketHandshakeFailure.UnexpectedExtension, $"The server answered with extensions that were not offered: \"{Printable(extensions)}\".", code);
+            }
+            if (PerMessageDeflateNegotiation.CheckAnswer(extensions, compression, out agreed) is { } problem)
+            {
+                return new WebSocketHandshakeException(WebSocketHandshakeFailure.UnexpectedExtension, $"The server's Sec-WebSocket-Extensions \"{Printable(extensions)}\" is refused: {problem}.", code);
+            }
+            agreedExtensions = extensions;
         }
         string? chosen = Field(fields, "Sec-WebSocket-Protocol");
         if (chosen is not null)

@@ -39,12 +39,15 @@ internal enum DecodeStatus : byte
 /// straight into the caller's buffer. Every rule of §5 is checked as soon as the bytes that break it are in
 /// (§5.1 masking by role, §5.2 reserved bits and opcodes, §5.4 fragmentation, §5.5 control frames, §5.2
 /// minimal lengths, §5.5.1 close payloads, §8.1 UTF-8) and so are the size limits (1009 as soon as a
-/// header declares too much).
+/// header declares too much). With permessage-deflate (RFC 7692) agreed, a message whose first frame has RSV1
+/// set is inflated on its way to the caller's buffer (<see cref="PerMessageInflater"/>), and the limits and the UTF-8
+/// check apply to the inflated bytes.
 /// <para>Call <see cref="Decode"/> until it reports something; after <see cref="DecodeStatus.Error"/> it reports nothing else.</para>
 /// </summary>
 internal sealed class WebSocketDecoder
 {
     private readonly bool _expectMasked;        // set once: a server reads masked frames, a client unmasked ones
+    private readonly PerMessageInflater? _inflater; // set once: permessage-deflate was agreed
     private HeaderBytes _header;                // a header cut by the end of a read
     private int _headerLength;
     private ControlBytes _control;              // the payload of the control frame being read
@@ -63,10 +66,14 @@ internal sealed class WebSocketDecoder
     private bool _inMessage;                    // a data message has started and not ended
     private long _messageLength;
     private Utf8Validator _utf8;
+    private bool _compressed;                   // the message's first frame had RSV1: its payload is DEFLATE
+    private bool _markerFed;                    // its last frame is in and the marker was fed after it
+    private long _inflatedLength;
 
-    public WebSocketDecoder(bool isServer, long maxMessageSize = long.MaxValue, long maxFrameSize = long.MaxValue)
+    public WebSocketDecoder(bool isServer, long maxMessageSize = long.MaxValue, long maxFrameSize = long.MaxValue, PerMessageInflater? inflater = null)
     {
         _expectMasked = isServer;
+        _inflater = inflater;
         MaxMessageSize = maxMessageSize;
         MaxFrameSize = maxFrameSize;
     }
@@ -148,6 +155,14 @@ internal sealed class WebSocketDecoder
                 return ReportControl();
             }
             // A data frame's payload.
+            if (_compressed)
+            {
+                if (DecodeCompressed(input, destination, acceptData, ref consumed, out written) is DecodeStatus report)
+                {
+                    return report;
+                }
+                continue; // the frame ended, not the message: the next frame
+            }
             if (!acceptData || (destination.Length == 0 && _remaining > 0))
             {
                 return DecodeStatus.NeedDestination;
@@ -191,6 +206,83 @@ internal sealed class WebSocketDecoder
             return DecodeStatus.Data;
         }
     }
+
+    /// <summary>
+    /// A compressed message's payload: what is fed is inflated into <paramref name="destination"/> before more is fed,
+    /// so at most one feed buffer of it is held. Null when the frame ended and the message goes on in the next one.
+    /// </summary>
+    private DecodeStatus? DecodeCompressed(ReadOnlySpan<byte> input, Span<byte> destination, bool acceptData, ref int consumed, out int written)
+    {
+        written = 0;
+        if (!acceptData || destination.IsEmpty)
+        {
+            return DecodeStatus.NeedDestination;
+        }
+        while (true)
+        {
+            int n;
+            try
+            {
+                n = _inflater!.Inflate(destination);
+            }
+            catch (InvalidDataException)
+            {
+                return Fail(WebSocketCloseStatus.InvalidPayloadData, "A compressed message is not valid DEFLATE.");
+            }
+            if (n > 0)
+            {
+                _inflatedLength += n;
+                if (_inflatedLength > MaxMessageSize)
+                {
+                    return Fail(WebSocketCloseStatus.MessageTooBig, $"The message inflates past the limit of {MaxMessageSize} bytes.");
+                }
+                if (MessageType == WebSocketMessageType.Text && !_utf8.TryAppend(destination[..n]))
+                {
+                    return Fail(WebSocketCloseStatus.InvalidPayloadData, "The text message is not valid UTF-8.");
+                }
+                written = n;
+                IsEndOfMessage = false;
+                return DecodeStatus.Data;
+            }
+            if (_remaining > 0)
+            {
+                Span<byte> space = _inflater.InputSpace; // all of it: what was fed is inflated
+                int count = (int)Math.Min(Math.Min(_remaining, input.Length - consumed), space.Length);
+                if (count == 0)
+                {
+                    return DecodeStatus.NeedMoreInput;
+                }
+                _maskOffset = Unmask(input.Slice(consumed, count), space[..count]);
+                _inflater.Fed(count);
+                consumed += count;
+                _remaining -= count;
+                continue;
+            }
+            if (!_fin)
+            {
+                _inPayload = false;
+                return null;
+            }
+            if (!_markerFed)
+            {
+                _inflater.EndMessage();
+                _markerFed = true;
+                continue;
+            }
+            _inPayload = false;
+            _inMessage = false;
+            _inflater.MessageDone();
+            if (MessageType == WebSocketMessageType.Text && !_utf8.IsComplete)
+            {
+                return Fail(WebSocketCloseStatus.InvalidPayloadData, "The text message ends inside a UTF-8 sequence.");
+            }
+            IsEndOfMessage = true;
+            return DecodeStatus.Data;
+        }
+    }
+
+    /// <summary>Frees the inflater's zlib state (the connection ended).</summary>
+    public void ReleaseCompression() => _inflater?.Dispose();
 
     private int Unmask(ReadOnlySpan<byte> source, Span<byte> target)
     {
@@ -260,11 +352,19 @@ internal sealed class WebSocketDecoder
 
     private bool CheckFirstByte(byte b)
     {
-        if ((b & 0x70) != 0)
-        {
-            return Error("A reserved bit is set, and no extension was negotiated that defines it."); // §5.2
-        }
         var opcode = (WebSocketOpcode)(b & 0x0F);
+        int reserved = b & 0x70;
+        if (reserved != 0)
+        {
+            if (reserved != 0x40 || _inflater is null)
+            {
+                return Error("A reserved bit is set, and no extension was negotiated that defines it."); // §5.2
+            }
+            if (opcode is not (WebSocketOpcode.Text or WebSocketOpcode.Binary))
+            {
+                return Error("RSV1 is set on a frame that does not start a data message."); // RFC 7692 §6.1
+            }
+        }
         bool fin = (b & 0x80) != 0;
         switch (opcode)
         {
@@ -349,14 +449,25 @@ internal sealed class WebSocketDecoder
             _messageLength = 0;
             MessageType = opcode == WebSocketOpcode.Text ? WebSocketMessageType.Text : WebSocketMessageType.Binary;
             _utf8.Reset();
+            _compressed = (header[0] & 0x40) != 0;
+            _markerFed = false;
+            _inflatedLength = 0;
         }
         _messageLength += length;
-        if (_messageLength > MaxMessageSize)
+        if (_messageLength > (_compressed ? CompressedLimit(MaxMessageSize) : MaxMessageSize))
         {
             return Error(WebSocketCloseStatus.MessageTooBig, $"The message is over the limit of {MaxMessageSize} bytes.");
         }
         return true;
     }
+
+    /// <summary>
+    /// How long a compressed message may be on the wire: DEFLATE of incompressible bytes is a little longer than they
+    /// are (stored blocks: 5 bytes per 64 KiB, and a marker per flush), so the limit's inflated size plus an eighth.
+    /// The exact check is on the inflated bytes as they come.
+    /// </summary>
+    private static long CompressedLimit(long maxMessageSize) =>
+        maxMessageSize > long.MaxValue / 2 ? long.MaxValue : maxMessageSize + maxMessageSize / 8 + 1024;
 
     private DecodeStatus ReportControl()
     {

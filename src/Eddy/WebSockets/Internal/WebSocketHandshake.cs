@@ -152,6 +152,18 @@ internal static class WebSocketHandshake
         }
     }
 
+    /// <summary>The values of every field <paramref name="name"/>, in order.</summary>
+    public static IEnumerable<string> FieldValues(HttpRequestHeaders headers, string name)
+    {
+        for (int i = 0; i < headers.Count; i++)
+        {
+            if (Ascii.EqualsIgnoreCase(headers.NameAt(i), name))
+            {
+                yield return headers.ValueAt(i);
+            }
+        }
+    }
+
     /// <summary>The value of a field that must appear once; null when it is missing or repeated.</summary>
     private static string? SingleValue(HttpRequestHeaders headers, string name)
     {
