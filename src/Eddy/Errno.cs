@@ -34,6 +34,9 @@ public enum Errno
     /// <summary>Cannot allocate memory (kernel memory). From accept(2), the server stops accepting for 100 ms, as for <see cref="EMFILE"/>.</summary>
     ENOMEM = 12,
 
+    /// <summary>Device or resource busy. From io_uring_enter(2), completions are waiting to be reaped before more can be posted.</summary>
+    EBUSY = 16,
+
     /// <summary>Permission denied (e.g. binding a port below 1024 without the capability, or a Unix socket path the process cannot write).</summary>
     EACCES = 13,
 
@@ -132,4 +135,10 @@ public enum Errno
 
     /// <summary>Operation now in progress: a non-blocking connect(2) has started; wait for writability, then read <see cref="Sockets.NativeSocket.GetPendingError"/>. An outcome of <see cref="Sockets.NativeSocket.Connect"/>, not an error.</summary>
     EINPROGRESS = 115,
+
+    /// <summary>Timer expired. From io_uring_enter(2), a wait with a timeout ended with no completion.</summary>
+    ETIME = 62,
+
+    /// <summary>Operation canceled. The completion of an io_uring request that was removed before it finished.</summary>
+    ECANCELED = 125,
 }

@@ -3,7 +3,7 @@ namespace Eddy.Interop;
 /// <summary>
 /// One io_uring instance (io_uring(7)): the submission and completion rings mapped into this process, filled and
 /// drained without a system call, and <see cref="Submit"/> (io_uring_enter(2)) to hand over submissions and wait
-/// for completions. The first step of the io_uring backend (issue 17): no loop uses it yet.
+/// for completions. The base of the io_uring backend (issue 17): <see cref="Selectors.IoUringSelector"/> waits on it.
 /// <para>
 /// The rings are shared with the kernel, so the indexes are read and written with acquire/release ordering: the
 /// kernel's tail of the completion ring is read before the entries it covers, and our tail of the submission ring is
@@ -83,13 +83,14 @@ internal sealed unsafe class IoUring : IDisposable
 
     /// <summary>
     /// io_uring_setup(2) with room for <paramref name="entries"/> submissions (a power of two; the completion ring gets
-    /// twice as many) and the given setup flags. Throws <see cref="PosixException"/> when the kernel refuses: ENOSYS
+    /// twice as many, or <paramref name="completionEntries"/> with <see cref="Libc.IORING_SETUP_CQSIZE"/>) and the given setup flags. Throws <see cref="PosixException"/> when the kernel refuses: ENOSYS
     /// (too old), EPERM (forbidden, e.g. by a container's seccomp policy or kernel.io_uring_disabled), EINVAL (flags).
     /// </summary>
-    public static IoUring Create(uint entries, uint flags = 0)
+    public static IoUring Create(uint entries, uint flags = 0, uint completionEntries = 0)
     {
         Libc.IoUringParams p = default;
         p.Flags = flags;
+        p.CqEntries = completionEntries; // read with IORING_SETUP_CQSIZE
         int fd = Libc.IoUringSetup(entries, &p);
         if (fd < 0)
         {
@@ -153,6 +154,25 @@ internal sealed unsafe class IoUring : IDisposable
             Libc.ThrowFor("io_uring_enter", _fd);
         }
         return n;
+    }
+
+    /// <summary>
+    /// Publishes the entries taken since the last call, submits them, and waits for one completion for at most
+    /// <paramref name="timeoutMs"/> (-1: no limit) with <see cref="Libc.IORING_ENTER_EXT_ARG"/>. Returns what
+    /// io_uring_enter returned, or -errno: the caller decides what EINTR (a signal) and ETIME (the timeout) mean.
+    /// </summary>
+    public int SubmitAndWait(int timeoutMs)
+    {
+        uint toSubmit = _sqLocalTail - _sqPublished;
+        if (toSubmit > 0)
+        {
+            Volatile.Write(ref *_sqTail, _sqLocalTail);
+            _sqPublished = _sqLocalTail;
+        }
+        Libc.KernelTimespec timeout = new() { Seconds = timeoutMs / 1000, Nanoseconds = timeoutMs % 1000 * 1_000_000L };
+        Libc.IoUringGeteventsArg arg = new() { Timespec = timeoutMs < 0 ? 0 : (ulong)&timeout };
+        int n = Libc.IoUringEnter(_fd, toSubmit, 1, Libc.IORING_ENTER_GETEVENTS | Libc.IORING_ENTER_EXT_ARG, &arg);
+        return n < 0 ? -(int)Libc.LastErrno() : n;
     }
 
     /// <summary>The oldest completion not yet consumed, if any (no system call). Consume it with <see cref="Advance"/>.</summary>

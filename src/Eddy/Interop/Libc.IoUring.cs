@@ -10,10 +10,13 @@ internal static unsafe partial class Libc
     public const long SYS_io_uring_enter = 426;
     public const long SYS_io_uring_register = 427;
 
+    public const uint IORING_SETUP_CQSIZE = 1u << 3;
     public const uint IORING_SETUP_SINGLE_ISSUER = 1u << 12;
     public const uint IORING_SETUP_DEFER_TASKRUN = 1u << 13;
     public const uint IORING_FEAT_SINGLE_MMAP = 1u << 0;
+    public const uint IORING_FEAT_EXT_ARG = 1u << 8;
     public const uint IORING_ENTER_GETEVENTS = 1u << 0;
+    public const uint IORING_ENTER_EXT_ARG = 1u << 3;
     public const uint IORING_REGISTER_PROBE = 8;
     public const ushort IO_URING_OP_SUPPORTED = 1;
 
@@ -22,6 +25,8 @@ internal static unsafe partial class Libc
     public const long IORING_OFF_SQES = 0x10000000;
 
     public const byte IORING_OP_NOP = 0;
+    public const byte IORING_OP_POLL_ADD = 6;
+    public const byte IORING_OP_POLL_REMOVE = 7;
     public const byte IORING_OP_TIMEOUT = 11;
     public const byte IORING_OP_ACCEPT = 13;
     public const byte IORING_OP_SEND = 26;
@@ -81,6 +86,16 @@ internal static unsafe partial class Libc
         public uint Flags;
     }
 
+    /// <summary>struct io_uring_getevents_arg: io_uring_enter's argument with <see cref="IORING_ENTER_EXT_ARG"/> (a wait's timeout).</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct IoUringGeteventsArg
+    {
+        public ulong Sigmask;
+        public uint SigmaskSize;
+        public uint MinWaitUsec;
+        public ulong Timespec;
+    }
+
     /// <summary>struct __kernel_timespec.</summary>
     [StructLayout(LayoutKind.Sequential)]
     public struct KernelTimespec
@@ -99,6 +114,9 @@ internal static unsafe partial class Libc
 
     public static int IoUringEnter(int fd, uint toSubmit, uint minComplete, uint flags) =>
         (int)Syscall(SYS_io_uring_enter, fd, toSubmit, minComplete, flags, 0, 0);
+
+    public static int IoUringEnter(int fd, uint toSubmit, uint minComplete, uint flags, IoUringGeteventsArg* arg) =>
+        (int)Syscall(SYS_io_uring_enter, fd, toSubmit, minComplete, flags, (long)arg, sizeof(IoUringGeteventsArg));
 
     public static int IoUringRegister(int fd, uint opcode, void* arg, uint count) =>
         (int)Syscall(SYS_io_uring_register, fd, opcode, (long)arg, count, 0, 0);

@@ -21,8 +21,9 @@ namespace Eddy.Selectors;
 /// <item>Not thread-safe: one thread selects and registers. To interrupt a blocked <see cref="Select"/>
 ///   from another thread, register an eventfd and write to it (the event loop does).</item>
 /// </list>
-/// Backends: <see cref="EpollSelector"/> (Linux default) and <see cref="PollSelector"/> (portable fallback).
-/// Set <c>EDDY_SELECTOR=poll</c> to make <see cref="Create"/> pick the fallback, so it runs on Linux in tests.
+/// Backends: <see cref="EpollSelector"/> (Linux default), <see cref="PollSelector"/> (portable fallback) and
+/// <see cref="IoUringSelector"/> (the wait on io_uring). Set <c>EDDY_SELECTOR=poll</c> to make <see cref="Create"/>
+/// pick the fallback, so it runs on Linux in tests, and <c>EDDY_IO=uring</c> for io_uring.
 /// </summary>
 public abstract class Selector : IDisposable
 {
@@ -34,9 +35,32 @@ public abstract class Selector : IDisposable
     private int _count;
     private uint _nextGeneration;
 
-    /// <summary>The default selector: epoll, or poll when <c>EDDY_SELECTOR=poll</c>.</summary>
+    /// <summary>Environment variable that picks the I/O backend: <c>uring</c> for io_uring (<see cref="IoUringSelector"/>), anything else or unset for the selectors.</summary>
+    public const string IoVariable = "EDDY_IO";
+
+    private static int s_fallbackLogged;
+
+    /// <summary>
+    /// The default selector: epoll, or poll when <c>EDDY_SELECTOR=poll</c>; io_uring when <c>EDDY_IO=uring</c>, and
+    /// then epoll if the kernel refuses io_uring (containers often forbid it), said once per process on standard error.
+    /// </summary>
     public static Selector Create()
     {
+        string? io = Environment.GetEnvironmentVariable(IoVariable);
+        if (string.Equals(io?.Trim(), "uring", StringComparison.OrdinalIgnoreCase))
+        {
+            return CreateIoUringOrEpoll(static () => new IoUringSelector(), static line =>
+            {
+                if (Interlocked.Exchange(ref s_fallbackLogged, 1) == 0)
+                {
+                    Console.Error.WriteLine(line); // once per process, not once per loop
+                }
+            });
+        }
+        else if (!string.IsNullOrWhiteSpace(io) && !string.Equals(io.Trim(), "epoll", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new ArgumentException($"{IoVariable}={io} is not an I/O backend; choose uring (or leave it unset for epoll).");
+        }
         string? backend = Environment.GetEnvironmentVariable(BackendVariable);
         return backend?.Trim().ToLowerInvariant() switch
         {
@@ -46,7 +70,21 @@ public abstract class Selector : IDisposable
         };
     }
 
-    /// <summary>The backend's name: "epoll" or "poll".</summary>
+    /// <summary>io_uring from <paramref name="create"/>, or epoll when the kernel refuses it, with one line to <paramref name="log"/> saying so.</summary>
+    internal static Selector CreateIoUringOrEpoll(Func<Selector> create, Action<string> log)
+    {
+        try
+        {
+            return create();
+        }
+        catch (Exception e) when (e is PosixException or NotSupportedException)
+        {
+            log($"eddy: {IoVariable}=uring, but io_uring is not available here ({e.Message}); using epoll.");
+            return new EpollSelector();
+        }
+    }
+
+    /// <summary>The backend's name: "epoll", "poll" or "io_uring".</summary>
     public abstract string Name { get; }
 
     /// <summary>How many descriptors are registered.</summary>

@@ -33,6 +33,9 @@ public sealed class SelectorKey
     /// <summary>PollSelector only: this key's slot in the pollfd array.</summary>
     internal int PollIndex { get; set; } = -1;
 
+    /// <summary>IoUringSelector only: the serial number of this key's armed poll request; 0 when none is armed.</summary>
+    internal uint UringSerial { get; set; }
+
     /// <summary>For logs: the fd, the interest, and whether it is still registered.</summary>
     public override string ToString() => $"SelectorKey(fd {Fd}, {Interest}{(IsRegistered ? "" : ", unregistered")})";
 }

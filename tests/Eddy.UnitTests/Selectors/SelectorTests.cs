@@ -46,17 +46,53 @@ public sealed class SelectorTests
         Assert.Equal("EDDY_SELECTOR", Selector.BackendVariable);
     }
 
-    private static T WithBackendVariable<T>(string? value, Func<T> action)
+    [Theory]
+    [InlineData("uring", typeof(IoUringSelector))]
+    [InlineData(" URING ", typeof(IoUringSelector))]
+    [InlineData("epoll", typeof(EpollSelector))]
+    [InlineData("", typeof(EpollSelector))]
+    public void CreateHonoursTheIoVariable(string value, Type expected)
+    {
+        using Selector selector = WithBackendVariable(null, Selector.Create, io: value);
+
+        Assert.IsType(expected, selector);
+    }
+
+    [Fact]
+    public void CreateRejectsAnUnknownIoBackendNamingTheVariable()
+    {
+        var e = Assert.Throws<ArgumentException>(() => WithBackendVariable(null, Selector.Create, io: "aio"));
+
+        Assert.Contains("EDDY_IO=aio", e.Message);
+    }
+
+    [Fact]
+    public void WhenTheKernelRefusesIoUringTheSelectorIsEpollAndTheLogSaysWhy()
+    {
+        var lines = new List<string>();
+        using Selector selector = Selector.CreateIoUringOrEpoll(() => throw new PosixException(Errno.EPERM, "io_uring_setup"), lines.Add);
+
+        Assert.IsType<EpollSelector>(selector);
+        string line = Assert.Single(lines);
+        Assert.StartsWith("eddy: EDDY_IO=uring, but io_uring is not available here (", line);
+        Assert.Contains("io_uring_setup", line);
+        Assert.EndsWith("); using epoll.", line);
+    }
+
+    private static T WithBackendVariable<T>(string? value, Func<T> action, string? io = null)
     {
         string? saved = Environment.GetEnvironmentVariable(Selector.BackendVariable);
+        string? savedIo = Environment.GetEnvironmentVariable(Selector.IoVariable); // CI runs the suite once with EDDY_IO=uring
         try
         {
             Environment.SetEnvironmentVariable(Selector.BackendVariable, value);
+            Environment.SetEnvironmentVariable(Selector.IoVariable, io);
             return action();
         }
         finally
         {
             Environment.SetEnvironmentVariable(Selector.BackendVariable, saved);
+            Environment.SetEnvironmentVariable(Selector.IoVariable, savedIo);
         }
     }
 }
