@@ -247,12 +247,16 @@ internal sealed class MemoryTransport(EventLoop loop, Protocol protocol) : Trans
         }
     }
 
+    /// <summary>How many non-empty writes the protocol made (each would be a send(2) on a socket).</summary>
+    public int Writes { get; private set; }
+
     public override void Write(ReadOnlySpan<byte> data)
     {
         if (_lost || data.IsEmpty)
         {
             return;
         }
+        Writes++;
         if (WroteEof)
         {
             throw new InvalidOperationException("Write after WriteEof.");

@@ -22,6 +22,7 @@ internal sealed unsafe class IoUring : IDisposable
     private readonly Libc.IoUringSqe* _sqes;
     private readonly nuint _sqesSize;
 
+    private readonly uint* _sqFlags;
     private readonly uint* _sqHead;
     private readonly uint* _sqTail;
     private readonly uint _sqMask;
@@ -59,6 +60,7 @@ internal sealed unsafe class IoUring : IDisposable
             _sqesSize = p.SqEntries * (uint)sizeof(Libc.IoUringSqe);
             _sqes = (Libc.IoUringSqe*)Map(fd, _sqesSize, Libc.IORING_OFF_SQES);
 
+            _sqFlags = (uint*)(_rings + p.SqOff.Flags);
             _sqHead = (uint*)(_rings + p.SqOff.Head);
             _sqTail = (uint*)(_rings + p.SqOff.Tail);
             _sqMask = *(uint*)(_rings + p.SqOff.RingMask);
@@ -109,6 +111,12 @@ internal sealed unsafe class IoUring : IDisposable
     /// <summary>The IORING_FEAT_* bits the kernel reported.</summary>
     public uint Features { get; }
 
+    /// <summary>
+    /// With <see cref="Libc.IORING_SETUP_TASKRUN_FLAG"/>: completions are waiting for this thread to enter the kernel
+    /// (<see cref="Libc.IORING_SQ_TASKRUN"/>), which <see cref="SubmitAndWait"/> with a zero timeout does.
+    /// </summary>
+    public bool TaskRunPending => (Volatile.Read(ref *_sqFlags) & Libc.IORING_SQ_TASKRUN) != 0;
+
     /// <summary>Entries taken with <see cref="TryGetSqe"/> and not yet handed to the kernel.</summary>
     public uint Unsubmitted => _sqLocalTail - _sqPublished;
 
@@ -158,7 +166,7 @@ internal sealed unsafe class IoUring : IDisposable
 
     /// <summary>
     /// Publishes the entries taken since the last call, submits them, and waits for one completion for at most
-    /// <paramref name="timeoutMs"/> (-1: no limit) with <see cref="Libc.IORING_ENTER_EXT_ARG"/>. Returns what
+    /// <paramref name="timeoutMs"/> (-1: no limit; 0: none, only what is ready) with <see cref="Libc.IORING_ENTER_EXT_ARG"/>. Returns what
     /// io_uring_enter returned, or -errno: the caller decides what EINTR (a signal) and ETIME (the timeout) mean.
     /// </summary>
     public int SubmitAndWait(int timeoutMs)
@@ -171,7 +179,8 @@ internal sealed unsafe class IoUring : IDisposable
         }
         Libc.KernelTimespec timeout = new() { Seconds = timeoutMs / 1000, Nanoseconds = timeoutMs % 1000 * 1_000_000L };
         Libc.IoUringGeteventsArg arg = new() { Timespec = timeoutMs < 0 ? 0 : (ulong)&timeout };
-        int n = Libc.IoUringEnter(_fd, toSubmit, 1, Libc.IORING_ENTER_GETEVENTS | Libc.IORING_ENTER_EXT_ARG, &arg);
+        uint minComplete = timeoutMs == 0 ? 0u : 1u; // 0: run pending task work and submit, but do not wait
+        int n = Libc.IoUringEnter(_fd, toSubmit, minComplete, Libc.IORING_ENTER_GETEVENTS | Libc.IORING_ENTER_EXT_ARG, &arg);
         return n < 0 ? -(int)Libc.LastErrno() : n;
     }
 

@@ -11,6 +11,9 @@ internal static unsafe partial class Libc
     public const long SYS_io_uring_register = 427;
 
     public const uint IORING_SETUP_CQSIZE = 1u << 3;
+    public const uint IORING_SETUP_COOP_TASKRUN = 1u << 8;
+    public const uint IORING_SETUP_TASKRUN_FLAG = 1u << 9;
+    public const uint IORING_SQ_TASKRUN = 1u << 2;
     public const uint IORING_SETUP_SINGLE_ISSUER = 1u << 12;
     public const uint IORING_SETUP_DEFER_TASKRUN = 1u << 13;
     public const uint IORING_FEAT_SINGLE_MMAP = 1u << 0;

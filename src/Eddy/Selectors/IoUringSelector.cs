@@ -36,7 +36,9 @@ public sealed unsafe class IoUringSelector : Selector
     /// </summary>
     public IoUringSelector()
     {
-        _ring = IoUring.Create(256, Libc.IORING_SETUP_CQSIZE, completionEntries: 4096);
+        // COOP_TASKRUN: completions are posted when this thread enters the kernel (it always does to wait), not by
+        // interrupting it; TASKRUN_FLAG says when some are waiting, for the non-blocking Select.
+        _ring = IoUring.Create(256, Libc.IORING_SETUP_CQSIZE | Libc.IORING_SETUP_COOP_TASKRUN | Libc.IORING_SETUP_TASKRUN_FLAG, completionEntries: 4096);
         try
         {
             if ((_ring.Features & Libc.IORING_FEAT_EXT_ARG) == 0 || !_ring.Supports(Libc.IORING_OP_POLL_ADD) || !_ring.Supports(Libc.IORING_OP_POLL_REMOVE))
@@ -84,13 +86,17 @@ public sealed unsafe class IoUringSelector : Selector
         }
         _rearm.Clear();
         int count = Reap(events);
-        if (count > 0 || timeoutMs == 0)
+        if (count > 0)
         {
             if (_ring.Unsubmitted > 0)
             {
                 _ring.Submit(); // the polls armed above go in now; what they find comes with the next call
             }
-            return count > 0 ? count : Reap(events);
+            return count;
+        }
+        if (timeoutMs == 0 && _ring.Unsubmitted == 0 && !_ring.TaskRunPending)
+        {
+            return 0; // nothing to hand over, nothing waiting: no system call
         }
         int result = _ring.SubmitAndWait(timeoutMs);
         if (result < 0)

@@ -82,6 +82,7 @@ public sealed partial class WebSocketConnection
         if (_peerEof && _input.IsEmpty && !_processing && _state is WebSocketState.Open or WebSocketState.CloseSent)
         {
             SetFailed(new WebSocketException(WebSocketError.ConnectionClosedPrematurely, "The peer closed the connection without a close frame."));
+            FlushBatch();
             _transport.Close();
         }
     }
@@ -199,6 +200,7 @@ public sealed partial class WebSocketConnection
         }
         _drain.TryFail(new WebSocketException(WebSocketError.InvalidState, "The WebSocket was closed by the peer."));
         _closed?.TrySetResult();
+        FlushBatch(); // our close frame first
         _transport.Close();
     }
 
@@ -214,6 +216,7 @@ public sealed partial class WebSocketConnection
             WriteClose(status, message);
         }
         SetFailed(new WebSocketException(WebSocketError.Faulted, $"The peer broke the protocol ({(int)status}): {message}"));
+        FlushBatch(); // our close frame first
         if (_peerEof || !_transport.CanWriteEof)
         {
             _transport.Close();

@@ -6,16 +6,76 @@ using Eddy.WebSockets.Internal;
 
 namespace Eddy.WebSockets;
 
-// Sending: a frame is written whole, at once, to the transport (header and payload in one write through a
-// per-loop scratch buffer up to 64 KiB, so a small message costs one send(2)); control frames can therefore go
-// out between the frames of a message sent in pieces. The transport buffers what the socket does not take; while
-// it holds more than its high-water mark, the send's task waits for it to drain (back-pressure on the sender).
+// Sending: a frame is written whole, at once (header and payload in one write through a per-loop scratch buffer up
+// to 64 KiB); control frames can therefore go out between the frames of a message sent in pieces. While a read is
+// being processed (OnDataReceived: the handler answers inline), the frames it causes are gathered in a per-loop
+// batch and written with one Transport.Write at its end, so pipelined messages are answered with one send(2), as
+// HTTP's pipelined responses are; anything that must follow them (a close, a FIN) flushes the batch first. The
+// transport buffers what the socket does not take; while it holds more than its high-water mark, the send's task
+// waits for it to drain (back-pressure on the sender).
 public sealed partial class WebSocketConnection
 {
     private const int ScratchSize = 64 * 1024;
+    private const int BatchSize = 64 * 1024;
 
     [ThreadStatic]
     private static byte[]? s_scratch;   // the loop thread's: a frame is copied in and written out before any other
+
+    [ThreadStatic]
+    private static byte[]? s_batch;     // the loop thread's: frames gathered while one connection's read is processed
+
+    [ThreadStatic]
+    private static int s_batchLength;
+
+    [ThreadStatic]
+    private static WebSocketConnection? s_batchOwner;
+
+    /// <summary>Starts gathering this connection's frames; false when another connection of this thread gathers already (ours then go straight out).</summary>
+    private bool BeginBatch()
+    {
+        if (s_batchOwner is not null)
+        {
+            return false;
+        }
+        s_batchOwner = this;
+        return true;
+    }
+
+    /// <summary>Writes what was gathered and stops gathering.</summary>
+    private void EndBatch()
+    {
+        FlushBatch();
+        s_batchOwner = null;
+    }
+
+    /// <summary>The gathered frames go to the transport now: before anything that must follow them (a larger write, a close, a FIN).</summary>
+    private void FlushBatch()
+    {
+        if (ReferenceEquals(s_batchOwner, this) && s_batchLength > 0)
+        {
+            int length = s_batchLength;
+            s_batchLength = 0;
+            _transport.Write(s_batch.AsSpan(0, length));
+        }
+    }
+
+    /// <summary>Bytes of frames, in order: gathered when this connection gathers and they fit, else written (after what was gathered).</summary>
+    private void Emit(ReadOnlySpan<byte> bytes)
+    {
+        if (ReferenceEquals(s_batchOwner, this) && bytes.Length <= BatchSize)
+        {
+            byte[] batch = s_batch ??= new byte[BatchSize];
+            if (bytes.Length > BatchSize - s_batchLength)
+            {
+                FlushBatch();
+            }
+            bytes.CopyTo(batch.AsSpan(s_batchLength));
+            s_batchLength += bytes.Length;
+            return;
+        }
+        FlushBatch();
+        _transport.Write(bytes);
+    }
 
     /// <summary>Sends <paramref name="text"/> as one text message (UTF-8).</summary>
     public ValueTask SendTextAsync(string text)
@@ -32,7 +92,7 @@ public sealed partial class WebSocketConnection
         int header = WebSocketFrameWriter.HeaderLength(length, masked: false);
         Encoding.UTF8.GetBytes(text, scratch.AsSpan(header));
         WebSocketFrameWriter.WriteHeader(scratch, WebSocketOpcode.Text, fin: true, length);
-        _transport.Write(scratch.AsSpan(0, header + length));
+        Emit(scratch.AsSpan(0, header + length));
         return Sent(WebSocketMessageType.Text, endOfMessage: true);
     }
 
@@ -172,13 +232,13 @@ public sealed partial class WebSocketConnection
         if (payload.Length <= ScratchSize - header)
         {
             Copy(payload, scratch.AsSpan(header), key, 0);
-            _transport.Write(scratch.AsSpan(0, header + payload.Length));
+            Emit(scratch.AsSpan(0, header + payload.Length));
             return;
         }
         if (key is null)
         {
-            _transport.Write(scratch.AsSpan(0, header)); // a large payload: one more write rather than a large copy
-            _transport.Write(payload);
+            Emit(scratch.AsSpan(0, header)); // a large payload: one more write rather than a large copy
+            Emit(payload);
             return;
         }
         // A client's large payload is masked through the scratch buffer, a piece at a time.
@@ -188,7 +248,7 @@ public sealed partial class WebSocketConnection
         {
             int n = Math.Min(ScratchSize - filled, payload.Length - offset);
             Copy(payload.Slice(offset, n), scratch.AsSpan(filled), key, offset);
-            _transport.Write(scratch.AsSpan(0, filled + n));
+            Emit(scratch.AsSpan(0, filled + n));
             offset += n;
             filled = 0;
         }

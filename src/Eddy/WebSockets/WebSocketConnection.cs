@@ -111,6 +111,10 @@ public sealed partial class WebSocketConnection
     /// <summary>Cuts the connection at once: no close handshake; pending operations fail.</summary>
     public void Abort()
     {
+        if (ReferenceEquals(s_batchOwner, this))
+        {
+            s_batchLength = 0; // gathered frames of a connection being cut: dropped with it
+        }
         if (_state is WebSocketState.Closed or WebSocketState.Aborted)
         {
             _transport?.Abort();
@@ -137,20 +141,31 @@ public sealed partial class WebSocketConnection
         {
             return; // after the close handshake, or lingering after a failure: dropped
         }
-        if (_input.IsEmpty && !_processing)
+        bool batching = BeginBatch(); // what the handler sends while this read is processed goes in one write
+        try
         {
-            int consumed = Process(data);
-            if (consumed < data.Length && _state is WebSocketState.Open or WebSocketState.CloseSent)
+            if (_input.IsEmpty && !_processing)
             {
-                _input.Append(data[consumed..]);
+                int consumed = Process(data);
+                if (consumed < data.Length && _state is WebSocketState.Open or WebSocketState.CloseSent)
+                {
+                    _input.Append(data[consumed..]);
+                }
+            }
+            else
+            {
+                _input.Append(data);
+                ProcessInput();
+            }
+            UpdateReading();
+        }
+        finally
+        {
+            if (batching)
+            {
+                EndBatch();
             }
         }
-        else
-        {
-            _input.Append(data);
-            ProcessInput();
-        }
-        UpdateReading();
     }
 
     internal bool OnEofReceived()

@@ -63,6 +63,25 @@ public sealed class WebSocketConnectionTests
         Assert.Empty(http.Errors);
     }
 
+    [Fact]
+    public void MessagesPipelinedInOneReadAreAnsweredWithOneWriteAndACloseBehindThemComesLast()
+    {
+        using var http = new InMemoryHttp(App(Echo));
+        int writesBefore = 0;
+        http.Run(async () =>
+        {
+            await http.SendAsync(s_handshake);
+            writesBefore = http.Transport.Writes;
+            await http.SendAsync(Concat(Text("one"), Text("two"), Frame(0x9, "ping"u8), Frame(0x2, [1, 2, 3]), Text("three")));
+            Assert.Equal(writesBefore + 1, http.Transport.Writes); // four echoes and a pong: one write
+            await http.SendAsync(Concat(Text("four"), Close(1000, "done")));
+        });
+        Assert.Equal(writesBefore + 2, http.Transport.Writes); // the echo and our close answer together, before the close
+        Assert.Equal(["text:one", "text:two", "pong:ping", "binary:010203", "text:three", "text:four", "close:1000:"], ServerFrames(http));
+        Assert.True(http.Transport.IsClosed);
+        Assert.Empty(http.Errors);
+    }
+
     /// <summary>The messages and control frames the server sends back, and whether it closed, are the same however the input was cut.</summary>
     [Fact]
     public void TheOutputDoesNotDependOnHowTheInputWasCutIntoReads()
