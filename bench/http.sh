@@ -7,6 +7,8 @@
 #   Requests/s, latency (p50, p99), server CPU time per request and peak RSS of
 #   four HTTP servers on the same machine, side by side in one run:
 #     eddy     - `eddy serve --port PORT --loops 1` (Eddy's HTTP server, one loop)
+#     eddy-uring - the same with EDDY_IO=uring: the loop waits on io_uring
+#                (issue 17's backend as far as it goes; not in the default set)
 #     kestrel  - bench/peers/KestrelMinimal: ASP.NET Core minimal API as in
 #                TechEmpower's "aspnetcore minimal" entry (Server GC, TieredPGO:
 #                the `dotnet new web` defaults)
@@ -130,6 +132,7 @@ PORT_KESTREL=${PORT_KESTREL:-9202}
 PORT_C=${PORT_C:-9203}
 PORT_NGINX=${PORT_NGINX:-9204}
 PORT_C_URING=${PORT_C_URING:-9205}
+PORT_EDDY_URING=${PORT_EDDY_URING:-9206}
 NOISE_LIMIT=${NOISE_LIMIT:-5}
 RETRIES=${RETRIES:-2}
 RETRY_PAUSE=${RETRY_PAUSE:-10}
@@ -181,8 +184,8 @@ source "$BENCH/lib.sh"
 # ---------------------------------------------------------------- checks ----
 
 for s in $SERVERS; do
-  case $s in eddy|kestrel|c|c-uring|nginx) ;;
-    *) die "unknown server '$s' in SERVERS (use eddy, kestrel, c, c-uring, nginx)";; esac
+  case $s in eddy|eddy-uring|kestrel|c|c-uring|nginx) ;;
+    *) die "unknown server '$s' in SERVERS (use eddy, eddy-uring, kestrel, c, c-uring, nginx)";; esac
 done
 [[ -n ${SERVERS// /} ]] || die "SERVERS is empty"
 for v in WARMUP ROUNDS DURATION SERVER_CPU LOAD_CPU PORT_EDDY PORT_KESTREL PORT_C PORT_C_URING PORT_NGINX NOISE_LIMIT RETRIES RETRY_PAUSE IDLE_CONNS; do
@@ -219,7 +222,7 @@ has() { [[ " $SERVERS " == *" $1 "* ]]; }
 port_of() {
   case $1 in
     eddy) echo "$PORT_EDDY";; kestrel) echo "$PORT_KESTREL";; c) echo "$PORT_C";; nginx) echo "$PORT_NGINX";;
-    c-uring) echo "$PORT_C_URING";;
+    c-uring) echo "$PORT_C_URING";; eddy-uring) echo "$PORT_EDDY_URING";;
   esac
 }
 
@@ -259,7 +262,7 @@ if has kestrel; then
 fi
 KESTREL=$BIN/kestrel-minimal/KestrelMinimal
 
-if has eddy; then
+if has eddy || has eddy-uring; then
   build_eddy
 fi
 
@@ -355,6 +358,7 @@ start_server() {
   [[ $TLS == 1 ]] && tls_args=(--tls-cert "$CERT" --tls-key "$KEY")
   case $s in
     eddy)    taskset -c "$SERVER_CPU" "$EDDY" serve --port "$port" --loops 1 "${tls_args[@]}" >"$out" 2>&1 & ;;
+    eddy-uring) EDDY_IO=uring taskset -c "$SERVER_CPU" "$EDDY" serve --port "$port" --loops 1 "${tls_args[@]}" >"$out" 2>&1 & ;;
     kestrel) if [[ $TLS == 1 ]]; then
                KESTREL_TLS_CERT=$CERT KESTREL_TLS_KEY=$KEY taskset -c "$SERVER_CPU" "$KESTREL" "$port" >"$out" 2>&1 &
              else
@@ -373,6 +377,9 @@ start_server() {
   for _ in $(seq 300); do
     if grep -Eq "127\.0\.0\.1:$port([^0-9]|\$)" "$out" 2>/dev/null || { [[ $s == nginx ]] && port_in_use "$port"; }; then
       log "started $s (pid ${PID[$s]}) on 127.0.0.1:$port, cpu $SERVER_CPU: $(head -n1 "$out")"
+      if [[ $s == eddy-uring ]] && grep -q "io_uring is not available" "$out"; then
+        die "eddy-uring fell back to epoll: $(grep "io_uring is not available" "$out")"
+      fi
       check_server "$s"
       return 0
     fi
@@ -625,8 +632,8 @@ def lat(us):
         return "n/a"
     return f"{us:,.0f} µs" if us < 1000 else f"{us / 1000:,.2f} ms"
 
-cols = [s for s in ("eddy", "kestrel", "c", "c-uring", "nginx") if s in servers]
-pairs = [(a, b) for a, b in (("eddy", "c"), ("eddy", "kestrel"), ("kestrel", "c"), ("c-uring", "c"), ("eddy", "c-uring"),
+cols = [s for s in ("eddy", "eddy-uring", "kestrel", "c", "c-uring", "nginx") if s in servers]
+pairs = [(a, b) for a, b in (("eddy", "c"), ("eddy-uring", "c"), ("eddy-uring", "eddy"), ("eddy", "kestrel"), ("kestrel", "c"), ("c-uring", "c"), ("eddy", "c-uring"),
                              ("eddy", "nginx"), ("kestrel", "nginx"))
          if a in servers and b in servers]
 
@@ -634,6 +641,7 @@ print("| server | what |")
 print("|---|---|")
 what = {
     "eddy": "`eddy serve --loops 1` (Eddy's HTTP server, one event loop)",
+    "eddy-uring": "the same with `EDDY_IO=uring`: the loop waits on io_uring (`IoUringSelector`); reads and writes are still system calls",
     "kestrel": "`bench/peers/KestrelMinimal`: ASP.NET Core minimal API on Kestrel (Server GC, TieredPGO; the `dotnet new web` defaults)",
     "c": "`bench/peers/c-http`: single-threaded C epoll responder, canned responses (the machine's limit)",
     "c-uring": "`bench/peers/c-uring`: the same responses from a single-threaded C io_uring responder (multishot accept "

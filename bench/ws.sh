@@ -11,6 +11,8 @@
 #     node     - bench/peers/node-ws/echo.js: Node.js with Debian's node-ws (/usr/share/nodejs/ws)
 #   Load: `eddy load ws` (Eddy's own client), closed loop, binary messages, 64 connections:
 #     small     32-byte messages
+#     small-p8  32-byte messages, 8 in flight per connection (--pipeline 8): at 32 bytes the one-core
+#               load generator is the limit with one in flight, so this shows what the servers can do
 #     large     16 KiB messages
 #   The server is pinned to SERVER_CPU (default 0), the load generator to LOAD_CPU (default 1).
 #   The .NET servers are first warmed up under load for WARMUP seconds (split over the workloads).
@@ -33,7 +35,7 @@
 #   raised (ulimit -n 65536, or the hard limit) for the idle connections.
 #
 # HOW TO RUN
-#   bench/ws.sh                                   # full run, ~6 minutes
+#   bench/ws.sh                                   # full run, ~8 minutes
 #   DURATION=2 WARMUP=1 ROUNDS=1 IDLE_CONNS=200 bench/ws.sh   # quick check of the script
 #   SERVERS="eddy node" bench/ws.sh               # a subset
 #   EDDY=/path/to/eddy bench/ws.sh                # a prebuilt eddy
@@ -69,8 +71,8 @@ PORT_KESTREL=${PORT_KESTREL:-9212}
 PORT_NODE=${PORT_NODE:-9213}
 export NODE_WS=${NODE_WS:-/usr/share/nodejs/ws}
 
-# Workloads: "name size"
-WORKLOADS=("small 32" "large 16384")
+# Workloads: "name size pipeline"
+WORKLOADS=("small 32 1" "small-p8 32 8" "large 16384 1")
 
 BIN=$BENCH/bin
 STAMP=$(date +%Y%m%d-%H%M%S)
@@ -155,13 +157,13 @@ start_server() {
 # json_field FILE EXPR: a figure from a JSON report (python3: EXPR over `r`).
 json_field() { python3 -c "import json,sys; r=json.load(open(sys.argv[1])); print($2)" "$1"; }
 
-# run_load SERVER SIZE SECONDS JSON: one closed-loop run of `eddy load ws`, bounded; sets CPU_US (server CPU per message, µs).
+# run_load SERVER SIZE PIPELINE SECONDS JSON: one closed-loop run of `eddy load ws`, bounded; sets CPU_US (server CPU per message, µs).
 CPU_US=''
 run_load() {
-  local s=$1 size=$2 secs=$3 json=$4 cpu0 cpu1 rc=0 messages
+  local s=$1 size=$2 pipe=$3 secs=$4 json=$5 cpu0 cpu1 rc=0 messages
   cpu0=$(cpu_ticks "${PID[$s]}")
   timeout --kill-after=5 $((secs + 30)) taskset -c "$LOAD_CPU" "$EDDY" load ws "$(url_of "$s")" \
-    -c "$CONNS" --size "$size" -d "${secs}s" --loops 1 -q --json "$json" &
+    -c "$CONNS" --size "$size" --pipeline "$pipe" -d "${secs}s" --loops 1 -q --json "$json" &
   LOAD_PID=$!
   wait "$LOAD_PID" || rc=$?
   LOAD_PID=
@@ -179,9 +181,9 @@ for s in $SERVERS; do
   [[ $s == node ]] && continue   # no JIT tiers to settle
   per=$(( WARMUP / ${#WORKLOADS[@]} )); (( per >= 1 )) || per=1
   for w in "${WORKLOADS[@]}"; do
-    read -r name size <<<"$w"
+    read -r name size pipe <<<"$w"
     log "warming $s: $name for ${per}s"
-    run_load "$s" "$size" "$per" "$RAW/warmup-$s-$name.json"
+    run_load "$s" "$size" "$pipe" "$per" "$RAW/warmup-$s-$name.json"
   done
 done
 
@@ -189,12 +191,12 @@ done
 
 read -r -a order <<<"$SERVERS"
 for w in "${WORKLOADS[@]}"; do
-  read -r name size <<<"$w"
+  read -r name size pipe <<<"$w"
   for round in $(seq "$ROUNDS"); do
     for i in "${!order[@]}"; do
       s=${order[$(( (i + round - 1) % ${#order[@]} ))]}   # rotate the order every round
       json=$RAW/$name-$round-$s.json
-      run_load "$s" "$size" "$DURATION" "$json"
+      run_load "$s" "$size" "$pipe" "$DURATION" "$json"
       read -r mps messages p50 p99 errors < <(json_field "$json" \
         '"%.0f %d %d %d %d" % (r["messagesPerSecond"], r["messages"], r["latencyUs"]["p50"], r["latencyUs"]["p99"], r["errors"])')
       printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$round" "$s" "$mps" "$messages" "$p50" "$p99" "$errors" "$CPU_US" >>"$RUNS_TSV"
