@@ -145,12 +145,7 @@ internal sealed unsafe class IoUring : IDisposable
     /// </summary>
     public int Submit(uint waitFor = 0)
     {
-        uint toSubmit = _sqLocalTail - _sqPublished;
-        if (toSubmit > 0)
-        {
-            Volatile.Write(ref *_sqTail, _sqLocalTail); // release: the entries are written before the kernel sees them
-            _sqPublished = _sqLocalTail;
-        }
+        uint toSubmit = Publish();
         int n;
         do
         {
@@ -171,17 +166,24 @@ internal sealed unsafe class IoUring : IDisposable
     /// </summary>
     public int SubmitAndWait(int timeoutMs)
     {
-        uint toSubmit = _sqLocalTail - _sqPublished;
-        if (toSubmit > 0)
-        {
-            Volatile.Write(ref *_sqTail, _sqLocalTail);
-            _sqPublished = _sqLocalTail;
-        }
+        uint toSubmit = Publish();
         Libc.KernelTimespec timeout = new() { Seconds = timeoutMs / 1000, Nanoseconds = timeoutMs % 1000 * 1_000_000L };
         Libc.IoUringGeteventsArg arg = new() { Timespec = timeoutMs < 0 ? 0 : (ulong)&timeout };
         uint minComplete = timeoutMs == 0 ? 0u : 1u; // 0: run pending task work and submit, but do not wait
         int n = Libc.IoUringEnter(_fd, toSubmit, minComplete, Libc.IORING_ENTER_GETEVENTS | Libc.IORING_ENTER_EXT_ARG, &arg);
         return n < 0 ? -(int)Libc.LastErrno() : n;
+    }
+
+    /// <summary>Makes the entries taken since the last call visible to the kernel; returns how many.</summary>
+    private uint Publish()
+    {
+        uint toSubmit = _sqLocalTail - _sqPublished;
+        if (toSubmit > 0)
+        {
+            Volatile.Write(ref *_sqTail, _sqLocalTail); // release: the entries are written before the kernel sees them
+            _sqPublished = _sqLocalTail;
+        }
+        return toSubmit;
     }
 
     /// <summary>The oldest completion not yet consumed, if any (no system call). Consume it with <see cref="Advance"/>.</summary>

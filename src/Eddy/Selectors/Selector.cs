@@ -47,19 +47,18 @@ public abstract class Selector : IDisposable
     public static Selector Create()
     {
         string? io = Environment.GetEnvironmentVariable(IoVariable);
-        if (string.Equals(io?.Trim(), "uring", StringComparison.OrdinalIgnoreCase))
+        switch (io?.Trim().ToLowerInvariant())
         {
-            return CreateIoUringOrEpoll(static () => new IoUringSelector(), static line =>
-            {
-                if (Interlocked.Exchange(ref s_fallbackLogged, 1) == 0)
+            case "uring":
+                return CreateIoUringOrEpoll(static () => new IoUringSelector(), static line =>
                 {
-                    Console.Error.WriteLine(line); // once per process, not once per loop
-                }
-            });
-        }
-        else if (!string.IsNullOrWhiteSpace(io) && !string.Equals(io.Trim(), "epoll", StringComparison.OrdinalIgnoreCase))
-        {
-            throw new ArgumentException($"{IoVariable}={io} is not an I/O backend; choose uring (or leave it unset for epoll).");
+                    if (Interlocked.Exchange(ref s_fallbackLogged, 1) == 0)
+                    {
+                        Console.Error.WriteLine(line); // once per process, not once per loop
+                    }
+                });
+            case not (null or "" or "epoll"):
+                throw new ArgumentException($"{IoVariable}={io} is not an I/O backend; choose uring (or leave it unset for epoll).");
         }
         string? backend = Environment.GetEnvironmentVariable(BackendVariable);
         return backend?.Trim().ToLowerInvariant() switch

@@ -38,7 +38,7 @@ internal static class PerMessageDeflateNegotiation
         {
             foreach (Extension offer in Parse(value))
             {
-                if (!offer.Name.Equals(Name, StringComparison.OrdinalIgnoreCase) || !TryReadOffer(offer, out ClientOffer o))
+                if (!offer.Name.Equals(Name, StringComparison.OrdinalIgnoreCase) || ReadParameters(offer, isAnswer: false, out Parameters o) is not null)
                 {
                     continue; // another extension, or an offer we must decline (§7.1): try the next
                 }
@@ -94,51 +94,45 @@ internal static class PerMessageDeflateNegotiation
         {
             return "the server answered with extensions that were not offered";
         }
-        bool serverFresh = false, clientFresh = false;
-        int? clientBits = null, serverBits = null;
-        foreach ((string name, string? value) in extensions[0].Parameters)
+        if (ReadParameters(extensions[0], isAnswer: true, out Parameters p) is { } bad)
         {
-            bool ok = name.ToLowerInvariant() switch
-            {
-                ServerNoContextTakeover => value is null && Once(ref serverFresh),
-                ClientNoContextTakeover => value is null && Once(ref clientFresh),
-                ServerMaxWindowBits => serverBits is null && TryBits(value, out serverBits),
-                ClientMaxWindowBits => clientBits is null && TryBits(value, out clientBits), // offered, so the server may set it
-                _ => false,
-            };
-            if (!ok)
-            {
-                return $"the server's permessage-deflate parameter \"{name}{(value is null ? "" : "=" + value)}\" is unknown, repeated or out of range";
-            }
+            return $"the server's permessage-deflate parameter \"{bad}\" is unknown, repeated or out of range";
         }
-        agreed = new DeflateParameters(clientFresh || !options.ClientContextTakeover, clientBits ?? DeflateParameters.MaxWindowBits, serverFresh);
+        agreed = new DeflateParameters(p.ClientNoContextTakeover || !options.ClientContextTakeover,
+            p.ClientMaxWindowBits ?? DeflateParameters.MaxWindowBits, p.ServerNoContextTakeover);
         return null;
     }
 
-    private readonly record struct ClientOffer(bool ServerNoContextTakeover, bool ClientNoContextTakeover, int? ServerMaxWindowBits);
+    /// <summary>The four parameters of §7.1, as an offer or an answer gives them.</summary>
+    private readonly record struct Parameters(bool ServerNoContextTakeover, bool ClientNoContextTakeover, int? ServerMaxWindowBits, int? ClientMaxWindowBits);
 
-    private static bool TryReadOffer(Extension offer, out ClientOffer result)
+    /// <summary>
+    /// Reads an element's parameters; returns the first one that is unknown, repeated or out of range (as written), or
+    /// null. The one rule that differs: <c>client_max_window_bits</c> may come without a value in an offer (§7.1.2.2),
+    /// but an answer must give one.
+    /// </summary>
+    private static string? ReadParameters(Extension element, bool isAnswer, out Parameters result)
     {
         result = default;
         bool serverFresh = false, clientFresh = false, clientBitsSeen = false;
-        int? serverBits = null;
-        foreach ((string name, string? value) in offer.Parameters)
+        int? serverBits = null, clientBits = null;
+        foreach ((string name, string? value) in element.Parameters)
         {
             bool ok = name.ToLowerInvariant() switch
             {
                 ServerNoContextTakeover => value is null && Once(ref serverFresh),
                 ClientNoContextTakeover => value is null && Once(ref clientFresh),
                 ServerMaxWindowBits => serverBits is null && TryBits(value, out serverBits),
-                ClientMaxWindowBits => Once(ref clientBitsSeen) && (value is null || TryBits(value, out _)),
+                ClientMaxWindowBits => Once(ref clientBitsSeen) && ((value is null && !isAnswer) || TryBits(value, out clientBits)),
                 _ => false,
             };
             if (!ok)
             {
-                return false;
+                return value is null ? name : name + "=" + value;
             }
         }
-        result = new ClientOffer(serverFresh, clientFresh, serverBits);
-        return true;
+        result = new Parameters(serverFresh, clientFresh, serverBits, clientBits);
+        return null;
     }
 
     private static bool Once(ref bool seen)

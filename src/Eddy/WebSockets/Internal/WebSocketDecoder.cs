@@ -175,7 +175,7 @@ internal sealed class WebSocketDecoder
                 consumed += count;
                 _remaining -= count;
                 written = count;
-                if (MessageType == WebSocketMessageType.Text && !_utf8.TryAppend(target))
+                if (!IsValidText(target))
                 {
                     return Fail(WebSocketCloseStatus.InvalidPayloadData, "The text message is not valid UTF-8.");
                 }
@@ -189,13 +189,7 @@ internal sealed class WebSocketDecoder
                 _inPayload = false;
                 if (_fin)
                 {
-                    if (MessageType == WebSocketMessageType.Text && !_utf8.IsComplete)
-                    {
-                        return Fail(WebSocketCloseStatus.InvalidPayloadData, "The text message ends inside a UTF-8 sequence.");
-                    }
-                    _inMessage = false;
-                    IsEndOfMessage = true;
-                    return DecodeStatus.Data;
+                    return EndOfMessage();
                 }
                 if (count == 0)
                 {
@@ -236,7 +230,7 @@ internal sealed class WebSocketDecoder
                 {
                     return Fail(WebSocketCloseStatus.MessageTooBig, $"The message inflates past the limit of {MaxMessageSize} bytes.");
                 }
-                if (MessageType == WebSocketMessageType.Text && !_utf8.TryAppend(destination[..n]))
+                if (!IsValidText(destination[..n]))
                 {
                     return Fail(WebSocketCloseStatus.InvalidPayloadData, "The text message is not valid UTF-8.");
                 }
@@ -270,15 +264,24 @@ internal sealed class WebSocketDecoder
                 continue;
             }
             _inPayload = false;
-            _inMessage = false;
             _inflater.MessageDone();
-            if (MessageType == WebSocketMessageType.Text && !_utf8.IsComplete)
-            {
-                return Fail(WebSocketCloseStatus.InvalidPayloadData, "The text message ends inside a UTF-8 sequence.");
-            }
-            IsEndOfMessage = true;
-            return DecodeStatus.Data;
+            return EndOfMessage();
         }
+    }
+
+    /// <summary>A message's next bytes (inflated, if it is compressed) are valid so far: always for binary; UTF-8 checked as it comes for text.</summary>
+    private bool IsValidText(ReadOnlySpan<byte> bytes) => MessageType != WebSocketMessageType.Text || _utf8.TryAppend(bytes);
+
+    /// <summary>The message's last bytes are in: reported, unless a text message ends inside a UTF-8 sequence.</summary>
+    private DecodeStatus EndOfMessage()
+    {
+        if (MessageType == WebSocketMessageType.Text && !_utf8.IsComplete)
+        {
+            return Fail(WebSocketCloseStatus.InvalidPayloadData, "The text message ends inside a UTF-8 sequence.");
+        }
+        _inMessage = false;
+        IsEndOfMessage = true;
+        return DecodeStatus.Data;
     }
 
     /// <summary>Frees the inflater's zlib state (the connection ended).</summary>

@@ -122,13 +122,9 @@ internal static class WebSocketHandshake
     /// <summary>Whether any field <paramref name="name"/> lists <paramref name="token"/> (comma-separated, case-insensitive: RFC 9110 §5.6.1, §7.8).</summary>
     public static bool HasToken(HttpRequestHeaders headers, string name, string token)
     {
-        for (int i = 0; i < headers.Count; i++)
+        foreach (string value in FieldValues(headers, name))
         {
-            if (!Ascii.EqualsIgnoreCase(headers.NameAt(i), name))
-            {
-                continue;
-            }
-            foreach (string item in Tokens(headers.ValueAt(i)))
+            foreach (string item in Tokens(value))
             {
                 if (item.Equals(token, StringComparison.OrdinalIgnoreCase))
                 {
@@ -168,16 +164,13 @@ internal static class WebSocketHandshake
     private static string? SingleValue(HttpRequestHeaders headers, string name)
     {
         string? found = null;
-        for (int i = 0; i < headers.Count; i++)
+        foreach (string value in FieldValues(headers, name))
         {
-            if (Ascii.EqualsIgnoreCase(headers.NameAt(i), name))
+            if (found is not null)
             {
-                if (found is not null)
-                {
-                    return null;
-                }
-                found = headers.ValueAt(i);
+                return null;
             }
+            found = value;
         }
         return found;
     }
