@@ -5,6 +5,7 @@ using System.Net.Security;
 using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using Eddy.Loop;
+using Eddy.Loop.Internal;
 using Eddy.Sockets;
 using Eddy.Tls.Internal;
 using Eddy.Transports;
@@ -287,7 +288,7 @@ public sealed class TlsTransport : Transport
         }
         else
         {
-            _handshake.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(OnHandshakeDone);
+            _handshake.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(OnHandshakeReady);
         }
     }
 
@@ -403,8 +404,18 @@ public sealed class TlsTransport : Transport
         }
     }
 
+    // SslStream's continuations run inside a read the record stream completed with no synchronization context current
+    // (NoSynchronizationContextScope). What these start — the protocol's ConnectionMade and DataReceived, a stream or
+    // HTTP handler that awaits — must see the loop's context, or its continuations would run on the thread pool.
+    private void OnHandshakeReady()
+    {
+        using var scope = new LoopSynchronizationContextScope(_loop);
+        OnHandshakeDone();
+    }
+
     private void OnReadReady()
     {
+        using var scope = new LoopSynchronizationContextScope(_loop);
         _readPending = false;
         _readCompleted = true;
         if (_lost)

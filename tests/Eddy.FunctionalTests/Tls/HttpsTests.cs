@@ -6,6 +6,7 @@ using System.Text;
 using Eddy.Cli.Serve;
 using Eddy.FunctionalTests.Http;
 using Eddy.Loop;
+using Eddy.Web;
 
 namespace Eddy.FunctionalTests.Tls;
 
@@ -33,6 +34,28 @@ public sealed class HttpsTests : IDisposable
         Assert.Contains(Convert.ToHexStringLower(SHA256.HashData(body)), json);
         Assert.Equal(1, await _server.Server.GetConnectionCountAsync()); // one connection, kept alive
         Assert.Empty(_server.Errors);
+    }
+
+    [Fact]
+    public async Task AHandlersAwaitsComeBackToTheLoopThreadOverTls()
+    {
+        // TLS delivers requests from inside SslStream's continuations; the handler must still run under the loop's
+        // synchronization context, or everything after its first await runs on the thread pool, racing the loop.
+        var app = new WebApp();
+        app.MapGet("/where", async context =>
+        {
+            int before = Environment.CurrentManagedThreadId;
+            await Task.Yield();
+            await context.Response.WriteAsync(Encoding.ASCII.GetBytes(before == Environment.CurrentManagedThreadId ? "loop" : "elsewhere"));
+        });
+        using var server = new HttpTestServer(app, tls: TlsTestCertificates.ServerOptions());
+        using HttpClient client = Client();
+        var url = new Uri($"https://localhost:{server.EndPoint.Port}/where");
+        for (int i = 0; i < 3; i++)
+        {
+            Assert.Equal("loop", await client.GetStringAsync(url));
+        }
+        Assert.Empty(server.Errors);
     }
 
     [Fact]

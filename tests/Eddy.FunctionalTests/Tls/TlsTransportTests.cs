@@ -32,9 +32,12 @@ public sealed class TlsTransportTests
     public Task EchoesPayloadsOfEverySizeIntactOnTheLoopThread(int size) => StreamTestLoop.RunAsync(async loop =>
     {
         int loopThread = Environment.CurrentManagedThreadId;
+        SynchronizationContext? loopContext = SynchronizationContext.Current;
         var threads = new HashSet<int>();
+        var contexts = new HashSet<SynchronizationContext?>();
         Server server = loop.StartServer(async (reader, writer) =>
         {
+            contexts.Add(SynchronizationContext.Current); // the loop's: what the handler's awaits come back to
             byte[] buffer = new byte[64 * 1024];
             int n;
             while ((n = await reader.ReadAsync(buffer)) > 0)
@@ -43,6 +46,7 @@ public sealed class TlsTransportTests
                 writer.Write(buffer.AsSpan(0, n));
                 await writer.DrainAsync();
             }
+            threads.Add(Environment.CurrentManagedThreadId); // the end of the stream too: the handler never leaves the loop
             writer.WriteEof();
         }, AnyPort, TlsTestCertificates.ServerOptions());
         X509Certificate2 certificate = TlsTestCertificates.Create("localhost");
@@ -56,6 +60,8 @@ public sealed class TlsTransportTests
 
         Assert.Equal(SHA256.HashData(payload), SHA256.HashData(await echoed));
         Assert.Equal([loopThread], threads);
+        Assert.NotNull(loopContext);
+        Assert.Equal([loopContext], contexts);
         Assert.Equal(loopThread, Environment.CurrentManagedThreadId);
         server.Close();
         await server.WaitClosedAsync();

@@ -29,3 +29,21 @@ internal readonly ref struct NoSynchronizationContextScope
         }
     }
 }
+
+/// <summary>
+/// Makes the loop's <see cref="SynchronizationContext"/> current until disposed: for the protocol callbacks a
+/// transport makes from inside a completion that ran under <see cref="NoSynchronizationContextScope"/> (SslStream's
+/// continuations), so what they start and await comes back to the loop, as from any other loop callback.
+/// </summary>
+internal readonly ref struct LoopSynchronizationContextScope
+{
+    private readonly SynchronizationContext? _saved;
+
+    public LoopSynchronizationContextScope(EventLoop loop)
+    {
+        _saved = SynchronizationContext.Current;
+        SynchronizationContext.SetSynchronizationContext(loop.SynchronizationContext);
+    }
+
+    public void Dispose() => SynchronizationContext.SetSynchronizationContext(_saved);
+}
