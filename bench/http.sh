@@ -7,8 +7,8 @@
 #   Requests/s, latency (p50, p99), server CPU time per request and peak RSS of
 #   four HTTP servers on the same machine, side by side in one run:
 #     eddy     - `eddy serve --port PORT --loops 1` (Eddy's HTTP server, one loop)
-#     eddy-uring - the same with EDDY_IO=uring: the loop waits on io_uring
-#                (issue 17's backend as far as it goes; not in the default set)
+#     eddy-uring - the same with EDDY_IO=uring: io_uring for the loop's wait,
+#                receives and sends (issue 17's backend; not in the default set)
 #     kestrel  - bench/peers/KestrelMinimal: ASP.NET Core minimal API as in
 #                TechEmpower's "aspnetcore minimal" entry (Server GC, TieredPGO:
 #                the `dotnet new web` defaults)
@@ -641,7 +641,7 @@ print("| server | what |")
 print("|---|---|")
 what = {
     "eddy": "`eddy serve --loops 1` (Eddy's HTTP server, one event loop)",
-    "eddy-uring": "the same with `EDDY_IO=uring`: the loop waits on io_uring (`IoUringSelector`); reads and writes are still system calls",
+    "eddy-uring": "the same with `EDDY_IO=uring`: io_uring for the wait, receives (multishot, provided buffers) and sends (`IoUringSelector`); accepts are still system calls",
     "kestrel": "`bench/peers/KestrelMinimal`: ASP.NET Core minimal API on Kestrel (Server GC, TieredPGO; the `dotnet new web` defaults)",
     "c": "`bench/peers/c-http`: single-threaded C epoll responder, canned responses (the machine's limit)",
     "c-uring": "`bench/peers/c-uring`: the same responses from a single-threaded C io_uring responder (multishot accept "

@@ -31,6 +31,7 @@ internal sealed unsafe class IoUring : IDisposable
     private readonly uint _cqMask;
     private readonly Libc.IoUringCqe* _cqes;
 
+    private bool _disabled;      // created with IORING_SETUP_R_DISABLED: enabled by the first Submit, on its thread
     private uint _sqLocalTail;   // entries handed out by NextSqe, published to the kernel by Submit
     private uint _sqPublished;   // our last published tail
     private bool _disposed;
@@ -38,6 +39,7 @@ internal sealed unsafe class IoUring : IDisposable
     private IoUring(int fd, in Libc.IoUringParams p)
     {
         _fd = fd;
+        _disabled = (p.Flags & Libc.IORING_SETUP_R_DISABLED) != 0;
         SubmissionEntries = p.SqEntries;
         CompletionEntries = p.CqEntries;
         Features = p.Features;
@@ -174,9 +176,21 @@ internal sealed unsafe class IoUring : IDisposable
         return n < 0 ? -(int)Libc.LastErrno() : n;
     }
 
-    /// <summary>Makes the entries taken since the last call visible to the kernel; returns how many.</summary>
+    /// <summary>
+    /// Makes the entries taken since the last call visible to the kernel; returns how many. A ring created disabled is
+    /// enabled first (IORING_REGISTER_ENABLE_RINGS): with <see cref="Libc.IORING_SETUP_SINGLE_ISSUER"/> the calling
+    /// thread becomes the only one that may enter it.
+    /// </summary>
     private uint Publish()
     {
+        if (_disabled)
+        {
+            if (Libc.IoUringRegister(_fd, Libc.IORING_REGISTER_ENABLE_RINGS, null, 0) < 0)
+            {
+                Libc.ThrowFor("io_uring_register(IORING_REGISTER_ENABLE_RINGS)", _fd);
+            }
+            _disabled = false;
+        }
         uint toSubmit = _sqLocalTail - _sqPublished;
         if (toSubmit > 0)
         {

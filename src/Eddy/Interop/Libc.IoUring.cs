@@ -11,6 +11,8 @@ internal static unsafe partial class Libc
     public const long SYS_io_uring_register = 427;
 
     public const uint IORING_SETUP_CQSIZE = 1u << 3;
+    public const uint IORING_SETUP_R_DISABLED = 1u << 6;
+    public const uint IORING_REGISTER_ENABLE_RINGS = 12;
     public const uint IORING_SETUP_COOP_TASKRUN = 1u << 8;
     public const uint IORING_SETUP_TASKRUN_FLAG = 1u << 9;
     public const uint IORING_SQ_TASKRUN = 1u << 2;
@@ -18,6 +20,7 @@ internal static unsafe partial class Libc
     public const uint IORING_SETUP_DEFER_TASKRUN = 1u << 13;
     public const uint IORING_FEAT_SINGLE_MMAP = 1u << 0;
     public const uint IORING_FEAT_EXT_ARG = 1u << 8;
+    public const uint IORING_FEAT_REG_REG_RING = 1u << 13; // Linux 6.3: also marks multishot receives (6.0) as present
     public const uint IORING_ENTER_GETEVENTS = 1u << 0;
     public const uint IORING_ENTER_EXT_ARG = 1u << 3;
     public const uint IORING_REGISTER_PROBE = 8;
@@ -35,6 +38,15 @@ internal static unsafe partial class Libc
     public const byte IORING_OP_SEND = 26;
     public const byte IORING_OP_RECV = 27;
     public const byte IORING_OP_READ = 22;
+    public const byte IORING_OP_ASYNC_CANCEL = 14;
+
+    public const byte IOSQE_BUFFER_SELECT = 1 << 5;     // sqe flags: take a buffer from the group in BufIndex
+    public const ushort IORING_RECV_MULTISHOT = 1 << 1; // sqe ioprio of a RECV: one completion per arrival until it ends
+    public const uint IORING_CQE_F_BUFFER = 1u << 0;    // the completion used a provided buffer: its id is flags >> 16
+    public const uint IORING_CQE_F_MORE = 1u << 1;      // a multishot request goes on: more completions follow
+    public const int IORING_CQE_BUFFER_SHIFT = 16;
+    public const uint IORING_REGISTER_PBUF_RING = 22;
+    public const uint IORING_UNREGISTER_PBUF_RING = 23;
 
     public const int PROT_READ = 0x1;
     public const int PROT_WRITE = 0x2;
@@ -87,6 +99,17 @@ internal static unsafe partial class Libc
         public ulong UserData;
         public int Res;
         public uint Flags;
+    }
+
+    /// <summary>struct io_uring_buf_reg: the registration of a provided-buffer ring (IORING_REGISTER_PBUF_RING).</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct IoUringBufReg
+    {
+        public ulong RingAddr;
+        public uint RingEntries;
+        public ushort Bgid;
+        public ushort Flags;
+        public fixed ulong Resv[3];
     }
 
     /// <summary>struct io_uring_getevents_arg: io_uring_enter's argument with <see cref="IORING_ENTER_EXT_ARG"/> (a wait's timeout).</summary>

@@ -53,6 +53,7 @@ public sealed partial class EventLoop
             DispatchIo(events[i]);
             events[i] = default;
         }
+        _selector.RunCompletions(); // the io_uring backend's receives and sends
 
         DrainThreadSafeQueue();
         ExpireTimers();
@@ -126,6 +127,7 @@ public sealed partial class EventLoop
 
     private void ExitRunning()
     {
+        _selector.SubmitPending(); // what the last callbacks wrote or closed takes effect although the loop stops here
         if (_watchdogTimer is not null)
         {
             MarkBusy(false); // a stopped loop is not a blocked one

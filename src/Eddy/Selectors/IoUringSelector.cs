@@ -3,7 +3,7 @@ using Eddy.Interop;
 namespace Eddy.Selectors;
 
 /// <summary>
-/// The loop's wait on io_uring (issue 17, step 2's first stage): each registration is a one-shot
+/// The io_uring backend (issue 17). The loop's wait: each registration is a one-shot
 /// <c>IORING_OP_POLL_ADD</c> for its interest, and <see cref="Selector.Select"/> is one <c>io_uring_enter</c> that
 /// hands over the polls queued since the last one and waits for completions (with its timeout, through
 /// <c>IORING_ENTER_EXT_ARG</c>). A reported poll is armed again at the next <see cref="Selector.Select"/>, and a poll
@@ -16,14 +16,17 @@ namespace Eddy.Selectors;
 /// entries wait in the submission ring for the next wait), as epoll's <c>epoll_ctl</c> would cost one each.
 /// </para>
 /// <para>
-/// This stage moves the wait onto the ring; reads, writes and accepts are still the transports' own system calls,
-/// so it is not faster than epoll — it is the base the ring's own I/O builds on, run under the whole suite.
-/// <c>EDDY_IO=uring</c> makes <see cref="Selector.Create"/> pick it, falling back to epoll when the kernel refuses.
+/// The ring's own I/O (IoUringSelector.Operations.cs, <see cref="RingIo"/>): a socket transport on this selector reads
+/// with one multishot receive into the loop's provided buffers and sends with send requests prepared just before
+/// the wait, so a request costs no recv(2), send(2) or epoll_wait(2) of its own — one io_uring_enter hands over the
+/// sends of a tick and waits. Listening sockets, connects, datagrams and pipes keep the readiness half.
+/// <c>EDDY_IO=uring</c> makes <see cref="Selector.Create"/> pick it (<c>uring-poll</c>: the wait only), falling back
+/// to epoll when the kernel refuses.
 /// </para>
 /// </summary>
-public sealed unsafe class IoUringSelector : Selector
+public sealed unsafe partial class IoUringSelector : Selector
 {
-    private const ulong RemoveTag = ulong.MaxValue; // a POLL_REMOVE's own completion: nothing to report
+    private const ulong RemoveTag = ulong.MaxValue; // a POLL_REMOVE's or ASYNC_CANCEL's own completion: nothing to report
 
     private readonly IoUring _ring;
     private readonly List<SelectorKey> _rearm = [];     // reported by the last Select: armed again at the next
@@ -35,16 +38,24 @@ public sealed unsafe class IoUringSelector : Selector
     /// what this selector needs (poll requests, waits with a timeout).
     /// </summary>
     public IoUringSelector()
+        : this(ringIo: true)
     {
-        // COOP_TASKRUN: completions are posted when this thread enters the kernel (it always does to wait), not by
-        // interrupting it; TASKRUN_FLAG says when some are waiting, for the non-blocking Select.
-        _ring = IoUring.Create(256, Libc.IORING_SETUP_CQSIZE | Libc.IORING_SETUP_COOP_TASKRUN | Libc.IORING_SETUP_TASKRUN_FLAG, completionEntries: 4096);
+    }
+
+    /// <summary>
+    /// As <see cref="IoUringSelector()"/>; <paramref name="ringIo"/> false keeps the ring to the loop's wait (the
+    /// transports read and write with their own system calls, as on epoll), for comparison.
+    /// </summary>
+    public IoUringSelector(bool ringIo)
+    {
+        _ring = CreateRing();
         try
         {
             if ((_ring.Features & Libc.IORING_FEAT_EXT_ARG) == 0 || !_ring.Supports(Libc.IORING_OP_POLL_ADD) || !_ring.Supports(Libc.IORING_OP_POLL_REMOVE))
             {
                 throw new NotSupportedException("This kernel's io_uring lacks poll requests or waits with a timeout (Linux 5.11 or later has them).");
             }
+            Buffers = CreateBuffers(ringIo);
         }
         catch
         {
@@ -74,9 +85,30 @@ public sealed unsafe class IoUringSelector : Selector
     /// <inheritdoc/>
     protected override void RemoveFromBackend(SelectorKey key) => Disarm(key);
 
+    /// <summary>
+    /// The ring, as the C peer's: DEFER_TASKRUN (completions are posted only when this thread waits for them, in
+    /// batches, never by interrupting it) with the SINGLE_ISSUER it requires — created disabled, so the thread that
+    /// first enters it (the loop's, at its first select) becomes its one submitter. Kernels before 6.1 lack these:
+    /// then COOP_TASKRUN (completions posted when the thread enters the kernel). TASKRUN_FLAG in both: the
+    /// non-blocking select sees when completions are waiting.
+    /// </summary>
+    private static IoUring CreateRing()
+    {
+        const uint Common = Libc.IORING_SETUP_CQSIZE | Libc.IORING_SETUP_TASKRUN_FLAG;
+        try
+        {
+            return IoUring.Create(256, Common | Libc.IORING_SETUP_R_DISABLED | Libc.IORING_SETUP_SINGLE_ISSUER | Libc.IORING_SETUP_DEFER_TASKRUN, completionEntries: 4096);
+        }
+        catch (PosixException e) when (e.Errno == Errno.EINVAL)
+        {
+            return IoUring.Create(256, Common | Libc.IORING_SETUP_COOP_TASKRUN, completionEntries: 4096);
+        }
+    }
+
     /// <inheritdoc/>
     protected override int SelectCore(Span<SelectorEvent> events, int timeoutMs)
     {
+        PrepareFlushes();
         foreach (SelectorKey key in _rearm)
         {
             if (key.IsRegistered && key.UringSerial == 0)
@@ -86,7 +118,7 @@ public sealed unsafe class IoUringSelector : Selector
         }
         _rearm.Clear();
         int count = Reap(events);
-        if (count > 0)
+        if (count > 0 || _completionCount > 0)
         {
             if (_ring.Unsubmitted > 0)
             {
@@ -119,6 +151,11 @@ public sealed unsafe class IoUringSelector : Selector
             _ring.Advance();
             if (cqe.UserData == RemoveTag)
             {
+                continue;
+            }
+            if ((cqe.UserData & OperationBit) != 0)
+            {
+                AddCompletion(cqe); // a request's: its owner hears of it in RunCompletions
                 continue;
             }
             SelectorKey? key = LiveKey((int)(uint)cqe.UserData, (uint)(cqe.UserData >> 32));
@@ -156,7 +193,8 @@ public sealed unsafe class IoUringSelector : Selector
     /// <summary>Queues a one-shot poll of <paramref name="key"/>'s fd for <paramref name="interest"/>.</summary>
     private void Arm(SelectorKey key, Interest interest)
     {
-        uint serial = ++_serial == 0 ? ++_serial : _serial; // 0 means "not armed"
+        _serial = (_serial + 1) & 0x7FFF_FFFF; // 31 bits: a poll's user data never has OperationBit
+        uint serial = _serial == 0 ? ++_serial : _serial; // 0 means "not armed"
         Libc.IoUringSqe* sqe = NextSqe();
         sqe->Opcode = Libc.IORING_OP_POLL_ADD;
         sqe->Fd = key.Fd;
@@ -198,6 +236,8 @@ public sealed unsafe class IoUringSelector : Selector
     protected override void CloseBackend()
     {
         _rearm.Clear();
-        _ring.Dispose(); // the kernel cancels every poll and drops its references to the files
+        _flushes.Clear();
+        Buffers?.Dispose(); // first: its unregistration needs the ring
+        _ring.Dispose(); // the kernel cancels every request and drops its references to the files
     }
 }

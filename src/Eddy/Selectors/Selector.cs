@@ -35,14 +35,15 @@ public abstract class Selector : IDisposable
     private int _count;
     private uint _nextGeneration;
 
-    /// <summary>Environment variable that picks the I/O backend: <c>uring</c> for io_uring (<see cref="IoUringSelector"/>), anything else or unset for the selectors.</summary>
+    /// <summary>Environment variable that picks the I/O backend: <c>uring</c> or <c>uring-poll</c> for io_uring (<see cref="IoUringSelector"/>), <c>epoll</c> or unset for the selectors.</summary>
     public const string IoVariable = "EDDY_IO";
 
     private static int s_fallbackLogged;
 
     /// <summary>
-    /// The default selector: epoll, or poll when <c>EDDY_SELECTOR=poll</c>; io_uring when <c>EDDY_IO=uring</c>, and
-    /// then epoll if the kernel refuses io_uring (containers often forbid it), said once per process on standard error.
+    /// The default selector: epoll, or poll when <c>EDDY_SELECTOR=poll</c>; io_uring when <c>EDDY_IO=uring</c> (the
+    /// wait, receives and sends on the ring) or <c>EDDY_IO=uring-poll</c> (only the wait, for comparison), and then
+    /// epoll if the kernel refuses io_uring (containers often forbid it), said once per process on standard error.
     /// </summary>
     public static Selector Create()
     {
@@ -50,15 +51,11 @@ public abstract class Selector : IDisposable
         switch (io?.Trim().ToLowerInvariant())
         {
             case "uring":
-                return CreateIoUringOrEpoll(static () => new IoUringSelector(), static line =>
-                {
-                    if (Interlocked.Exchange(ref s_fallbackLogged, 1) == 0)
-                    {
-                        Console.Error.WriteLine(line); // once per process, not once per loop
-                    }
-                });
+                return CreateIoUringOrEpoll(static () => new IoUringSelector(), LogFallbackOnce);
+            case "uring-poll":
+                return CreateIoUringOrEpoll(static () => new IoUringSelector(ringIo: false), LogFallbackOnce);
             case not (null or "" or "epoll"):
-                throw new ArgumentException($"{IoVariable}={io} is not an I/O backend; choose uring (or leave it unset for epoll).");
+                throw new ArgumentException($"{IoVariable}={io} is not an I/O backend; choose uring or uring-poll (or leave it unset for epoll).");
         }
         string? backend = Environment.GetEnvironmentVariable(BackendVariable);
         return backend?.Trim().ToLowerInvariant() switch
@@ -67,6 +64,14 @@ public abstract class Selector : IDisposable
             "poll" => new PollSelector(),
             _ => throw new ArgumentException($"{BackendVariable}={backend} is not a selector; choose epoll or poll."),
         };
+    }
+
+    private static void LogFallbackOnce(string line)
+    {
+        if (Interlocked.Exchange(ref s_fallbackLogged, 1) == 0)
+        {
+            Console.Error.WriteLine(line); // once per process, not once per loop
+        }
     }
 
     /// <summary>io_uring from <paramref name="create"/>, or epoll when the kernel refuses it, with one line to <paramref name="log"/> saying so.</summary>
@@ -244,6 +249,23 @@ public abstract class Selector : IDisposable
 
     /// <summary>Releases what the backend holds (e.g. the epoll descriptor). Called once, by <see cref="Close"/>, after the keys are dropped.</summary>
     protected abstract void CloseBackend();
+
+    /// <summary>
+    /// Hands the completions of ring requests taken by the last <see cref="Select"/> to their owners (the loop calls it
+    /// after dispatching that select's events). Only a completion-based backend (<see cref="IoUringSelector"/>) has any.
+    /// </summary>
+    internal virtual void RunCompletions()
+    {
+    }
+
+    /// <summary>
+    /// Hands the kernel what is queued for the next <see cref="Select"/> without waiting (the loop calls it when it
+    /// stops running): on a completion-based backend a write or a close is a request that otherwise waits for the
+    /// next select, which a stopped loop may never make. Nothing to do for the readiness backends.
+    /// </summary>
+    internal virtual void SubmitPending()
+    {
+    }
 
     private SelectorKey GetKeyFor(string operation, int fd)
     {

@@ -58,15 +58,25 @@ public class LoadHttpAllocationTests
             // Warm up: a time, not a count, since the runtime promotes hot code to its optimized tier on a timer;
             // timer and buffer pools fill meanwhile.
             await Task.Delay(TimeSpan.FromSeconds(1.5));
-            var (bytesBefore, responsesBefore) = await MeasureAsync(load);
-            // Measure over a number of responses, however long a loaded machine takes to get them. The count is read
-            // from this thread (Progress is readable from any): a call on the load loop would allocate there.
-            await TestData.WaitUntilAsync(() => Task.FromResult(load.Progress.Responses >= responsesBefore + measuredResponses), $"{measuredResponses} more responses");
-            var (bytesAfter, responsesAfter) = await MeasureAsync(load);
-
-            long responses = responsesAfter - responsesBefore;
-            double perRequest = (bytesAfter - bytesBefore) / (double)responses;
-            Assert.True(perRequest < 1, $"{perRequest:F2} bytes allocated per request on the load loop ({bytesAfter - bytesBefore} over {responses})");
+            // Two windows: a pool or queue that grows once more on a loaded machine (the pacing timers' heap when the
+            // loop falls behind) shows in one window, an allocation per request in both.
+            var windows = new List<string>();
+            for (int window = 0; window < 2; window++)
+            {
+                var (bytesBefore, responsesBefore) = await MeasureAsync(load);
+                // Measure over a number of responses, however long a loaded machine takes to get them. The count is
+                // read from this thread (Progress is readable from any): a call on the load loop would allocate there.
+                await TestData.WaitUntilAsync(() => Task.FromResult(load.Progress.Responses >= responsesBefore + measuredResponses), $"{measuredResponses} more responses");
+                var (bytesAfter, responsesAfter) = await MeasureAsync(load);
+                long responses = responsesAfter - responsesBefore;
+                double perRequest = (bytesAfter - bytesBefore) / (double)responses;
+                if (perRequest < 1)
+                {
+                    return;
+                }
+                windows.Add($"{perRequest:F2} ({bytesAfter - bytesBefore} over {responses})");
+            }
+            Assert.Fail($"bytes allocated per request on the load loop, in each window: {string.Join(", ", windows)}");
         }
         finally
         {

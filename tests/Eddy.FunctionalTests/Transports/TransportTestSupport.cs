@@ -419,16 +419,32 @@ internal static class KernelSocket
 
     /// <summary>
     /// Waits (bounded) until <paramref name="loop"/> has read every one of the <paramref name="sent"/> bytes
-    /// <paramref name="client"/> sent: the server's side of the connection (the socket registered with the loop whose
-    /// peer is the client) received them all and holds none unread.
+    /// <paramref name="client"/> sent: the server's side of the connection (the process's socket whose peer is the
+    /// client) received them all and holds none unread. Asked on the loop's thread, so its descriptors stay put.
     /// </summary>
     public static Task WaitUntilServerReadAsync(EventLoop loop, Socket client, long sent)
     {
         EndPoint clientEnd = client.LocalEndPoint!;
         return TestData.WaitUntilAsync(() => LoopGroup.InvokeAsync(loop, () =>
-            loop.Selector.Keys.Any(key => Equals(Libc.GetEndPoint(key.Fd, peer: true), clientEnd) && ReceivedBytes(key.Fd) == sent && UnreadBytes(key.Fd) == 0)),
+            SocketDescriptors().Any(fd => Equals(Libc.GetEndPoint(fd, peer: true), clientEnd) && ReceivedBytes(fd) == sent && UnreadBytes(fd) == 0)),
             $"the server read the {sent} bytes sent");
     }
+
+    /// <summary>
+    /// The process's socket descriptors (from /proc/self/fd): on io_uring a connection is not registered with the
+    /// selector (it reads with a ring request), so the selector's keys do not list it.
+    /// </summary>
+    private static IEnumerable<int> SocketDescriptors()
+    {
+        foreach (string path in Directory.EnumerateFileSystemEntries("/proc/self/fd"))
+        {
+            if (int.TryParse(Path.GetFileName(path), out int fd) && new FileInfo(path).LinkTarget is { } target && target.StartsWith("socket:", StringComparison.Ordinal))
+            {
+                yield return fd;
+            }
+        }
+    }
+
 
     private static Socket View(int fd) => new(new SafeSocketHandle(fd, ownsHandle: false));
 }

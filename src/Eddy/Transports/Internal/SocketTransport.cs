@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Eddy.Loop;
+using Eddy.Selectors;
 using Eddy.Sockets;
 using Microsoft.Win32.SafeHandles;
 
@@ -18,8 +19,13 @@ internal interface IConnectionOwner
 /// straight to the socket and only what the socket cannot take is buffered, then flushed with writev
 /// when it becomes writable. A failure takes one path (<see cref="Fail"/>) and the protocol hears
 /// <see cref="Protocol.ConnectionLost"/> exactly once, in a later callback. Loop thread only.
+/// <para>
+/// On a loop whose selector does the ring's own I/O (<see cref="IoUringSelector.RingIo"/>), reading and sending are
+/// ring requests instead (SocketTransport.Ring.cs); everything else — the buffer, the water marks, EOF, closing, the
+/// one failure path — is this file's, for both.
+/// </para>
 /// </summary>
-internal sealed class SocketTransport : Transport
+internal sealed partial class SocketTransport : Transport
 {
     private const int DefaultHighWaterMark = 64 * 1024;
 
@@ -57,6 +63,11 @@ internal sealed class SocketTransport : Transport
         _fd = socket.Fd;
         _protocol = protocol;
         _owner = owner;
+        if (loop.Selector is IoUringSelector { RingIo: true } ring)
+        {
+            _ring = ring;
+            _slot = ring.Attach(this);
+        }
     }
 
     /// <summary>Calls ConnectionMade, then starts reading (unless the protocol paused or closed us meanwhile).</summary>
@@ -72,6 +83,18 @@ internal sealed class SocketTransport : Transport
             return;
         }
         if (!_closing && !_readingPaused)
+        {
+            StartReading();
+        }
+    }
+
+    private void StartReading()
+    {
+        if (_ring is not null)
+        {
+            RingStartReading();
+        }
+        else
         {
             _loop.AddReader(_fd, s_onReadable, this);
         }
@@ -124,7 +147,12 @@ internal sealed class SocketTransport : Transport
         {
             return; // like asyncio: writing to a lost connection is not an error for the writer
         }
-        if (SendOrQueue(data, more: false))
+        if (_ring is not null)
+        {
+            RingQueue(data);
+            MaybePauseProtocol();
+        }
+        else if (SendOrQueue(data, more: false))
         {
             MaybePauseProtocol();
         }
@@ -183,6 +211,13 @@ internal sealed class SocketTransport : Transport
         }
         // MSG_MORE: the header waits for the file's bytes and leaves in the same segments (nginx's tcp_nopush does
         // this with TCP_CORK); a small packet of its own costs the peer a wake-up and a read per response.
+        if (_ring is not null)
+        {
+            RingQueue(header);
+            RingQueueFile(file, offset, count);
+            MaybePauseProtocol();
+            return;
+        }
         if (!header.IsEmpty && !SendOrQueue(header, more: count > 0))
         {
             return;
@@ -266,7 +301,7 @@ internal sealed class SocketTransport : Transport
         _readingPaused = false;
         if (!_eofReceived)
         {
-            _loop.AddReader(_fd, s_onReadable, this);
+            StartReading();
         }
     }
 
@@ -319,6 +354,11 @@ internal sealed class SocketTransport : Transport
 
     private void OnWritable()
     {
+        if (_ring is not null)
+        {
+            RingOnWritable();
+            return;
+        }
         // Send until the buffer is empty or the socket is full: a file region stops a writev, so the bytes before
         // it, the file, and the bytes after it each take a call.
         while (!_buffer.IsEmpty)
@@ -361,6 +401,12 @@ internal sealed class SocketTransport : Transport
         }
         _loop.RemoveWriter(_fd);
         _writerArmed = false;
+        OnDrained();
+    }
+
+    /// <summary>Everything written has left: a pending close or <see cref="WriteEof"/> happens now.</summary>
+    private void OnDrained()
+    {
         if (_closing)
         {
             ScheduleConnectionLost(null);
@@ -426,7 +472,14 @@ internal sealed class SocketTransport : Transport
         {
             return;
         }
-        _buffer.Clear();
+        if (_ring is not null)
+        {
+            RingAbandonWrites(sendWhatFits: error is null);
+        }
+        else
+        {
+            _buffer.Clear();
+        }
         if (_writerArmed)
         {
             _loop.RemoveWriter(_fd);
@@ -442,7 +495,11 @@ internal sealed class SocketTransport : Transport
 
     private void StopReading()
     {
-        if (!_connectionLost)
+        if (_ring is not null)
+        {
+            RingStopReading();
+        }
+        else if (!_connectionLost)
         {
             _loop.RemoveReader(_fd);
         }
@@ -473,8 +530,9 @@ internal sealed class SocketTransport : Transport
         {
             _loop.RemoveReader(_fd);
             _loop.RemoveWriter(_fd);
-            _socket.Dispose();
+            _socket.Dispose(); // a ring request still in flight holds the socket open until its cancellation lands
             _lostError = null;
+            RingDetachIfIdle();
             _owner?.OnConnectionClosed(this);
         }
     }

@@ -88,6 +88,16 @@ internal sealed class WriteBuffer
         }
     }
 
+    /// <summary>The bytes at the head (not a file region): the array they are in, where they start, how many.</summary>
+    public (byte[] Array, int Start, int Length) HeadBytes
+    {
+        get
+        {
+            ref Chunk head = ref _chunks[_head];
+            return (head.Array!, head.Start, head.End - head.Start);
+        }
+    }
+
     /// <summary>
     /// Fills <paramref name="segments"/> with the buffered bytes, front first, for one writev(2), stopping at a file
     /// region; returns how many it filled (and in <c>bytes</c>, the bytes they hold).
@@ -140,12 +150,15 @@ internal sealed class WriteBuffer
         }
     }
 
-    /// <summary>Drops everything (the connection is gone).</summary>
-    public void Clear()
+    /// <summary>
+    /// Drops everything (the connection is gone). <paramref name="retained"/>: an array a send in flight still reads;
+    /// it is not returned to the pool (its owner returns it once the send completes).
+    /// </summary>
+    public void Clear(byte[]? retained = null)
     {
         while (_count > 0)
         {
-            RemoveHead();
+            RemoveHead(retained);
         }
         Length = 0;
     }
@@ -166,12 +179,15 @@ internal sealed class WriteBuffer
         _count++;
     }
 
-    private void RemoveHead()
+    private void RemoveHead(byte[]? retained = null)
     {
         ref Chunk head = ref _chunks[_head];
         if (head.Array is not null)
         {
-            ArrayPool<byte>.Shared.Return(head.Array);
+            if (head.Array != retained)
+            {
+                ArrayPool<byte>.Shared.Return(head.Array);
+            }
         }
         else
         {
