@@ -134,6 +134,11 @@ public sealed unsafe partial class IoUringSelector : Selector
         if (result < 0)
         {
             Errno errno = (Errno)(-result);
+            if (errno == Errno.EEXIST)
+            {
+                throw new InvalidOperationException(
+                    "This io_uring selector is bound to the thread that first waited on it (IORING_SETUP_SINGLE_ISSUER): run its loop on that thread only.");
+            }
             if (errno is not (Errno.EINTR or Errno.ETIME or Errno.EBUSY))
             {
                 throw new PosixException(errno, "io_uring_enter", _ring.Fd);
