@@ -641,7 +641,7 @@ print("| server | what |")
 print("|---|---|")
 what = {
     "eddy": "`eddy serve --loops 1` (Eddy's HTTP server, one event loop)",
-    "eddy-uring": "the same with `EDDY_IO=uring`: io_uring for the wait, receives (multishot, provided buffers) and sends (`IoUringSelector`); accepts are still system calls",
+    "eddy-uring": "the same with `EDDY_IO=uring`: io_uring for the wait, receives (multishot, provided buffers), sends and accepts (`IoUringSelector`)",
     "kestrel": "`bench/peers/KestrelMinimal`: ASP.NET Core minimal API on Kestrel (Server GC, TieredPGO; the `dotnet new web` defaults)",
     "c": "`bench/peers/c-http`: single-threaded C epoll responder, canned responses (the machine's limit)",
     "c-uring": "`bench/peers/c-uring`: the same responses from a single-threaded C io_uring responder (multishot accept "

@@ -42,6 +42,7 @@ internal static unsafe partial class Libc
 
     public const byte IOSQE_BUFFER_SELECT = 1 << 5;     // sqe flags: take a buffer from the group in BufIndex
     public const ushort IORING_RECV_MULTISHOT = 1 << 1; // sqe ioprio of a RECV: one completion per arrival until it ends
+    public const ushort IORING_ACCEPT_MULTISHOT = 1 << 0; // sqe ioprio of an ACCEPT: one completion per connection
     public const uint IORING_CQE_F_BUFFER = 1u << 0;    // the completion used a provided buffer: its id is flags >> 16
     public const uint IORING_CQE_F_MORE = 1u << 1;      // a multishot request goes on: more completions follow
     public const int IORING_CQE_BUFFER_SHIFT = 16;

@@ -10,6 +10,9 @@ internal enum RingOperation : byte
 
     /// <summary>A send of bytes the owner keeps pinned until its completion.</summary>
     Send = 2,
+
+    /// <summary>A multishot accept on a listening socket: a completion (the new descriptor) per connection.</summary>
+    Accept = 3,
 }
 
 /// <summary>
@@ -53,7 +56,7 @@ public sealed unsafe partial class IoUringSelector
 
     private IoUringBufferRing? CreateBuffers(bool ringIo)
     {
-        if (!ringIo || (_ring.Features & Libc.IORING_FEAT_REG_REG_RING) == 0
+        if (!ringIo || (_ring.Features & Libc.IORING_FEAT_REG_REG_RING) == 0 || !_ring.Supports(Libc.IORING_OP_ACCEPT)
             || !_ring.Supports(Libc.IORING_OP_RECV) || !_ring.Supports(Libc.IORING_OP_SEND) || !_ring.Supports(Libc.IORING_OP_ASYNC_CANCEL))
         {
             return null;
@@ -105,6 +108,17 @@ public sealed unsafe partial class IoUringSelector
         sqe->Flags = Libc.IOSQE_BUFFER_SELECT;
         sqe->BufIndex = Buffers!.GroupId;
         sqe->UserData = Tag(slot, RingOperation.Receive);
+    }
+
+    /// <summary>Queues a multishot accept on the listening socket <paramref name="fd"/>; each connection comes non-blocking and close-on-exec.</summary>
+    internal void QueueAccept(int slot, int fd)
+    {
+        Libc.IoUringSqe* sqe = NextSqe();
+        sqe->Opcode = Libc.IORING_OP_ACCEPT;
+        sqe->Fd = fd;
+        sqe->IoPrio = Libc.IORING_ACCEPT_MULTISHOT;
+        sqe->OpFlags = (uint)(Libc.SOCK_NONBLOCK | Libc.SOCK_CLOEXEC);
+        sqe->UserData = Tag(slot, RingOperation.Accept);
     }
 
     /// <summary>Queues a send of <paramref name="length"/> bytes at <paramref name="data"/>, which must stay put until its completion.</summary>

@@ -19,7 +19,8 @@ namespace Eddy.Selectors;
 /// The ring's own I/O (IoUringSelector.Operations.cs, <see cref="RingIo"/>): a socket transport on this selector reads
 /// with one multishot receive into the loop's provided buffers and sends with send requests prepared just before
 /// the wait, so a request costs no recv(2), send(2) or epoll_wait(2) of its own — one io_uring_enter hands over the
-/// sends of a tick and waits. Listening sockets, connects, datagrams and pipes keep the readiness half.
+/// sends of a tick and waits; a server's listener accepts with one multishot accept. Connects, datagrams and pipes
+/// keep the readiness half.
 /// <c>EDDY_IO=uring</c> makes <see cref="Selector.Create"/> pick it (<c>uring-poll</c>: the wait only), falling back
 /// to epoll when the kernel refuses.
 /// </para>

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Eddy.Interop;
 using Eddy.Loop;
+using Eddy.Selectors;
 using Eddy.Sockets;
 using Eddy.Transports.Internal;
 
@@ -187,59 +188,76 @@ public sealed class Server : IConnectionOwner
             NativeSocket? socket = listener.Socket.Accept(out Errno errno);
             if (socket is null)
             {
-                if (errno is Errno.EMFILE or Errno.ENFILE or Errno.ENOBUFS or Errno.ENOMEM)
-                {
-                    if (DescriptorReserve > 0)
-                    {
-                        DescriptorLimit.Current(refresh: true); // the limit may have been lowered under us
-                    }
-                    OnOutOfResources(listener, errno);
-                }
-                else if (errno is not (Errno.EAGAIN or Errno.ECONNABORTED or Errno.EPROTO or Errno.EPERM))
-                {
-                    _loop.CallExceptionHandler(new LoopExceptionContext("accept failed", new PosixException(errno, "accept", listener.Socket.Fd), source: this));
-                }
+                OnAcceptFailed(listener, errno);
                 return;
             }
-            if (DescriptorReserve > 0 && IsInReserve(socket.Fd))
-            {
-                // Among the last descriptors under the limit in force now: keep them for the runtime, which aborts
-                // when it cannot start a thread (RELIABILITY.md).
-                RefusedConnectionCount++;
-                socket.Dispose();
-                continue;
-            }
-            if (_limit is not null && !_limit.TryAcquire())
-            {
-                // Over the limit: close at once rather than answer (an HTTP 503 would first need the request
-                // read, which costs the work the limit is there to shed). The client sees EOF (or a reset if it
-                // had sent data already) and can retry.
-                RefusedConnectionCount++;
-                if (TransportMetrics.RejectedConnections.Enabled)
-                {
-                    TransportMetrics.RejectedConnections.Add(1, listener.MetricTags);
-                }
-                socket.Dispose();
-                continue;
-            }
-            socket.TrySetNoDelay();
-            Protocol protocol;
-            try
-            {
-                protocol = _protocolFactory();
-            }
-            catch (Exception e)
-            {
-                socket.Dispose();
-                _limit?.Release();
-                _loop.CallExceptionHandler(new LoopExceptionContext("protocol factory failed", e, source: this));
-                continue;
-            }
-            var transport = new SocketTransport(_loop, socket, protocol, this);
-            _connections.Add(transport);
-            TransportMetrics.OnAccepted(transport, listener.MetricTags);
-            transport.Start();
+            Admit(listener, socket);
         }
+    }
+
+    /// <summary>An accept failed: out of descriptors or memory (pause), the peer gone already (nothing), else a report.</summary>
+    private void OnAcceptFailed(Listener listener, Errno errno)
+    {
+        if (errno is Errno.EMFILE or Errno.ENFILE or Errno.ENOBUFS or Errno.ENOMEM)
+        {
+            if (DescriptorReserve > 0)
+            {
+                DescriptorLimit.Current(refresh: true); // the limit may have been lowered under us
+            }
+            OnOutOfResources(listener, errno);
+        }
+        else if (errno is not (Errno.EAGAIN or Errno.ECONNABORTED or Errno.EPROTO or Errno.EPERM))
+        {
+            _loop.CallExceptionHandler(new LoopExceptionContext("accept failed", new PosixException(errno, "accept", listener.Socket.Fd), source: this));
+        }
+    }
+
+    /// <summary>A connection accepted (by accept(2) or the ring): refused if it is in the reserve or over the limit, else served.</summary>
+    private void Admit(Listener listener, NativeSocket socket)
+    {
+        if (!IsServing)
+        {
+            socket.Dispose(); // accepted by the ring while the listener was closing
+            return;
+        }
+        if (DescriptorReserve > 0 && IsInReserve(socket.Fd))
+        {
+            // Among the last descriptors under the limit in force now: keep them for the runtime, which aborts
+            // when it cannot start a thread (RELIABILITY.md).
+            RefusedConnectionCount++;
+            socket.Dispose();
+            return;
+        }
+        if (_limit is not null && !_limit.TryAcquire())
+        {
+            // Over the limit: close at once rather than answer (an HTTP 503 would first need the request
+            // read, which costs the work the limit is there to shed). The client sees EOF (or a reset if it
+            // had sent data already) and can retry.
+            RefusedConnectionCount++;
+            if (TransportMetrics.RejectedConnections.Enabled)
+            {
+                TransportMetrics.RejectedConnections.Add(1, listener.MetricTags);
+            }
+            socket.Dispose();
+            return;
+        }
+        socket.TrySetNoDelay();
+        Protocol protocol;
+        try
+        {
+            protocol = _protocolFactory();
+        }
+        catch (Exception e)
+        {
+            socket.Dispose();
+            _limit?.Release();
+            _loop.CallExceptionHandler(new LoopExceptionContext("protocol factory failed", e, source: this));
+            return;
+        }
+        var transport = new SocketTransport(_loop, socket, protocol, this);
+        _connections.Add(transport);
+        TransportMetrics.OnAccepted(transport, listener.MetricTags);
+        transport.Start();
     }
 
     /// <summary>
@@ -268,35 +286,137 @@ public sealed class Server : IConnectionOwner
         }
     }
 
-    private sealed class Listener(Server server, NativeSocket socket)
+    /// <summary>
+    /// A listening socket. On a loop whose selector does the ring's own I/O it accepts with one multishot
+    /// <c>IORING_OP_ACCEPT</c> (a completion per connection, no accept(2) and no readiness to re-arm); else it
+    /// accepts when epoll (or poll) says it is readable.
+    /// </summary>
+    private sealed class Listener : IRingOperationOwner
     {
         private static readonly Action<object?> s_onReadable = static s => ((Listener)s!).OnReadable();
-        private static readonly Action<object?> s_resume = static s => ((Listener)s!).StartAccepting();
+        private static readonly Action<object?> s_resume = static s => ((Listener)s!).Resume();
 
+        private readonly Server _server;
+        private readonly IoUringSelector? _ring;
+        private int _slot = -1;
+        private bool _accepting;   // a multishot accept is in flight
+        private bool _paused;      // out of descriptors: waiting for the resume timer
         private TimerHandle _resumeTimer;
 
-        public NativeSocket Socket { get; } = socket;
+        public Listener(Server server, NativeSocket socket)
+        {
+            _server = server;
+            Socket = socket;
+            MetricTags = TransportMetrics.TagsFor(socket.LocalEndPoint);
+            if (server._loop.Selector is IoUringSelector { RingIo: true } ring)
+            {
+                _ring = ring;
+            }
+        }
 
-        public KeyValuePair<string, object?>[] MetricTags { get; } = TransportMetrics.TagsFor(socket.LocalEndPoint);
+        public NativeSocket Socket { get; }
+
+        public KeyValuePair<string, object?>[] MetricTags { get; }
 
         public void StartAccepting()
         {
-            if (server.IsServing)
+            if (!_server.IsServing)
             {
-                server._loop.AddReader(Socket.Fd, s_onReadable, this);
+                return;
+            }
+            if (_ring is null)
+            {
+                _server._loop.AddReader(Socket.Fd, s_onReadable, this);
+            }
+            else if (!_accepting)
+            {
+                if (_slot < 0)
+                {
+                    _slot = _ring.Attach(this);
+                }
+                _accepting = true;
+                _ring.QueueAccept(_slot, Socket.Fd);
             }
         }
 
         public void PauseAccepting(TimeSpan delay)
         {
-            server._loop.RemoveReader(Socket.Fd);
-            _resumeTimer = server._loop.CallLater(delay, s_resume, this);
+            if (_ring is null)
+            {
+                _server._loop.RemoveReader(Socket.Fd);
+            }
+            else if (_accepting)
+            {
+                _ring.QueueCancel(_slot, RingOperation.Accept);
+            }
+            _paused = true;
+            _resumeTimer = _server._loop.CallLater(delay, s_resume, this);
+        }
+
+        private void Resume()
+        {
+            _paused = false;
+            StartAccepting();
+        }
+
+        void IRingOperationOwner.OnCompletion(RingOperation operation, int result, uint flags)
+        {
+            if ((flags & Libc.IORING_CQE_F_MORE) == 0)
+            {
+                _accepting = false;
+            }
+            if (result >= 0)
+            {
+                _server.Admit(this, Socket.AdoptAccepted(result));
+            }
+            else if (_server.IsServing && result != -(int)Errno.ECANCELED)
+            {
+                _server.OnAcceptFailed(this, (Errno)(-result));
+            }
+            if (!_accepting)
+            {
+                if (!_server.IsServing)
+                {
+                    _ring!.Detach(_slot); // closed, and nothing of ours is in flight any more
+                    _slot = -1;
+                }
+                else if (!_paused)
+                {
+                    StartAccepting(); // the multishot accept ended (the kernel may end one at any time): go on
+                }
+            }
+        }
+
+        void IRingOperationOwner.PrepareSends()
+        {
         }
 
         public void Close()
         {
             _resumeTimer.Cancel();
-            server._loop.RemoveReader(Socket.Fd);
+            if (_ring is null)
+            {
+                _server._loop.RemoveReader(Socket.Fd);
+            }
+            else if (_accepting)
+            {
+                // The ring holds the socket open until its accept is cancelled (at the next wait). Shutting it down
+                // stops the listening now, so the port is free at once and no connection is accepted meanwhile.
+                _ring.QueueCancel(_slot, RingOperation.Accept);
+                try
+                {
+                    Socket.Shutdown(SocketShutdown.Both);
+                }
+                catch (PosixException)
+                {
+                    // Not listening any more in any case: the close below finishes it.
+                }
+            }
+            else if (_slot >= 0)
+            {
+                _ring.Detach(_slot);
+                _slot = -1;
+            }
             string? unixPath = Socket.AddressFamily == AddressFamily.Unix ? (Socket.LocalEndPoint as UnixDomainSocketEndPoint)?.ToString() : null;
             Socket.Dispose();
             if (!string.IsNullOrEmpty(unixPath) && unixPath[0] != '\0' && unixPath[0] != '@')
@@ -312,6 +432,6 @@ public sealed class Server : IConnectionOwner
             }
         }
 
-        private void OnReadable() => server.Accept(this);
+        private void OnReadable() => _server.Accept(this);
     }
 }

@@ -11,6 +11,32 @@ public class ServerTests
     private static readonly IPEndPoint AnyLoopbackPort = new(IPAddress.Loopback, 0);
 
     [Fact]
+    public async Task AfterCloseThePortCanBeBoundAgainAtOnce()
+    {
+        // Within the same callback, before the loop waits again: on io_uring the listener's accept request holds the
+        // socket until its cancellation lands, so Close must stop the listening itself.
+        using var loop = new LoopThread();
+        Server server = await loop.Invoke(() => loop.Loop.CreateServer(() => new EchoProtocol(), AnyLoopbackPort));
+        using Socket first = await Client.ConnectAsync(server.EndPoints[0]); // the listener has accepted once
+        await TestData.WaitUntilAsync(async () => await loop.Invoke(() => server.ConnectionCount) == 1, "the connection accepted");
+
+        bool rebound = await loop.Invoke(() =>
+        {
+            server.Close();
+            using var again = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            again.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+            again.Bind(server.EndPoints[0]);
+            again.Listen();
+            return true;
+        });
+
+        Assert.True(rebound);
+        await loop.Invoke(server.CloseClients);
+        await server.WaitClosedAsync().WaitAsync(TestTimeouts.Wait);
+        loop.AssertNoLoopErrors();
+    }
+
+    [Fact]
     public async Task CloseStopsAcceptingWhileLiveConnectionsKeepWorkingAndWaitClosedWaitsForTheLastOne()
     {
         using var loop = new LoopThread();
