@@ -86,12 +86,21 @@ public sealed class HttpsTests : IDisposable
         }
 
         await RunAsync(2_000); // warm up: JIT, pools, SslStream's buffers
-        long before = await Allocated(_server.Loop);
-        await RunAsync(4_000);
-        long after = await Allocated(_server.Loop);
-
-        double perRequest = (after - before) / 4_000.0;
-        Assert.True(perRequest < 1, $"{perRequest:F1} bytes allocated per request on the loop thread");
+        // Two windows: a table or pool that grows once more on a loaded machine (it happened once in a full io_uring
+        // run: ~33 KB in one window) shows in one window, an allocation per request in both.
+        var windows = new List<double>();
+        for (int window = 0; window < 2; window++)
+        {
+            long before = await Allocated(_server.Loop);
+            await RunAsync(4_000);
+            long after = await Allocated(_server.Loop);
+            windows.Add((after - before) / 4_000.0);
+            if (windows[^1] < 1)
+            {
+                return;
+            }
+        }
+        Assert.Fail($"bytes allocated per request on the loop thread, in each window: {string.Join(", ", windows.Select(w => w.ToString("F1")))}");
     }
 
     private HttpClient Client()
