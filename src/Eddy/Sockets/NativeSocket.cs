@@ -85,11 +85,11 @@ public sealed class NativeSocket : IDisposable
         }
     }
 
-    /// <summary>Wraps an accepted descriptor; Eddy's accept already made it non-blocking and close-on-exec.</summary>
-    private NativeSocket Adopt(int fd) => new(fd, AddressFamily, SocketType);
-
-    /// <summary>Wraps <paramref name="fd"/>, a connection accepted on this listening socket by other means (an io_uring accept).</summary>
-    internal NativeSocket AdoptAccepted(int fd) => Adopt(fd);
+    /// <summary>
+    /// Wraps a descriptor accepted on this listening socket (by <see cref="Accept"/> or an io_uring accept); both
+    /// already made it non-blocking and close-on-exec.
+    /// </summary>
+    internal NativeSocket Adopt(int fd) => new(fd, AddressFamily, SocketType);
 
     /// <summary>
     /// bind(2) to <paramref name="endPoint"/> (an <see cref="IPEndPoint"/>, or a <see cref="UnixDomainSocketEndPoint"/>

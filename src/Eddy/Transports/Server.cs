@@ -367,7 +367,7 @@ public sealed class Server : IConnectionOwner
             }
             if (result >= 0)
             {
-                _server.Admit(this, Socket.AdoptAccepted(result));
+                _server.Admit(this, Socket.Adopt(result));
             }
             else if (_server.IsServing && result != -(int)Errno.ECANCELED)
             {

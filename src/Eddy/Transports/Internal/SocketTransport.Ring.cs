@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Runtime.InteropServices;
 using Eddy.Internal;
 using Eddy.Interop;
@@ -64,7 +63,6 @@ internal sealed partial class SocketTransport : IRingOperationOwner
             _ring!.QueueCancel(_slot, RingOperation.Receive);
         }
     }
-
 
     void IRingOperationOwner.OnCompletion(RingOperation operation, int result, uint flags)
     {
@@ -270,7 +268,7 @@ internal sealed partial class SocketTransport : IRingOperationOwner
         if (_abandonSendArray)
         {
             _abandonSendArray = false;
-            ArrayPool<byte>.Shared.Return(array); // the buffer was cleared without it while the kernel still read it
+            WriteBuffer.ReturnArray(array); // the buffer was cleared without it while the kernel still read it
             return;
         }
         if (_connectionLost)
@@ -311,10 +309,7 @@ internal sealed partial class SocketTransport : IRingOperationOwner
         }
         if (sendWhatFits && !_buffer.IsEmpty && !_buffer.HeadIsFile)
         {
-            ReadOnlyMemory<byte>[] segments = _loop.WriteSegments;
-            int count = _buffer.Gather(segments, out _);
-            _socket.Send(segments.AsSpan(0, count), out _); // best effort, never waits: the connection is going
-            Array.Clear(segments, 0, count);
+            SendGathered(out _, out _); // best effort, never waits: the connection is going
         }
         _buffer.Clear();
     }

@@ -379,10 +379,7 @@ internal sealed partial class SocketTransport : Transport
             }
             else
             {
-                ReadOnlyMemory<byte>[] segments = _loop.WriteSegments;
-                int count = _buffer.Gather(segments, out attempted);
-                n = _socket.Send(segments.AsSpan(0, count), out errno);
-                Array.Clear(segments, 0, count);
+                n = SendGathered(out attempted, out errno);
             }
             if (n == -1)
             {
@@ -402,6 +399,16 @@ internal sealed partial class SocketTransport : Transport
         _loop.RemoveWriter(_fd);
         _writerArmed = false;
         OnDrained();
+    }
+
+    /// <summary>One writev(2) of the buffered bytes up to the first file region (the buffer is not consumed).</summary>
+    private long SendGathered(out long attempted, out Errno errno)
+    {
+        ReadOnlyMemory<byte>[] segments = _loop.WriteSegments;
+        int count = _buffer.Gather(segments, out attempted);
+        long n = _socket.Send(segments.AsSpan(0, count), out errno);
+        Array.Clear(segments, 0, count);
+        return n;
     }
 
     /// <summary>Everything written has left: a pending close or <see cref="WriteEof"/> happens now.</summary>

@@ -179,6 +179,9 @@ internal sealed class WriteBuffer
         _count++;
     }
 
+    /// <summary>Gives a chunk's array back to the pool it was rented from (for one kept past <see cref="Clear"/>).</summary>
+    public static void ReturnArray(byte[] array) => ArrayPool<byte>.Shared.Return(array);
+
     private void RemoveHead(byte[]? retained = null)
     {
         ref Chunk head = ref _chunks[_head];
@@ -186,7 +189,7 @@ internal sealed class WriteBuffer
         {
             if (head.Array != retained)
             {
-                ArrayPool<byte>.Shared.Return(head.Array);
+                ReturnArray(head.Array);
             }
         }
         else
