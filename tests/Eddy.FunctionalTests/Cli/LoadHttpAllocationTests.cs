@@ -7,6 +7,7 @@ using Eddy.Loop;
 namespace Eddy.FunctionalTests.Cli;
 
 /// <summary>The load generator's loop thread allocates nothing per request in steady state, in each mode.</summary>
+[Collection(SerialCollection.Name)] // counts a loop thread's allocations: with the process to itself
 public class LoadHttpAllocationTests
 {
     [Theory]

@@ -1,12 +1,14 @@
 using System.Net.Sockets;
 using System.Text;
 using Eddy.Cli.Serve;
+using Eddy.FunctionalTests.Cli;
 using Eddy.FunctionalTests.Http;
 using Eddy.Loop;
 
 namespace Eddy.FunctionalTests.WebSockets;
 
 /// <summary>The loop thread allocates nothing per message for <c>/ws/echo</c> in steady state (receive into the handler's buffer, send).</summary>
+[Collection(SerialCollection.Name)] // counts a loop thread's allocations: with the process to itself
 public class WebSocketAllocationTests
 {
     [Theory]

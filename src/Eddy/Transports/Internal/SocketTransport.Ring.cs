@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Eddy.Internal;
 using Eddy.Interop;
@@ -12,8 +13,9 @@ namespace Eddy.Transports.Internal;
 //   what completes before the cancellation lands is kept (_stash) and delivered first when reading resumes.
 // - Writing appends to the buffer and asks the selector for a flush: just before the loop enters the ring, the head of
 //   the buffer becomes one send request, so everything written in a tick leaves in one send, handed over by the same
-//   io_uring_enter that waits. The bytes stay pinned and in the buffer until the send completes; a file region goes by
-//   sendfile(2) with readiness for the rest, as on the readiness path.
+//   io_uring_enter that waits. The bytes stay in the buffer until the send completes (its chunks are on the pinned
+//   object heap: LoopBufferPool); a file region goes by sendfile(2) with readiness for the rest, as on the readiness
+//   path.
 // - Closing cancels what is in flight. The socket's descriptor may be closed before the cancellations land (the ring
 //   holds the file until then); the slot is freed only once nothing is in flight, so no completion reaches another owner.
 internal sealed partial class SocketTransport : IRingOperationOwner
@@ -27,7 +29,7 @@ internal sealed partial class SocketTransport : IRingOperationOwner
     private bool _sending;            // a send is in flight: _sendArray is pinned, its bytes are the buffer's head
     private bool _flushRequested;
     private byte[]? _sendArray;
-    private GCHandle _sendPin;
+    private GCHandle _sendPin;        // only for an array not on the pinned heap (LoopBufferPool.IsPinned)
     private bool _abandonSendArray;   // aborted with a send in flight: the array returns to the pool when it completes
     private ByteBuffer? _stash;       // received while paused (before the cancellation landed)
     private bool _stashedEof;
@@ -225,9 +227,18 @@ internal sealed partial class SocketTransport : IRingOperationOwner
             {
                 (byte[] array, int start, int length) = _buffer.HeadBytes;
                 _sendArray = array;
-                _sendPin = GCHandle.Alloc(array, GCHandleType.Pinned);
+                byte* bytes;
+                if (LoopBufferPool.IsPinned(array))
+                {
+                    bytes = (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(array)); // on the pinned heap
+                }
+                else
+                {
+                    _sendPin = GCHandle.Alloc(array, GCHandleType.Pinned); // a large chunk from the shared pool
+                    bytes = (byte*)_sendPin.AddrOfPinnedObject();
+                }
                 _sending = true;
-                _ring!.QueueSend(_slot, _fd, (byte*)_sendPin.AddrOfPinnedObject() + start, length);
+                _ring!.QueueSend(_slot, _fd, bytes + start, length);
                 return;
             }
             (SafeFileHandle file, long offset, long remaining) = _buffer.HeadFile;
@@ -262,7 +273,10 @@ internal sealed partial class SocketTransport : IRingOperationOwner
     private void OnSent(int result)
     {
         _sending = false;
-        _sendPin.Free();
+        if (_sendPin.IsAllocated)
+        {
+            _sendPin.Free();
+        }
         byte[] array = _sendArray!;
         _sendArray = null;
         if (_abandonSendArray)

@@ -1,17 +1,20 @@
-using System.Buffers;
+using Eddy.Internal;
 using Microsoft.Win32.SafeHandles;
 
 namespace Eddy.Transports.Internal;
 
 /// <summary>
-/// Bytes a transport accepted but could not send yet: a FIFO of chunks rented from
-/// <see cref="ArrayPool{T}"/>, appended by copy and consumed from the front, and file regions queued for
+/// Bytes a transport accepted but could not send yet: a FIFO of chunks rented from the loop thread's
+/// <see cref="LoopBufferPool"/>, appended by copy and consumed from the front, and file regions queued for
 /// sendfile(2) in their place in the order (as Netty's <c>FileRegion</c> in its outbound buffer). A file region
 /// holds a reference on its handle (<see cref="System.Runtime.InteropServices.SafeHandle.DangerousAddRef"/>) until it is sent or dropped, so
 /// the caller may dispose its handle at once. An idle connection holds no chunk at all. Loop thread only.
 /// </summary>
 internal sealed class WriteBuffer
 {
+    // The first chunk fits a typical response (on io_uring every response waits here until its send completes, and a
+    // loop with 1,024 connections may hold 1,024 of them at once); chunks behind it are larger, for bulk.
+    private const int FirstChunkSize = 4 * 1024;
     private const int ChunkSize = 16 * 1024;
 
     private Chunk[] _chunks = new Chunk[4];
@@ -54,7 +57,7 @@ internal sealed class WriteBuffer
         }
         while (!data.IsEmpty)
         {
-            byte[] array = ArrayPool<byte>.Shared.Rent(Math.Max(ChunkSize, Math.Min(data.Length, 1 << 20)));
+            byte[] array = LoopBufferPool.Rent(Math.Max(_count == 0 ? FirstChunkSize : ChunkSize, Math.Min(data.Length, 1 << 20)));
             int n = Math.Min(array.Length, data.Length);
             data[..n].CopyTo(array);
             AddChunk(new Chunk { Array = array, Start = 0, End = n });
@@ -180,7 +183,7 @@ internal sealed class WriteBuffer
     }
 
     /// <summary>Gives a chunk's array back to the pool it was rented from (for one kept past <see cref="Clear"/>).</summary>
-    public static void ReturnArray(byte[] array) => ArrayPool<byte>.Shared.Return(array);
+    public static void ReturnArray(byte[] array) => LoopBufferPool.Return(array);
 
     private void RemoveHead(byte[]? retained = null)
     {
