@@ -16,12 +16,19 @@ public sealed class ServeMetricsTests
             Assert.Equal("Hello, World!", await client.GetStringAsync($"{url}/plaintext"));
         }
 
+        using (HttpResponseMessage missing = await client.GetAsync($"{url}/no-such-page"))
+        {
+            Assert.Equal(System.Net.HttpStatusCode.NotFound, missing.StatusCode);
+        }
+
         using HttpResponseMessage response = await client.GetAsync($"{url}/metrics");
         string text = await response.Content.ReadAsStringAsync();
 
         Assert.Equal("text/plain; version=0.0.4; charset=utf-8", response.Content.Headers.ContentType?.ToString());
         Assert.Contains("# TYPE eddy_http_http_server_request_duration histogram", text);
         Assert.Matches(new Regex("""^eddy_http_http_server_request_duration_count\{http_request_method="GET",http_response_status_code="200",http_route="/plaintext",url_scheme="http"\} 3$""", RegexOptions.Multiline), text);
+        // A request no route matched: its series has an empty route (in Prometheus, the same as no label).
+        Assert.Matches(new Regex("""^eddy_http_http_server_request_duration_count\{http_request_method="GET",http_response_status_code="404",http_route="",url_scheme="http"\} 1$""", RegexOptions.Multiline), text);
         // The scrape itself is a request in flight, on a connection that is open.
         Assert.Matches(new Regex("""^eddy_http_http_server_active_requests\{http_request_method="GET",url_scheme="http"\} 1$""", RegexOptions.Multiline), text);
         Assert.Matches(new Regex($$"""^eddy_transports_eddy_active_connections\{network_transport="tcp",network_type="ipv4",server_port="{{new Uri(url).Port}}"\} 1$""", RegexOptions.Multiline), text);
