@@ -63,6 +63,12 @@
 #   to RETRIES times, and the cleanest attempt is kept; runs that stayed noisy
 #   are marked in the report.
 #
+#   Fixed rate (not with TLS=1): at saturation wrk, not the server, is often the limit, and CPU shares are
+#   noisy. So the script ends with RATE_ROUNDS rounds (server order rotating) of GET /plaintext at a fixed
+#   RATE requests/s over 64 connections, well below every server's saturation:
+#     taskset -c LOAD_CPU eddy load http --loops 1 -c 64 -R RATE -d RATE_SECONDSs URL
+#   and reports each server's CPU time / requests answered (median), the steadier measure of cost.
+#
 #   Only 127.0.0.1 is used. The ports are checked free first. Every wrk run is
 #   bounded (wrk -d, plus `timeout` with a 30 s margin). All servers are killed
 #   when the script exits. The open-file limit is raised (ulimit -n 65536, or
@@ -99,6 +105,7 @@
 #     SERVER_CPU [0]  LOAD_CPU [1]
 #     PORT_EDDY [9201]  PORT_KESTREL [9202]  PORT_C [9203]  PORT_C_URING [9205]
 #     NOISE_LIMIT [5]  RETRIES [2]  RETRY_PAUSE [10]   (see "other work" above)
+#     RATE [30000]  RATE_SECONDS [10]  RATE_ROUNDS [3] (the fixed-rate pass below; 0 rounds skips it)
 #     EDDY [build src/Eddy.Cli into bench/bin/eddy]
 #
 # OUTPUT
@@ -125,6 +132,9 @@ TLS=${TLS:-0}
 if [[ $TLS == 1 ]]; then SERVERS=${SERVERS:-"eddy kestrel nginx"}; else SERVERS=${SERVERS:-"eddy kestrel c c-uring"}; fi
 SERVERS=$(for s in $SERVERS; do [[ $s == c-http ]] && echo c || echo "$s"; done | xargs)   # c-http: the name of c's folder
 IDLE_CONNS=${IDLE_CONNS:-1000}
+RATE=${RATE:-30000}
+RATE_SECONDS=${RATE_SECONDS:-10}
+RATE_ROUNDS=${RATE_ROUNDS:-3}
 SERVER_CPU=${SERVER_CPU:-0}
 LOAD_CPU=${LOAD_CPU:-1}
 PORT_EDDY=${PORT_EDDY:-9201}
@@ -188,7 +198,7 @@ for s in $SERVERS; do
     *) die "unknown server '$s' in SERVERS (use eddy, eddy-uring, kestrel, c, c-uring, nginx)";; esac
 done
 [[ -n ${SERVERS// /} ]] || die "SERVERS is empty"
-for v in WARMUP ROUNDS DURATION SERVER_CPU LOAD_CPU PORT_EDDY PORT_KESTREL PORT_C PORT_C_URING PORT_NGINX NOISE_LIMIT RETRIES RETRY_PAUSE IDLE_CONNS; do
+for v in WARMUP ROUNDS DURATION RATE RATE_SECONDS RATE_ROUNDS SERVER_CPU LOAD_CPU PORT_EDDY PORT_KESTREL PORT_C PORT_C_URING PORT_NGINX NOISE_LIMIT RETRIES RETRY_PAUSE IDLE_CONNS; do
   [[ ${!v} =~ ^[0-9]+$ ]] || die "$v must be a whole number (got '${!v}')"
 done
 (( ROUNDS >= 1 && DURATION >= 1 )) || die "ROUNDS and DURATION must be >= 1"
@@ -262,8 +272,8 @@ if has kestrel; then
 fi
 KESTREL=$BIN/kestrel-minimal/KestrelMinimal
 
-if has eddy || has eddy-uring; then
-  build_eddy
+if has eddy || has eddy-uring || { [[ $TLS != 1 ]] && (( RATE_ROUNDS > 0 )); }; then
+  build_eddy # also the fixed-rate pass's load generator
 fi
 
 # --------------------------------------------------------------- servers ----
@@ -524,6 +534,23 @@ for w in "${WORKLOADS[@]}"; do
   done
 done
 
+# Fixed rate: CPU per request at RATE requests/s, well below saturation (see "Fixed rate" above).
+RATE_TSV=$RAW/rate.tsv    # round server cpu_us_per_request
+: >"$RATE_TSV"
+if [[ $TLS != 1 ]] && (( RATE_ROUNDS > 0 )); then
+  CONNS=64 # rate_against's connections
+  for ((r = 1; r <= RATE_ROUNDS; r++)); do
+    for ((i = 0; i < n; i++)); do
+      s=${ORDER[$(( (i + r - 1) % n ))]}
+      rate_against "$s" "$RAW/rate-r$r-$s.json" "http://127.0.0.1:$(port_of "$s")/plaintext"
+      CPU=$(per_unit "$TICKS" "$REQS" 1e6)
+      log "fixed rate round $r/$RATE_ROUNDS $s: $CPU us of server CPU per request at $RATE/s"
+      printf '%s\t%s\t%s\n' "$r" "$s" "$CPU" >>"$RATE_TSV"
+      sleep 1
+    done
+  done
+fi
+
 # Peak resident memory of each server over the whole run.
 : >"$RSS_TSV"
 for s in $SERVERS; do
@@ -588,11 +615,12 @@ mkdir -p "$RESULTS"
   echo "- warm-up ${WARMUP}s per .NET server, ${ROUNDS} rounds x ${DURATION}s per server and workload, rotating order"
   echo "- a run with ${NOISE_LIMIT}% or more of other work on a pinned core is repeated up to ${RETRIES} times (cleanest kept)"
   echo
-  python3 - "$RUNS_TSV" "$RSS_TSV" "$SERVERS" "$RAW" "$NOISE_LIMIT" "$IDLE_TSV" <<'EOF'
+  python3 - "$RUNS_TSV" "$RSS_TSV" "$SERVERS" "$RAW" "$NOISE_LIMIT" "$IDLE_TSV" "$RATE_TSV" "$RATE" "$RATE_SECONDS" <<'EOF'
 import statistics, sys
 from collections import defaultdict
 
 tsv, rss_tsv, servers, raw, limit, idle_tsv = sys.argv[1], sys.argv[2], sys.argv[3].split(), sys.argv[4], int(sys.argv[5]), sys.argv[6]
+rate_tsv, rate, rate_seconds = sys.argv[7], int(sys.argv[8]), sys.argv[9]
 rps = defaultdict(list)     # (workload, server) -> [req/s]
 p50 = defaultdict(list)     # (workload, server) -> [us]
 p99 = defaultdict(list)
@@ -749,6 +777,22 @@ if "c" in servers and "c-uring" in servers and gate:
           + f" -> {len(below)} of {len(gate)} at or below 0.9"
           + (" (passes)" if len(below) >= 2 else " (does not pass)" if len(gate) == 4 else
              " (not all four workloads were run)") + ".")
+    print()
+rate_runs = defaultdict(list)   # server -> [µs of CPU per request at the fixed rate]
+for line in open(rate_tsv):
+    rnd, server, c = line.rstrip("\n").split("\t")
+    rate_runs[server].append(float(c))
+if rate_runs:
+    print(f"Server CPU per request at a fixed {rate:,} requests/s (GET /plaintext, 64 connections, {rate_seconds} s per run, "
+          "`eddy load http -R`, rotating order), µs:")
+    print()
+    print("| server | runs | median |" + (" / c |" if "c" in rate_runs else ""))
+    print("|---|---|---:|" + ("---:|" if "c" in rate_runs else ""))
+    for s in cols:
+        if s in rate_runs:
+            m = statistics.median(rate_runs[s])
+            vs_c = f" {m / statistics.median(rate_runs['c']):.2f} |" if "c" in rate_runs else ""
+            print(f"| {s} | {', '.join(f'{v:.2f}' for v in rate_runs[s])} | {m:.2f} |{vs_c}")
     print()
 print("All runs (requests/s, in round order):")
 print()
