@@ -63,13 +63,11 @@ internal static class ServeMetrics
     /// </summary>
     private static class RequestDurations
     {
-        private const string InstrumentName = "http.server.request.duration";
-
         private static readonly ConcurrentDictionary<Labels, Histogram.Child> s_children = new();
         private static Histogram? s_histogram;
         private static MeterListener? s_listener;
 
-        public static bool Handles(Instrument instrument) => instrument.Meter.Name == HttpMetrics.MeterName && instrument.Name == InstrumentName;
+        public static bool Handles(Instrument instrument) => instrument.Meter.Name == HttpMetrics.MeterName && instrument.Name == HttpMetrics.RequestDurationName;
 
         public static void Start(IMetricFactory factory, double[] buckets)
         {
@@ -103,10 +101,10 @@ internal static class ServeMetrics
             {
                 switch (tag.Key)
                 {
-                    case "http.request.method": labels.Method = tag.Value as string; break;
-                    case "http.response.status_code": labels.Status = tag.Value is int code ? code : 0; break;
-                    case "http.route": labels.Route = tag.Value as string; break;
-                    case "url.scheme": labels.Scheme = tag.Value as string; break;
+                    case HttpMetrics.MethodTagName: labels.Method = tag.Value as string; break;
+                    case HttpMetrics.StatusCodeTagName: labels.Status = tag.Value is int code ? code : 0; break;
+                    case HttpMetrics.RouteTagName: labels.Route = tag.Value as string; break;
+                    case HttpMetrics.SchemeTagName: labels.Scheme = tag.Value as string; break;
                 }
             }
             if (!s_children.TryGetValue(labels, out Histogram.Child? child))

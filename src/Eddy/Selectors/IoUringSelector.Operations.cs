@@ -24,7 +24,11 @@ internal interface IRingOperationOwner
 {
     void OnCompletion(RingOperation operation, int result, uint flags);
 
-    void PrepareSends();
+    /// <summary>Turns what was written into send requests; called before the wait for an owner that asked with
+    /// <see cref="IoUringSelector.RequestFlush"/> (an owner that never asks, a listener, keeps this empty default).</summary>
+    void PrepareSends()
+    {
+    }
 }
 
 // The ring's own I/O (issue 17, step 2's second stage): receives, sends and their cancellations as submissions, their

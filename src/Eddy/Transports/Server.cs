@@ -387,10 +387,6 @@ public sealed class Server : IConnectionOwner
             }
         }
 
-        void IRingOperationOwner.PrepareSends()
-        {
-        }
-
         public void Close()
         {
             _resumeTimer.Cancel();

@@ -22,6 +22,14 @@ internal sealed class HttpMetrics
 {
     public const string MeterName = "Eddy.Http";
 
+    /// <summary>The request-duration histogram's name and its tags' (the conventions'); a listener that reads the
+    /// tags by name (<c>eddy serve --metrics</c>) uses these.</summary>
+    public const string RequestDurationName = "http.server.request.duration";
+    public const string MethodTagName = "http.request.method";
+    public const string SchemeTagName = "url.scheme";
+    public const string StatusCodeTagName = "http.response.status_code";
+    public const string RouteTagName = "http.route";
+
     // The semantic conventions' advice for http.server.request.duration, as ASP.NET Core gives it.
     private static readonly double[] s_durationBuckets = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10];
 
@@ -43,7 +51,7 @@ internal sealed class HttpMetrics
     private HttpMetrics(Meter meter)
     {
         RequestDuration = meter.CreateHistogram<double>(
-            "http.server.request.duration", unit: "s", description: "Duration of HTTP server requests.",
+            RequestDurationName, unit: "s", description: "Duration of HTTP server requests.",
             tags: null, advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = s_durationBuckets });
         ActiveRequests = meter.CreateObservableUpDownCounter(
             "http.server.active_requests", ObserveActive, unit: "{request}", description: "Number of active HTTP server requests.");
@@ -91,8 +99,8 @@ internal sealed class HttpMetrics
             if (used[slot])
             {
                 measurements.Add(new Measurement<long>(sums[slot],
-                    new KeyValuePair<string, object?>("http.request.method", s_methods[slot / 2]),
-                    new KeyValuePair<string, object?>("url.scheme", slot % 2 == 1 ? "https" : "http")));
+                    new KeyValuePair<string, object?>(MethodTagName, s_methods[slot / 2]),
+                    new KeyValuePair<string, object?>(SchemeTagName, slot % 2 == 1 ? "https" : "http")));
             }
         }
         return measurements;
@@ -102,13 +110,13 @@ internal sealed class HttpMetrics
     {
         var tags = new TagList
         {
-            { "http.request.method", method },
-            { "url.scheme", scheme },
-            { "http.response.status_code", StatusTag(statusCode) },
+            { MethodTagName, method },
+            { SchemeTagName, scheme },
+            { StatusCodeTagName, StatusTag(statusCode) },
         };
         if (route is not null)
         {
-            tags.Add("http.route", route);
+            tags.Add(RouteTagName, route);
         }
         RequestDuration.Record(Stopwatch.GetElapsedTime(startedAt).TotalSeconds, tags);
     }
