@@ -64,9 +64,10 @@
 #   are marked in the report.
 #
 #   Fixed rate (not with TLS=1): at saturation wrk, not the server, is often the limit, and CPU shares are
-#   noisy. So the script ends with RATE_ROUNDS rounds (server order rotating) of GET /plaintext at a fixed
-#   RATE requests/s over 64 connections, well below every server's saturation:
-#     taskset -c LOAD_CPU eddy load http --loops 1 -c 64 -R RATE -d RATE_SECONDSs URL
+#   noisy. So the script ends with RATE_ROUNDS rounds (server order rotating) of each keep-alive workload of
+#   RATE_SCENARIOS (of those run) at a fixed RATE requests/s over its connections, well below every server's
+#   saturation:
+#     taskset -c LOAD_CPU eddy load http --loops 1 -c CONNS -R RATE -d RATE_SECONDSs URL
 #   and reports each server's CPU time / requests answered (median), the steadier measure of cost.
 #
 #   Only 127.0.0.1 is used. The ports are checked free first. Every wrk run is
@@ -106,6 +107,7 @@
 #     PORT_EDDY [9201]  PORT_KESTREL [9202]  PORT_C [9203]  PORT_C_URING [9205]
 #     NOISE_LIMIT [5]  RETRIES [2]  RETRY_PAUSE [10]   (see "other work" above)
 #     RATE [30000]  RATE_SECONDS [10]  RATE_ROUNDS [3] (the fixed-rate pass below; 0 rounds skips it)
+#     RATE_SCENARIOS ["plaintext json plaintext-1k"] (the keep-alive workloads the fixed-rate pass covers)
 #     EDDY [build src/Eddy.Cli into bench/bin/eddy]
 #
 # OUTPUT
@@ -135,6 +137,7 @@ IDLE_CONNS=${IDLE_CONNS:-1000}
 RATE=${RATE:-30000}
 RATE_SECONDS=${RATE_SECONDS:-10}
 RATE_ROUNDS=${RATE_ROUNDS:-3}
+RATE_SCENARIOS=${RATE_SCENARIOS:-"plaintext json plaintext-1k"}
 SERVER_CPU=${SERVER_CPU:-0}
 LOAD_CPU=${LOAD_CPU:-1}
 PORT_EDDY=${PORT_EDDY:-9201}
@@ -176,6 +179,13 @@ if [[ -n ${SCENARIOS:-} ]]; then
       { echo "http.sh: unknown workload '$name' in SCENARIOS (use: $(printf '%s ' "${WORKLOADS[@]%% *}"))" >&2; exit 1; }
   done
   WORKLOADS=("${selected[@]}")
+fi
+# RATE_SCENARIOS: keep-alive workloads (pipeline depth 1) only; -R paces one request at a time per connection.
+if [[ $TLS != 1 ]]; then
+  for name in $RATE_SCENARIOS; do
+    [[ $name == plaintext || $name == json || $name == plaintext-1k ]] ||
+      { echo "http.sh: '$name' in RATE_SCENARIOS is not a keep-alive workload (use: plaintext json plaintext-1k)" >&2; exit 1; }
+  done
 fi
 
 BIN=$BENCH/bin                        # git-ignored (bin/)
@@ -534,19 +544,24 @@ for w in "${WORKLOADS[@]}"; do
   done
 done
 
-# Fixed rate: CPU per request at RATE requests/s, well below saturation (see "Fixed rate" above).
-RATE_TSV=$RAW/rate.tsv    # round server cpu_us_per_request
+# Fixed rate: CPU per request at RATE requests/s, well below saturation (see "Fixed rate" above), for each
+# keep-alive workload of RATE_SCENARIOS that this run has.
+RATE_TSV=$RAW/rate.tsv    # workload round server cpu_us_per_request
 : >"$RATE_TSV"
 if [[ $TLS != 1 ]] && (( RATE_ROUNDS > 0 )); then
-  CONNS=64 # rate_against's connections
-  for ((r = 1; r <= RATE_ROUNDS; r++)); do
-    for ((i = 0; i < n; i++)); do
-      s=${ORDER[$(( (i + r - 1) % n ))]}
-      rate_against "$s" "$RAW/rate-r$r-$s.json" "http://127.0.0.1:$(port_of "$s")/plaintext"
-      CPU=$(per_unit "$TICKS" "$REQS" 1e6)
-      log "fixed rate round $r/$RATE_ROUNDS $s: $CPU us of server CPU per request at $RATE/s"
-      printf '%s\t%s\t%s\n' "$r" "$s" "$CPU" >>"$RATE_TSV"
-      sleep 1
+  for w in "${WORKLOADS[@]}"; do
+    read -r name path conns depth <<<"$w"
+    [[ $depth == 1 && " $RATE_SCENARIOS " == *" $name "* ]] || continue
+    CONNS=$conns # rate_against's connections
+    for ((r = 1; r <= RATE_ROUNDS; r++)); do
+      for ((i = 0; i < n; i++)); do
+        s=${ORDER[$(( (i + r - 1) % n ))]}
+        rate_against "$s" "$RAW/rate-$name-r$r-$s.json" "http://127.0.0.1:$(port_of "$s")$path"
+        CPU=$(per_unit "$TICKS" "$REQS" 1e6)
+        log "fixed rate $name round $r/$RATE_ROUNDS $s: $CPU us of server CPU per request at $RATE/s"
+        printf '%s\t%s\t%s\t%s\n' "$name" "$r" "$s" "$CPU" >>"$RATE_TSV"
+        sleep 1
+      done
     done
   done
 fi
@@ -778,21 +793,23 @@ if "c" in servers and "c-uring" in servers and gate:
           + (" (passes)" if len(below) >= 2 else " (does not pass)" if len(gate) == 4 else
              " (not all four workloads were run)") + ".")
     print()
-rate_runs = defaultdict(list)   # server -> [µs of CPU per request at the fixed rate]
+rate_runs = defaultdict(list)   # (workload, server) -> [µs of CPU per request at the fixed rate]
 for line in open(rate_tsv):
-    rnd, server, c = line.rstrip("\n").split("\t")
-    rate_runs[server].append(float(c))
-if rate_runs:
-    print(f"Server CPU per request at a fixed {rate:,} requests/s (GET /plaintext, 64 connections, {rate_seconds} s per run, "
-          "`eddy load http -R`, rotating order), µs:")
+    w, rnd, server, c = line.rstrip("\n").split("\t")
+    rate_runs[w, server].append(float(c))
+rate_workloads = [w for w in workloads if any((w, s) in rate_runs for s in cols)]
+if rate_workloads:
+    print(f"Server CPU per request at a fixed {rate:,} requests/s ({rate_seconds} s per run, `eddy load http -R` with the "
+          "workload's connections, rotating order), µs:")
     print()
-    print("| server | runs | median |" + (" / c |" if "c" in rate_runs else ""))
-    print("|---|---|---:|" + ("---:|" if "c" in rate_runs else ""))
-    for s in cols:
-        if s in rate_runs:
-            m = statistics.median(rate_runs[s])
-            vs_c = f" {m / statistics.median(rate_runs['c']):.2f} |" if "c" in rate_runs else ""
-            print(f"| {s} | {', '.join(f'{v:.2f}' for v in rate_runs[s])} | {m:.2f} |{vs_c}")
+    print("| workload | server | runs | median |" + (" / c |" if "c" in cols else ""))
+    print("|---|---|---|---:|" + ("---:|" if "c" in cols else ""))
+    for w in rate_workloads:
+        for s in cols:
+            if (w, s) in rate_runs:
+                m = statistics.median(rate_runs[w, s])
+                vs_c = f" {m / statistics.median(rate_runs[w, 'c']):.2f} |" if (w, "c") in rate_runs else ""
+                print(f"| {w} | {s} | {', '.join(f'{v:.2f}' for v in rate_runs[w, s])} | {m:.2f} |{vs_c}")
     print()
 print("All runs (requests/s, in round order):")
 print()
