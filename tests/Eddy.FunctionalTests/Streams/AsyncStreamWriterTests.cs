@@ -51,6 +51,15 @@ public sealed class AsyncStreamWriterTests
                 }
             }
         }
+        // "Full" above is a moment, not a state: on io_uring a send in flight counts as buffered until it completes,
+        // and on a busy machine 1 ms can pass before the kernel has taken it all (then the "full" buffer was one
+        // 64 KiB send the kernel then took); and the kernel's buffers can grow up to tcp_rmem's and tcp_wmem's
+        // maxima. Keep more than both could ever hold, so that only the peer's reading can drain the transport.
+        for (long extra = KernelBufferMaxima() + chunk.Length; extra > 0; extra -= chunk.Length)
+        {
+            writer.Write(chunk);
+            sent += chunk.Length;
+        }
 
         ValueTask drain = writer.DrainAsync();
         Assert.False(drain.IsCompleted);
@@ -69,6 +78,13 @@ public sealed class AsyncStreamWriterTests
         await writer.CloseAsync();
         server.Close();
     });
+
+    /// <summary>The most one TCP connection's two kernel buffers can hold: tcp_rmem's and tcp_wmem's maxima.</summary>
+    private static long KernelBufferMaxima()
+    {
+        static long Max(string name) => long.Parse(File.ReadAllText($"/proc/sys/net/ipv4/{name}").Split((char[])['\t', ' ', '\n'], StringSplitOptions.RemoveEmptyEntries)[2]);
+        return Max("tcp_rmem") + Max("tcp_wmem");
+    }
 
     [Fact]
     public Task DrainAsyncCompletesAtOnceWhenWritingIsNotPaused() => StreamTestLoop.RunAsync(async loop =>
