@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Eddy.FunctionalTests.Transports;
 using Eddy.Streams;
 using Eddy.Transports;
 using static Eddy.FunctionalTests.Streams.AsyncStreamReaderTests;
@@ -55,7 +56,7 @@ public sealed class AsyncStreamWriterTests
         // and on a busy machine 1 ms can pass before the kernel has taken it all (then the "full" buffer was one
         // 64 KiB send the kernel then took); and the kernel's buffers can grow up to tcp_rmem's and tcp_wmem's
         // maxima. Keep more than both could ever hold, so that only the peer's reading can drain the transport.
-        for (long extra = KernelBufferMaxima() + chunk.Length; extra > 0; extra -= chunk.Length)
+        for (long extra = TestData.KernelBufferMax("tcp_rmem") + TestData.KernelBufferMax("tcp_wmem") + chunk.Length; extra > 0; extra -= chunk.Length)
         {
             writer.Write(chunk);
             sent += chunk.Length;
@@ -78,13 +79,6 @@ public sealed class AsyncStreamWriterTests
         await writer.CloseAsync();
         server.Close();
     });
-
-    /// <summary>The most one TCP connection's two kernel buffers can hold: tcp_rmem's and tcp_wmem's maxima.</summary>
-    private static long KernelBufferMaxima()
-    {
-        static long Max(string name) => long.Parse(File.ReadAllText($"/proc/sys/net/ipv4/{name}").Split((char[])['\t', ' ', '\n'], StringSplitOptions.RemoveEmptyEntries)[2]);
-        return Max("tcp_rmem") + Max("tcp_wmem");
-    }
 
     [Fact]
     public Task DrainAsyncCompletesAtOnceWhenWritingIsNotPaused() => StreamTestLoop.RunAsync(async loop =>

@@ -124,8 +124,7 @@ public class ServerTests
         // Abort drops what the transport still holds; what the kernel already took still goes (a close, not a reset),
         // and on io_uring the kernel may have taken a send of all it could before the abort. So the greeting is
         // twice what one socket's send buffer can grow to (tcp_wmem's maximum) and can never be taken whole.
-        long sendBufferMax = long.Parse(File.ReadAllText("/proc/sys/net/ipv4/tcp_wmem").Split((char[])['\t', ' ', '\n'], StringSplitOptions.RemoveEmptyEntries)[2]);
-        byte[] greeting = TestData.Bytes((int)Math.Max(4 << 20, 2 * sendBufferMax), seed: 9);
+        byte[] greeting = TestData.Bytes((int)Math.Max(4 << 20, 2 * TestData.KernelBufferMax("tcp_wmem")), seed: 9);
         var protocols = new ConcurrentQueue<GreeterProtocol>();
         Server server = await loop.Invoke(() => loop.Loop.CreateServer(() =>
         {

@@ -461,6 +461,13 @@ internal static class TestData
 
     public static string Hash(ReadOnlySpan<byte> data) => Convert.ToHexString(SHA256.HashData(data));
 
+    /// <summary>
+    /// The most one TCP socket's receive (<c>tcp_rmem</c>) or send (<c>tcp_wmem</c>) buffer can grow to: the sysctl's
+    /// third field, in bytes. A test that needs bytes to stay in a transport writes more than the kernel can take.
+    /// </summary>
+    public static long KernelBufferMax(string sysctl) =>
+        long.Parse(File.ReadAllText($"/proc/sys/net/ipv4/{sysctl}").Split((char[])['\t', ' ', '\n'], StringSplitOptions.RemoveEmptyEntries)[2]);
+
     /// <summary>Waits (bounded) until <paramref name="condition"/> holds, checking it every few milliseconds.</summary>
     public static async Task WaitUntilAsync(Func<Task<bool>> condition, string what)
     {
