@@ -168,6 +168,14 @@ else
   )
   SCHEME=http
 fi
+# RATE_SCENARIOS: keep-alive workloads (pipeline depth 1) only; -R paces one request at a time per connection.
+if [[ $TLS != 1 ]]; then
+  keepalive=$(printf '%s\n' "${WORKLOADS[@]}" | awk '$4 == 1 { printf "%s ", $1 }')
+  for name in $RATE_SCENARIOS; do
+    [[ " $keepalive" == *" $name "* ]] ||
+      { echo "http.sh: '$name' in RATE_SCENARIOS is not a keep-alive workload (use: ${keepalive% })" >&2; exit 1; }
+  done
+fi
 # SCENARIOS: only the workloads named (in the order above).
 if [[ -n ${SCENARIOS:-} ]]; then
   selected=()
@@ -179,13 +187,6 @@ if [[ -n ${SCENARIOS:-} ]]; then
       { echo "http.sh: unknown workload '$name' in SCENARIOS (use: $(printf '%s ' "${WORKLOADS[@]%% *}"))" >&2; exit 1; }
   done
   WORKLOADS=("${selected[@]}")
-fi
-# RATE_SCENARIOS: keep-alive workloads (pipeline depth 1) only; -R paces one request at a time per connection.
-if [[ $TLS != 1 ]]; then
-  for name in $RATE_SCENARIOS; do
-    [[ $name == plaintext || $name == json || $name == plaintext-1k ]] ||
-      { echo "http.sh: '$name' in RATE_SCENARIOS is not a keep-alive workload (use: plaintext json plaintext-1k)" >&2; exit 1; }
-  done
 fi
 
 BIN=$BENCH/bin                        # git-ignored (bin/)
